@@ -1,0 +1,8 @@
+//! SeaORM entities of the wenming schema. Entities stay behind the service layer: HTTP responses
+//! are built from them, never serialized directly.
+
+pub mod platform;
+pub mod refresh_token;
+pub mod station;
+pub mod user;
+pub mod user_role;

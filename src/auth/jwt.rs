@@ -1,0 +1,74 @@
+//! Access tokens: HS256 JWTs carrying the caller's id, roles and station.
+
+use chrono::{DateTime, Utc};
+use jsonwebtoken::{Algorithm, DecodingKey, EncodingKey, Header, Validation};
+use serde::{Deserialize, Serialize};
+
+/// The claims of an access token (api.md: `sub`, `roles`, `station_id`, `iat`, `exp`, `jti`).
+#[derive(Debug, Clone, Serialize, Deserialize)]
+pub struct Claims {
+    pub sub: String,
+    pub roles: Vec<String>,
+    pub station_id: Option<i32>,
+    pub iat: i64,
+    pub exp: i64,
+    pub jti: String,
+}
+
+/// Keys and lifetime for access tokens.
+pub struct JwtKeys {
+    encoding: EncodingKey,
+    decoding: DecodingKey,
+    validation: Validation,
+    pub ttl: chrono::Duration,
+}
+
+impl JwtKeys {
+    pub fn new(secret: &[u8], ttl: std::time::Duration) -> anyhow::Result<Self> {
+        // Only HS256 is accepted: a token naming `none` or another algorithm is refused.
+        let mut validation = Validation::new(Algorithm::HS256);
+        // Expiry is checked against the server's clock below, not the system time.
+        validation.validate_exp = false;
+        validation.set_required_spec_claims(&["exp", "sub", "iat"]);
+        Ok(Self {
+            encoding: EncodingKey::from_secret(secret)?,
+            decoding: DecodingKey::from_secret(secret)?,
+            validation,
+            ttl: chrono::Duration::from_std(ttl)?,
+        })
+    }
+
+    pub fn issue(
+        &self,
+        user_id: i32,
+        roles: Vec<String>,
+        station_id: Option<i32>,
+        now: DateTime<Utc>,
+    ) -> anyhow::Result<String> {
+        let claims = Claims {
+            sub: user_id.to_string(),
+            roles,
+            station_id,
+            iat: now.timestamp(),
+            exp: (now + self.ttl).timestamp(),
+            jti: uuid::Uuid::now_v7().to_string(),
+        };
+        Ok(jsonwebtoken::encode(
+            &Header::new(Algorithm::HS256),
+            &claims,
+            &self.encoding,
+        )?)
+    }
+
+    /// The claims of a valid, unexpired token.
+    pub fn verify(&self, token: &str, now: DateTime<Utc>) -> anyhow::Result<Claims> {
+        let claims = jsonwebtoken::decode::<Claims>(token, &self.decoding, &self.validation)?.claims;
+        if claims.exp <= now.timestamp() {
+            anyhow::bail!("token expired");
+        }
+        if claims.sub.parse::<i32>().is_err() {
+            anyhow::bail!("bad subject");
+        }
+        Ok(claims)
+    }
+}

@@ -1,0 +1,172 @@
+//! Roles and the one mechanism that checks them: every handler states what the caller must be
+//! through the methods on `AuthUser` here, so a rule about who may do what lives in one place.
+
+use std::{fmt, str::FromStr};
+
+use serde::{Deserialize, Serialize};
+use utoipa::ToSchema;
+
+use crate::http::{AppError, AppResult, AuthUser};
+
+/// A role a user holds. Staff roles hold within the user's own station; a supervisor reads
+/// every station; an admin runs the platform.
+#[derive(Debug, Clone, Copy, PartialEq, Eq, PartialOrd, Ord, Hash, Serialize, Deserialize, ToSchema)]
+#[serde(rename_all = "snake_case")]
+pub enum Role {
+    Resident,
+    Volunteer,
+    Secretary,
+    Director,
+    Supervisor,
+    Admin,
+}
+
+impl Role {
+    pub const ALL: [Role; 6] = [
+        Role::Resident,
+        Role::Volunteer,
+        Role::Secretary,
+        Role::Director,
+        Role::Supervisor,
+        Role::Admin,
+    ];
+
+    pub fn as_str(self) -> &'static str {
+        match self {
+            Role::Resident => "resident",
+            Role::Volunteer => "volunteer",
+            Role::Secretary => "secretary",
+            Role::Director => "director",
+            Role::Supervisor => "supervisor",
+            Role::Admin => "admin",
+        }
+    }
+
+    /// Whether the role is tied to one station (a staff role of a station, or a member of it).
+    pub fn is_station_scoped(self) -> bool {
+        !matches!(self, Role::Supervisor | Role::Admin)
+    }
+}
+
+impl fmt::Display for Role {
+    fn fmt(&self, f: &mut fmt::Formatter<'_>) -> fmt::Result {
+        f.write_str(self.as_str())
+    }
+}
+
+impl FromStr for Role {
+    type Err = ();
+    fn from_str(s: &str) -> Result<Self, ()> {
+        Role::ALL.into_iter().find(|r| r.as_str() == s).ok_or(())
+    }
+}
+
+fn forbidden() -> AppError {
+    AppError::forbidden("FORBIDDEN", "当前账号无权进行此操作")
+}
+
+impl AuthUser {
+    pub fn has(&self, role: Role) -> bool {
+        self.roles.contains(&role)
+    }
+
+    pub fn is_admin(&self) -> bool {
+        self.has(Role::Admin)
+    }
+
+    /// Refuses with 403 unless the caller holds one of `roles`.
+    pub fn require_any(&self, roles: &[Role]) -> AppResult<()> {
+        if roles.iter().any(|r| self.has(*r)) {
+            Ok(())
+        } else {
+            Err(forbidden())
+        }
+    }
+
+    /// Secretary or director of the station (or admin): may run it.
+    pub fn is_staff_of(&self, station_id: i32) -> bool {
+        self.is_admin()
+            || (self.station_id == Some(station_id) && (self.has(Role::Secretary) || self.has(Role::Director)))
+    }
+
+    /// Staff of the station, or a supervisor: may read its records.
+    pub fn can_oversee(&self, station_id: i32) -> bool {
+        self.is_staff_of(station_id) || self.has(Role::Supervisor)
+    }
+
+    /// Whether the caller is staff anywhere (secretary, director or admin).
+    pub fn is_staff(&self) -> bool {
+        self.is_admin() || self.has(Role::Secretary) || self.has(Role::Director)
+    }
+
+    /// Refuses with 403 unless the caller may run the station.
+    pub fn require_staff_of(&self, station_id: i32) -> AppResult<()> {
+        if self.is_staff_of(station_id) {
+            Ok(())
+        } else {
+            Err(forbidden())
+        }
+    }
+
+    /// Refuses with 403 unless the caller may read the station's records.
+    pub fn require_oversight_of(&self, station_id: i32) -> AppResult<()> {
+        if self.can_oversee(station_id) {
+            Ok(())
+        } else {
+            Err(forbidden())
+        }
+    }
+
+    /// Director of the station (or admin).
+    pub fn is_director_of(&self, station_id: i32) -> bool {
+        self.is_admin() || (self.station_id == Some(station_id) && self.has(Role::Director))
+    }
+
+    /// The station a staff caller works in; an error for callers who belong to none.
+    pub fn home_station(&self) -> AppResult<i32> {
+        self.station_id
+            .ok_or_else(|| AppError::unprocessable("STATION_REQUIRED", "请指定实践站 (station_id)"))
+    }
+
+    /// The station a staff request is about: the one named, or the caller's own.
+    pub fn station_or_home(&self, named: Option<i32>) -> AppResult<i32> {
+        match named {
+            Some(id) => Ok(id),
+            None => self.home_station(),
+        }
+    }
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    fn user(roles: &[Role], station_id: Option<i32>) -> AuthUser {
+        AuthUser {
+            id: 1,
+            roles: roles.to_vec(),
+            station_id,
+        }
+    }
+
+    #[test]
+    fn secretary_runs_only_own_station() {
+        let secretary = user(&[Role::Resident, Role::Secretary], Some(1));
+        assert!(secretary.is_staff_of(1));
+        assert!(!secretary.is_staff_of(2));
+    }
+
+    #[test]
+    fn supervisor_oversees_every_station_but_runs_none() {
+        let supervisor = user(&[Role::Supervisor], None);
+        assert!(supervisor.can_oversee(7));
+        assert!(!supervisor.is_staff_of(7));
+    }
+
+    #[test]
+    fn roles_round_trip_through_their_names() {
+        for role in Role::ALL {
+            assert_eq!(role.as_str().parse::<Role>(), Ok(role));
+        }
+    }
+}

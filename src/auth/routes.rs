@@ -1,0 +1,113 @@
+//! Authentication endpoints.
+
+use actix_web::{HttpRequest, HttpResponse, post, put, web};
+use utoipa_actix_web::service_config::ServiceConfig;
+
+use super::{service, types::*};
+use crate::http::{AppResult, AuthUser, Problem, ValidatedJson, created};
+use crate::startup::AppState;
+use crate::users::types::UserResponse;
+
+pub fn configure(cfg: &mut ServiceConfig) {
+    cfg.service(register)
+        .service(login)
+        .service(refresh)
+        .service(logout)
+        .service(change_password);
+}
+
+/// Register as a resident
+///
+/// Anyone may register with a mainland mobile number; the account gets the `resident` role.
+#[utoipa::path(
+    tag = "auth",
+    request_body = RegisterRequest,
+    responses(
+        (status = 201, description = "Registered", body = UserResponse),
+        (status = 409, description = "The phone is already registered (`PHONE_TAKEN`)", body = Problem, content_type = "application/problem+json"),
+    )
+)]
+#[post("/auth/register")]
+async fn register(state: web::Data<AppState>, body: ValidatedJson<RegisterRequest>) -> AppResult<HttpResponse> {
+    let user = service::register(&state, body.0).await?;
+    Ok(created(format!("/api/v1/users/{}", user.id), &user))
+}
+
+/// Log in
+///
+/// Wrong phone and wrong password get the same 401 (`INVALID_CREDENTIALS`). Attempts are
+/// limited per phone and per client address (429 with `Retry-After`).
+#[utoipa::path(
+    tag = "auth",
+    request_body = LoginRequest,
+    responses(
+        (status = 200, description = "A token pair", body = TokenResponse),
+        (status = 401, description = "Wrong phone or password (`INVALID_CREDENTIALS`)", body = Problem, content_type = "application/problem+json"),
+        (status = 429, description = "Too many attempts (`TOO_MANY_REQUESTS`); see `Retry-After`", body = Problem, content_type = "application/problem+json",
+            headers(("Retry-After" = u64, description = "Seconds to wait"))),
+    )
+)]
+#[post("/auth/login")]
+async fn login(
+    state: web::Data<AppState>,
+    req: HttpRequest,
+    body: ValidatedJson<LoginRequest>,
+) -> AppResult<HttpResponse> {
+    let address = req.peer_addr().map(|a| a.ip());
+    Ok(HttpResponse::Ok().json(service::login(&state, body.0, address).await?))
+}
+
+/// Rotate a refresh token
+///
+/// Returns a new pair; the refresh token sent stops working. Sending an already rotated token
+/// again revokes every token of that login (`REFRESH_TOKEN_REUSED`).
+#[utoipa::path(
+    tag = "auth",
+    request_body = RefreshRequest,
+    responses(
+        (status = 200, description = "A new token pair", body = TokenResponse),
+        (status = 401, description = "Unknown, expired, revoked or reused token (`INVALID_REFRESH_TOKEN`, `REFRESH_TOKEN_REUSED`)", body = Problem, content_type = "application/problem+json"),
+    )
+)]
+#[post("/auth/refresh")]
+async fn refresh(state: web::Data<AppState>, body: ValidatedJson<RefreshRequest>) -> AppResult<HttpResponse> {
+    Ok(HttpResponse::Ok().json(service::refresh(&state, body.0).await?))
+}
+
+/// Log out
+///
+/// Revokes the refresh token (and every token rotated from the same login).
+#[utoipa::path(
+    tag = "auth",
+    request_body = RefreshRequest,
+    security(("bearer" = [])),
+    responses((status = 204, description = "Logged out"))
+)]
+#[post("/auth/logout")]
+async fn logout(
+    state: web::Data<AppState>,
+    user: AuthUser,
+    body: ValidatedJson<RefreshRequest>,
+) -> AppResult<HttpResponse> {
+    service::logout(&state, user.id, body.0).await?;
+    Ok(HttpResponse::NoContent().finish())
+}
+
+/// Change own password
+///
+/// Needs the current password; afterwards every refresh token of the account is revoked.
+#[utoipa::path(
+    tag = "me",
+    request_body = ChangePasswordRequest,
+    security(("bearer" = [])),
+    responses((status = 204, description = "Changed"))
+)]
+#[put("/me/password")]
+async fn change_password(
+    state: web::Data<AppState>,
+    user: AuthUser,
+    body: ValidatedJson<ChangePasswordRequest>,
+) -> AppResult<HttpResponse> {
+    service::change_password(&state, user.id, body.0).await?;
+    Ok(HttpResponse::NoContent().finish())
+}

@@ -1,0 +1,251 @@
+//! Typed settings read from the environment and validated once at start-up.
+//!
+//! Every setting has a safe default except `JWT_SECRET` with PostgreSQL, which must be given: a
+//! server shared by several processes cannot invent its own secret.
+
+use std::{collections::HashMap, net::SocketAddr, path::PathBuf, time::Duration};
+
+use base64::Engine;
+use rand::RngCore;
+
+/// A setting that could not be used, named so the operator knows what to fix.
+#[derive(Debug, thiserror::Error)]
+#[error("setting {name} is invalid: {reason}")]
+pub struct SettingError {
+    pub name: &'static str,
+    pub reason: String,
+}
+
+fn bad(name: &'static str, reason: impl Into<String>) -> SettingError {
+    SettingError {
+        name,
+        reason: reason.into(),
+    }
+}
+
+/// How log lines are written.
+#[derive(Clone, Copy, Debug, PartialEq, Eq)]
+pub enum LogFormat {
+    Text,
+    Json,
+}
+
+/// All settings of one server process.
+#[derive(Clone, Debug)]
+pub struct Settings {
+    pub database_url: String,
+    pub data_dir: PathBuf,
+    pub bind_addr: SocketAddr,
+    pub jwt_secret: Vec<u8>,
+    pub access_token_ttl: Duration,
+    pub refresh_token_ttl: Duration,
+    pub db_max_connections: u32,
+    pub db_connect_timeout: Duration,
+    pub db_acquire_timeout: Duration,
+    pub cors_origins: Vec<String>,
+    pub log_format: LogFormat,
+    pub bootstrap_admin_phone: String,
+    pub bootstrap_admin_password: Option<String>,
+    pub login_attempts_per_minute: u32,
+    pub argon2_memory_kib: u32,
+    pub max_body_bytes: usize,
+    pub shutdown_timeout: Duration,
+    pub workers: usize,
+    pub background_jobs: bool,
+}
+
+impl Settings {
+    /// Reads the settings from the process environment.
+    pub fn from_env() -> Result<Self, SettingError> {
+        Self::from_map(&std::env::vars().collect())
+    }
+
+    /// Reads the settings from a map of variables (the environment, or a test's own).
+    pub fn from_map(vars: &HashMap<String, String>) -> Result<Self, SettingError> {
+        let get = |name: &str| vars.get(name).map(|v| v.trim()).filter(|v| !v.is_empty());
+
+        let data_dir = PathBuf::from(get("DATA_DIR").unwrap_or("./data"));
+        let database_url = match get("DATABASE_URL") {
+            Some(url) => url.to_owned(),
+            None => format!("sqlite://{}/wenming.db?mode=rwc", data_dir.display()),
+        };
+        let is_sqlite = database_url.starts_with("sqlite:");
+        if !is_sqlite && !database_url.starts_with("postgres://") && !database_url.starts_with("postgresql://") {
+            return Err(bad(
+                "DATABASE_URL",
+                "must start with sqlite:// or postgres:// (these are the databases this build supports)",
+            ));
+        }
+
+        let jwt_secret = match get("JWT_SECRET") {
+            Some(secret) if secret.len() >= 32 => secret.as_bytes().to_vec(),
+            Some(_) => return Err(bad("JWT_SECRET", "must be at least 32 bytes long")),
+            None if is_sqlite => Vec::new(), // filled from the data folder by `ensure_jwt_secret`
+            None => {
+                return Err(bad(
+                    "JWT_SECRET",
+                    "must be set (at least 32 bytes) when the database is PostgreSQL",
+                ));
+            }
+        };
+
+        let secs = |name: &'static str, default: u64, min: u64, max: u64| -> Result<Duration, SettingError> {
+            number(get(name), name, default, min, max).map(Duration::from_secs)
+        };
+
+        let log_format = match get("LOG_FORMAT").unwrap_or("text") {
+            "text" => LogFormat::Text,
+            "json" => LogFormat::Json,
+            other => return Err(bad("LOG_FORMAT", format!("must be text or json, not {other:?}"))),
+        };
+
+        let bind_addr = get("BIND_ADDR")
+            .unwrap_or("127.0.0.1:8080")
+            .parse()
+            .map_err(|e| bad("BIND_ADDR", format!("must be host:port ({e})")))?;
+
+        let cors_origins = get("CORS_ORIGINS")
+            .map(|v| {
+                v.split(',')
+                    .map(|o| o.trim().to_owned())
+                    .filter(|o| !o.is_empty())
+                    .collect()
+            })
+            .unwrap_or_default();
+
+        let bootstrap_admin_phone = get("BOOTSTRAP_ADMIN_PHONE").unwrap_or("13800000000").to_owned();
+        if !crate::users::rules::is_mainland_mobile(&bootstrap_admin_phone) {
+            return Err(bad(
+                "BOOTSTRAP_ADMIN_PHONE",
+                "must be an 11-digit mainland mobile number",
+            ));
+        }
+        let bootstrap_admin_password = get("BOOTSTRAP_ADMIN_PASSWORD").map(str::to_owned);
+        if let Some(Err(reason)) = bootstrap_admin_password
+            .as_deref()
+            .map(crate::auth::password::check_strength)
+        {
+            return Err(bad("BOOTSTRAP_ADMIN_PASSWORD", reason));
+        }
+
+        // SQLite takes one writer at a time; one connection keeps every write strictly serial.
+        let default_connections = if is_sqlite { 1 } else { 10 };
+
+        Ok(Settings {
+            database_url,
+            data_dir,
+            bind_addr,
+            jwt_secret,
+            access_token_ttl: secs("ACCESS_TOKEN_TTL_SECS", 900, 60, 86_400)?,
+            refresh_token_ttl: secs("REFRESH_TOKEN_TTL_SECS", 30 * 86_400, 3_600, 365 * 86_400)?,
+            db_max_connections: number(
+                get("DB_MAX_CONNECTIONS"),
+                "DB_MAX_CONNECTIONS",
+                default_connections,
+                1,
+                500,
+            )? as u32,
+            db_connect_timeout: secs("DB_CONNECT_TIMEOUT_SECS", 10, 1, 300)?,
+            db_acquire_timeout: secs("DB_ACQUIRE_TIMEOUT_SECS", 30, 1, 300)?,
+            cors_origins,
+            log_format,
+            bootstrap_admin_phone,
+            bootstrap_admin_password,
+            login_attempts_per_minute: number(
+                get("LOGIN_ATTEMPTS_PER_MINUTE"),
+                "LOGIN_ATTEMPTS_PER_MINUTE",
+                10,
+                1,
+                10_000,
+            )? as u32,
+            argon2_memory_kib: number(get("ARGON2_MEMORY_KIB"), "ARGON2_MEMORY_KIB", 19_456, 1_024, 1_048_576)? as u32,
+            max_body_bytes: number(get("MAX_BODY_BYTES"), "MAX_BODY_BYTES", 262_144, 1_024, 16_777_216)? as usize,
+            shutdown_timeout: secs("SHUTDOWN_TIMEOUT_SECS", 30, 1, 600)?,
+            workers: number(
+                get("WORKERS"),
+                "WORKERS",
+                std::thread::available_parallelism().map_or(2, |n| n.get()) as u64,
+                1,
+                256,
+            )? as usize,
+            background_jobs: match get("BACKGROUND_JOBS").unwrap_or("on") {
+                "on" | "true" | "1" => true,
+                "off" | "false" | "0" => false,
+                other => return Err(bad("BACKGROUND_JOBS", format!("must be on or off, not {other:?}"))),
+            },
+        })
+    }
+
+    /// Whether the database is the embedded SQLite file.
+    pub fn is_sqlite(&self) -> bool {
+        self.database_url.starts_with("sqlite:")
+    }
+
+    /// With the embedded database and no `JWT_SECRET`, uses the secret kept in the data folder,
+    /// making and saving one on first start so tokens survive a restart.
+    pub fn ensure_jwt_secret(&mut self) -> Result<(), SettingError> {
+        if !self.jwt_secret.is_empty() {
+            return Ok(());
+        }
+        let path = self.data_dir.join("jwt_secret");
+        let io = |e: std::io::Error| bad("DATA_DIR", format!("{}: {e}", path.display()));
+        if let Ok(existing) = std::fs::read_to_string(&path)
+            && existing.trim().len() >= 32
+        {
+            self.jwt_secret = existing.trim().as_bytes().to_vec();
+            return Ok(());
+        }
+        std::fs::create_dir_all(&self.data_dir).map_err(io)?;
+        let mut bytes = [0u8; 48];
+        rand::rng().fill_bytes(&mut bytes);
+        let secret = base64::engine::general_purpose::URL_SAFE_NO_PAD.encode(bytes);
+        std::fs::write(&path, &secret).map_err(io)?;
+        self.jwt_secret = secret.into_bytes();
+        Ok(())
+    }
+}
+
+fn number(value: Option<&str>, name: &'static str, default: u64, min: u64, max: u64) -> Result<u64, SettingError> {
+    let Some(value) = value else { return Ok(default) };
+    let parsed: u64 = value
+        .parse()
+        .map_err(|_| bad(name, format!("must be a whole number, not {value:?}")))?;
+    if !(min..=max).contains(&parsed) {
+        return Err(bad(name, format!("must be between {min} and {max}")));
+    }
+    Ok(parsed)
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    fn vars(pairs: &[(&str, &str)]) -> HashMap<String, String> {
+        pairs.iter().map(|(k, v)| (k.to_string(), v.to_string())).collect()
+    }
+
+    #[test]
+    fn short_secret_is_refused_naming_the_setting() {
+        let err = Settings::from_map(&vars(&[("JWT_SECRET", "short")])).unwrap_err();
+        assert_eq!(err.name, "JWT_SECRET");
+    }
+
+    #[test]
+    fn postgres_without_secret_is_refused() {
+        let err = Settings::from_map(&vars(&[("DATABASE_URL", "postgres://localhost/x")])).unwrap_err();
+        assert_eq!(err.name, "JWT_SECRET");
+    }
+
+    #[test]
+    fn sqlite_is_the_default() {
+        let settings = Settings::from_map(&vars(&[])).unwrap();
+        assert!(settings.is_sqlite());
+        assert_eq!(settings.bind_addr.to_string(), "127.0.0.1:8080");
+    }
+
+    #[test]
+    fn out_of_range_number_names_the_setting() {
+        let err = Settings::from_map(&vars(&[("DB_MAX_CONNECTIONS", "0")])).unwrap_err();
+        assert_eq!(err.name, "DB_MAX_CONNECTIONS");
+    }
+}

@@ -1,0 +1,276 @@
+//! The one error type of the server and its mapping to `application/problem+json` (RFC 9457).
+//!
+//! Every refusal carries a stable upper-case `code` for programs and a Chinese `detail` for
+//! people. Infrastructure failures are logged with their cause and answered with an opaque 500.
+
+use actix_web::{HttpResponse, ResponseError, http::StatusCode, http::header};
+use sea_orm::{DbErr, SqlErr};
+use serde::Serialize;
+use utoipa::ToSchema;
+
+/// One field that failed validation.
+#[derive(Debug, Clone, Serialize, ToSchema)]
+pub struct FieldError {
+    /// The request field, e.g. `phone`.
+    #[schema(example = "phone")]
+    pub field: String,
+    /// What is wrong with it, for a person to read.
+    #[schema(example = "手机号格式不正确")]
+    pub message: String,
+}
+
+/// An RFC 9457 problem document, the body of every error response.
+#[derive(Debug, Serialize, ToSchema)]
+#[schema(example = json!({
+    "type": "https://wenming.dev/problems/order-already-taken",
+    "title": "Conflict",
+    "status": 409,
+    "detail": "该订单已被其他志愿者接单",
+    "code": "ORDER_ALREADY_TAKEN"
+}))]
+pub struct Problem {
+    /// A URI naming the kind of problem.
+    #[serde(rename = "type")]
+    pub kind: String,
+    /// The HTTP reason phrase.
+    pub title: String,
+    /// The HTTP status code.
+    pub status: u16,
+    /// What went wrong, in Chinese, for a person to read.
+    pub detail: String,
+    /// A stable machine-readable code, e.g. `VALIDATION_FAILED`.
+    pub code: String,
+    /// Per-field problems, present on 422 validation failures.
+    #[serde(skip_serializing_if = "Option::is_none")]
+    pub errors: Option<Vec<FieldError>>,
+}
+
+/// Every way a request can fail.
+#[derive(Debug, thiserror::Error)]
+pub enum AppError {
+    #[error("bad request: {code}")]
+    BadRequest { code: &'static str, detail: String },
+    #[error("unauthorized: {code}")]
+    Unauthorized { code: &'static str, detail: String },
+    #[error("forbidden: {code}")]
+    Forbidden { code: &'static str, detail: String },
+    #[error("not found")]
+    NotFound { code: &'static str, detail: String },
+    #[error("method not allowed")]
+    MethodNotAllowed { allow: String },
+    #[error("conflict: {code}")]
+    Conflict { code: &'static str, detail: String },
+    #[error("payload too large")]
+    PayloadTooLarge,
+    #[error("unsupported media type")]
+    UnsupportedMediaType,
+    #[error("validation failed")]
+    Validation(Vec<FieldError>),
+    #[error("unprocessable: {code}")]
+    Unprocessable { code: &'static str, detail: String },
+    #[error("too many requests")]
+    TooManyRequests { retry_after_secs: u64 },
+    #[error("service unavailable")]
+    Unavailable,
+    #[error("internal error")]
+    Internal(#[source] anyhow::Error),
+}
+
+impl AppError {
+    pub fn bad_request(code: &'static str, detail: impl Into<String>) -> Self {
+        Self::BadRequest {
+            code,
+            detail: detail.into(),
+        }
+    }
+    pub fn unauthorized(code: &'static str, detail: impl Into<String>) -> Self {
+        Self::Unauthorized {
+            code,
+            detail: detail.into(),
+        }
+    }
+    pub fn forbidden(code: &'static str, detail: impl Into<String>) -> Self {
+        Self::Forbidden {
+            code,
+            detail: detail.into(),
+        }
+    }
+    pub fn not_found(detail: impl Into<String>) -> Self {
+        Self::NotFound {
+            code: "NOT_FOUND",
+            detail: detail.into(),
+        }
+    }
+    pub fn conflict(code: &'static str, detail: impl Into<String>) -> Self {
+        Self::Conflict {
+            code,
+            detail: detail.into(),
+        }
+    }
+    pub fn unprocessable(code: &'static str, detail: impl Into<String>) -> Self {
+        Self::Unprocessable {
+            code,
+            detail: detail.into(),
+        }
+    }
+    /// A 422 about one field.
+    pub fn invalid_field(field: &str, message: impl Into<String>) -> Self {
+        Self::Validation(vec![FieldError {
+            field: field.to_owned(),
+            message: message.into(),
+        }])
+    }
+    pub fn internal(cause: impl Into<anyhow::Error>) -> Self {
+        Self::Internal(cause.into())
+    }
+
+    /// The stable machine code of this error.
+    pub fn code(&self) -> &'static str {
+        match self {
+            Self::BadRequest { code, .. }
+            | Self::Unauthorized { code, .. }
+            | Self::Forbidden { code, .. }
+            | Self::NotFound { code, .. }
+            | Self::Conflict { code, .. }
+            | Self::Unprocessable { code, .. } => code,
+            Self::MethodNotAllowed { .. } => "METHOD_NOT_ALLOWED",
+            Self::PayloadTooLarge => "PAYLOAD_TOO_LARGE",
+            Self::UnsupportedMediaType => "UNSUPPORTED_MEDIA_TYPE",
+            Self::Validation(_) => "VALIDATION_FAILED",
+            Self::TooManyRequests { .. } => "TOO_MANY_REQUESTS",
+            Self::Unavailable => "SERVICE_UNAVAILABLE",
+            Self::Internal(_) => "INTERNAL_ERROR",
+        }
+    }
+
+    fn detail(&self) -> String {
+        match self {
+            Self::BadRequest { detail, .. }
+            | Self::Unauthorized { detail, .. }
+            | Self::Forbidden { detail, .. }
+            | Self::NotFound { detail, .. }
+            | Self::Conflict { detail, .. }
+            | Self::Unprocessable { detail, .. } => detail.clone(),
+            Self::MethodNotAllowed { .. } => "该路径不支持此请求方法".into(),
+            Self::PayloadTooLarge => "请求体过大".into(),
+            Self::UnsupportedMediaType => "请求体须为 application/json".into(),
+            Self::Validation(_) => "请求内容未通过校验".into(),
+            Self::TooManyRequests { .. } => "请求过于频繁，请稍后再试".into(),
+            Self::Unavailable => "服务暂不可用".into(),
+            Self::Internal(_) => "服务器内部错误".into(),
+        }
+    }
+
+    /// The problem document this error answers with.
+    pub fn problem(&self) -> Problem {
+        let status = self.status_code();
+        let code = self.code();
+        Problem {
+            kind: format!("https://wenming.dev/problems/{}", code.to_lowercase().replace('_', "-")),
+            title: status.canonical_reason().unwrap_or("Error").to_owned(),
+            status: status.as_u16(),
+            detail: self.detail(),
+            code: code.to_owned(),
+            errors: match self {
+                Self::Validation(errors) => Some(errors.clone()),
+                _ => None,
+            },
+        }
+    }
+}
+
+impl ResponseError for AppError {
+    fn status_code(&self) -> StatusCode {
+        match self {
+            Self::BadRequest { .. } => StatusCode::BAD_REQUEST,
+            Self::Unauthorized { .. } => StatusCode::UNAUTHORIZED,
+            Self::Forbidden { .. } => StatusCode::FORBIDDEN,
+            Self::NotFound { .. } => StatusCode::NOT_FOUND,
+            Self::MethodNotAllowed { .. } => StatusCode::METHOD_NOT_ALLOWED,
+            Self::Conflict { .. } => StatusCode::CONFLICT,
+            Self::PayloadTooLarge => StatusCode::PAYLOAD_TOO_LARGE,
+            Self::UnsupportedMediaType => StatusCode::UNSUPPORTED_MEDIA_TYPE,
+            Self::Validation(_) | Self::Unprocessable { .. } => StatusCode::UNPROCESSABLE_ENTITY,
+            Self::TooManyRequests { .. } => StatusCode::TOO_MANY_REQUESTS,
+            Self::Unavailable => StatusCode::SERVICE_UNAVAILABLE,
+            Self::Internal(_) => StatusCode::INTERNAL_SERVER_ERROR,
+        }
+    }
+
+    fn error_response(&self) -> HttpResponse {
+        if let Self::Internal(cause) = self {
+            tracing::error!(error = format!("{cause:#}"), "internal error");
+        }
+        let mut response = HttpResponse::build(self.status_code());
+        response.insert_header((header::CONTENT_TYPE, "application/problem+json"));
+        match self {
+            Self::TooManyRequests { retry_after_secs } => {
+                response.insert_header((header::RETRY_AFTER, retry_after_secs.to_string()));
+            }
+            Self::Unauthorized { .. } => {
+                response.insert_header((header::WWW_AUTHENTICATE, "Bearer"));
+            }
+            Self::MethodNotAllowed { allow } => {
+                response.insert_header((header::ALLOW, allow.clone()));
+            }
+            _ => {}
+        }
+        response.body(serde_json::to_string(&self.problem()).unwrap_or_default())
+    }
+}
+
+impl From<DbErr> for AppError {
+    fn from(err: DbErr) -> Self {
+        match err.sql_err() {
+            Some(SqlErr::UniqueConstraintViolation(_)) => Self::conflict("ALREADY_EXISTS", "记录已存在"),
+            _ => match err {
+                DbErr::RecordNotFound(_) => Self::not_found("资源不存在"),
+                other => Self::Internal(other.into()),
+            },
+        }
+    }
+}
+
+impl From<validator::ValidationErrors> for AppError {
+    fn from(errors: validator::ValidationErrors) -> Self {
+        let mut fields = Vec::new();
+        collect_field_errors("", &errors, &mut fields);
+        fields.sort_by(|a, b| a.field.cmp(&b.field));
+        Self::Validation(fields)
+    }
+}
+
+fn collect_field_errors(prefix: &str, errors: &validator::ValidationErrors, out: &mut Vec<FieldError>) {
+    use validator::ValidationErrorsKind;
+    for (field, kind) in errors.errors() {
+        let name = if prefix.is_empty() {
+            field.to_string()
+        } else {
+            format!("{prefix}.{field}")
+        };
+        match kind {
+            ValidationErrorsKind::Field(list) => {
+                for error in list {
+                    let message = error
+                        .message
+                        .as_ref()
+                        .map(|m| m.to_string())
+                        .unwrap_or_else(|| format!("{name} 不合法"));
+                    out.push(FieldError {
+                        field: name.clone(),
+                        message,
+                    });
+                }
+            }
+            ValidationErrorsKind::Struct(inner) => collect_field_errors(&name, inner, out),
+            ValidationErrorsKind::List(items) => {
+                for (index, inner) in items {
+                    collect_field_errors(&format!("{name}[{index}]"), inner, out);
+                }
+            }
+        }
+    }
+}
+
+/// Shorthand for handler and service results.
+pub type AppResult<T> = Result<T, AppError>;

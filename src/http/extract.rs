@@ -1,0 +1,191 @@
+//! Request extractors: the authenticated caller, validated JSON bodies and pagination.
+//!
+//! Authentication is a handler argument (`AuthUser`), so a handler's signature says who may call
+//! it; role checks are made on the extracted caller (see `crate::auth::roles`).
+
+use std::future::Future;
+use std::pin::Pin;
+
+use actix_web::{FromRequest, HttpRequest, dev::Payload, http::header, web};
+use serde::{Deserialize, de::DeserializeOwned};
+use utoipa::IntoParams;
+use validator::Validate;
+
+use super::error::AppError;
+use crate::auth::{jwt, roles::Role};
+use crate::startup::AppState;
+
+/// The caller, proven by a valid access token.
+#[derive(Debug, Clone)]
+pub struct AuthUser {
+    pub id: i32,
+    pub roles: Vec<Role>,
+    pub station_id: Option<i32>,
+}
+
+fn authenticate(req: &HttpRequest) -> Result<Option<AuthUser>, AppError> {
+    let Some(value) = req.headers().get(header::AUTHORIZATION) else {
+        return Ok(None);
+    };
+    let invalid = || AppError::unauthorized("INVALID_TOKEN", "访问令牌无效或已过期");
+    let value = value.to_str().map_err(|_| invalid())?;
+    let token = value
+        .strip_prefix("Bearer ")
+        .or_else(|| value.strip_prefix("bearer "))
+        .ok_or_else(invalid)?;
+    let state = req
+        .app_data::<web::Data<AppState>>()
+        .ok_or_else(|| AppError::internal(anyhow::anyhow!("application state missing")))?;
+    let claims = state
+        .jwt
+        .verify(token.trim(), state.clock.now())
+        .map_err(|_| invalid())?;
+    Ok(Some(AuthUser::from_claims(&claims)))
+}
+
+impl AuthUser {
+    fn from_claims(claims: &jwt::Claims) -> Self {
+        AuthUser {
+            id: claims.sub.parse().unwrap_or_default(),
+            roles: claims.roles.iter().filter_map(|r| r.parse().ok()).collect(),
+            station_id: claims.station_id,
+        }
+    }
+}
+
+impl FromRequest for AuthUser {
+    type Error = AppError;
+    type Future = std::future::Ready<Result<Self, AppError>>;
+
+    fn from_request(req: &HttpRequest, _: &mut Payload) -> Self::Future {
+        std::future::ready(
+            authenticate(req).and_then(|user| user.ok_or_else(|| AppError::unauthorized("MISSING_TOKEN", "请先登录"))),
+        )
+    }
+}
+
+/// The caller if a token was sent; a bad token is still refused.
+#[derive(Debug, Clone)]
+pub struct MaybeAuthUser(pub Option<AuthUser>);
+
+impl FromRequest for MaybeAuthUser {
+    type Error = AppError;
+    type Future = std::future::Ready<Result<Self, AppError>>;
+
+    fn from_request(req: &HttpRequest, _: &mut Payload) -> Self::Future {
+        std::future::ready(authenticate(req).map(MaybeAuthUser))
+    }
+}
+
+/// A JSON body that passed its `validator` rules; a failure is a 422 with per-field errors.
+#[derive(Debug)]
+pub struct ValidatedJson<T>(pub T);
+
+impl<T> FromRequest for ValidatedJson<T>
+where
+    T: DeserializeOwned + Validate + 'static,
+{
+    type Error = AppError;
+    type Future = Pin<Box<dyn Future<Output = Result<Self, Self::Error>>>>;
+
+    fn from_request(req: &HttpRequest, payload: &mut Payload) -> Self::Future {
+        let content_type_ok = match req.headers().get(header::CONTENT_TYPE) {
+            None => true,
+            Some(value) => value.to_str().is_ok_and(|v| {
+                let mime = v.split(';').next().unwrap_or("").trim().to_ascii_lowercase();
+                mime == "application/json" || mime.ends_with("+json")
+            }),
+        };
+        let bytes = web::Bytes::from_request(req, payload);
+        Box::pin(async move {
+            if !content_type_ok {
+                return Err(AppError::UnsupportedMediaType);
+            }
+            let bytes = bytes.await.map_err(|e| {
+                if e.as_response_error().status_code() == actix_web::http::StatusCode::PAYLOAD_TOO_LARGE {
+                    AppError::PayloadTooLarge
+                } else {
+                    AppError::bad_request("MALFORMED_BODY", "请求体读取失败")
+                }
+            })?;
+            let body: T = parse_json(&bytes)?;
+            body.validate()?;
+            Ok(ValidatedJson(body))
+        })
+    }
+}
+
+/// Parses a JSON body: broken JSON is a 400, well-formed JSON of the wrong shape a 422 naming
+/// the field.
+pub fn parse_json<T: DeserializeOwned>(bytes: &[u8]) -> Result<T, AppError> {
+    let deserializer = &mut serde_json::Deserializer::from_slice(bytes);
+    serde_path_to_error::deserialize(deserializer).map_err(|err| {
+        let path = err.path().to_string();
+        let inner = err.into_inner();
+        if inner.is_data() {
+            let field = if path == "." {
+                missing_field(&inner.to_string()).unwrap_or_else(|| "body".into())
+            } else {
+                path
+            };
+            AppError::invalid_field(&field, format!("字段类型或取值不正确: {inner}"))
+        } else {
+            AppError::bad_request("MALFORMED_JSON", format!("请求体不是合法的 JSON: {inner}"))
+        }
+    })
+}
+
+fn missing_field(message: &str) -> Option<String> {
+    let rest = message.strip_prefix("missing field `")?;
+    Some(rest[..rest.find('`')?].to_owned())
+}
+
+/// `?page=1&page_size=20`; `page_size` is at most 100.
+#[derive(Debug, Clone, Copy, Deserialize, IntoParams, Validate)]
+#[into_params(parameter_in = Query)]
+pub struct Pagination {
+    /// Page number, from 1.
+    #[param(minimum = 1, maximum = 1000000, default = 1, example = 1)]
+    #[validate(range(min = 1, max = 1000000, message = "page 须为正整数"))]
+    pub page: Option<u64>,
+    /// Items per page, 1 to 100.
+    #[param(minimum = 1, maximum = 100, default = 20, example = 20)]
+    #[validate(range(min = 1, max = 100, message = "page_size 须在 1 到 100 之间"))]
+    pub page_size: Option<u64>,
+}
+
+impl Pagination {
+    pub fn page(&self) -> u64 {
+        self.page.unwrap_or(1)
+    }
+    pub fn page_size(&self) -> u64 {
+        self.page_size.unwrap_or(20)
+    }
+    /// Rows to skip before this page.
+    pub fn offset(&self) -> u64 {
+        (self.page() - 1) * self.page_size()
+    }
+}
+
+/// A validated query string; a type error is a 400, a rule failure a 422.
+#[derive(Debug)]
+pub struct ValidatedQuery<T>(pub T);
+
+impl<T> FromRequest for ValidatedQuery<T>
+where
+    T: DeserializeOwned + Validate + 'static,
+{
+    type Error = actix_web::Error;
+    type Future = std::future::Ready<Result<Self, Self::Error>>;
+
+    fn from_request(req: &HttpRequest, payload: &mut Payload) -> Self::Future {
+        let result = web::Query::<T>::from_request(req, payload)
+            .into_inner()
+            .and_then(|query| {
+                let query = query.into_inner();
+                query.validate().map_err(AppError::from)?;
+                Ok(ValidatedQuery(query))
+            });
+        std::future::ready(result)
+    }
+}

@@ -1,0 +1,13 @@
+//! wenming: the backend for New Era Civilization Practice Stations (新时代文明实践站).
+
+pub mod auth;
+pub mod clock;
+pub mod config;
+pub mod http;
+pub mod openapi;
+pub mod ops;
+pub mod platforms;
+pub mod startup;
+pub mod stations;
+pub mod telemetry;
+pub mod users;

@@ -1,0 +1,182 @@
+//! The OpenAPI document: built from the same route registrations the server uses, so the two
+//! cannot drift, then completed with the security scheme and the shared error responses.
+
+use actix_web::App;
+use utoipa::{
+    Modify, OpenApi,
+    openapi::{
+        self, Content, RefOr, Response, ResponseBuilder,
+        security::{HttpAuthScheme, HttpBuilder, SecurityScheme},
+    },
+};
+use utoipa_actix_web::{AppExt, service_config::ServiceConfig};
+
+use crate::http::{FieldError, Problem};
+
+/// Every `/api/v1` route, domain by domain: the table of contents of the API.
+pub fn api_routes(cfg: &mut ServiceConfig) {
+    crate::auth::routes::configure(cfg);
+    crate::users::routes::configure(cfg);
+    crate::stations::routes::configure(cfg);
+    crate::platforms::routes::configure(cfg);
+}
+
+/// Routes outside `/api/v1`.
+pub fn root_routes(cfg: &mut ServiceConfig) {
+    crate::ops::routes::configure(cfg);
+}
+
+#[derive(OpenApi)]
+#[openapi(
+    info(
+        title = "wenming API",
+        description = include_str!("openapi_intro.md"),
+        license(name = "Apache-2.0", identifier = "Apache-2.0"),
+    ),
+    components(schemas(Problem, FieldError)),
+    tags(
+        (name = "auth", description = "Registration, login and tokens"),
+        (name = "me", description = "The caller's own account"),
+        (name = "users", description = "Staff accounts and roles"),
+        (name = "stations", description = "Stations (社区实践站)"),
+        (name = "platforms", description = "Service platforms (平台)"),
+        (name = "operations", description = "Health, readiness and metrics"),
+    )
+)]
+struct BaseDoc;
+
+/// The complete document, as served at `/openapi.json` and committed in `openapi/openapi.json`.
+pub fn document() -> openapi::OpenApi {
+    let (_, mut doc) = App::new()
+        .into_utoipa_app()
+        .openapi(BaseDoc::openapi())
+        .service(utoipa_actix_web::scope("/api/v1").configure(api_routes))
+        .configure(root_routes)
+        .split_for_parts();
+    doc.info.version = env!("CARGO_PKG_VERSION").to_owned();
+    SecurityAndErrors.modify(&mut doc);
+    doc
+}
+
+/// Adds the bearer scheme and, to every operation, the error responses every such operation can
+/// give: 400/422 where a body or parameters are read, 401/403 where a token is needed, 404 where
+/// the path names a resource, 500 everywhere.
+struct SecurityAndErrors;
+
+fn problem_response(description: &str, example: serde_json::Value) -> RefOr<Response> {
+    let content = Content::builder()
+        .schema(Some(RefOr::Ref(openapi::Ref::from_schema_name("Problem"))))
+        .example(Some(example))
+        .build();
+    RefOr::T(
+        ResponseBuilder::new()
+            .description(description)
+            .content("application/problem+json", content)
+            .build(),
+    )
+}
+
+fn problem_example(status: u16, code: &str, detail: &str) -> serde_json::Value {
+    let title = actix_web::http::StatusCode::from_u16(status)
+        .ok()
+        .and_then(|s| s.canonical_reason())
+        .unwrap_or("Error");
+    serde_json::json!({
+        "type": format!("https://wenming.dev/problems/{}", code.to_lowercase().replace('_', "-")),
+        "title": title,
+        "status": status,
+        "detail": detail,
+        "code": code,
+    })
+}
+
+impl Modify for SecurityAndErrors {
+    fn modify(&self, doc: &mut openapi::OpenApi) {
+        let components = doc.components.get_or_insert_with(Default::default);
+        components.add_security_scheme(
+            "bearer",
+            SecurityScheme::Http(
+                HttpBuilder::new()
+                    .scheme(HttpAuthScheme::Bearer)
+                    .bearer_format("JWT")
+                    .description(Some("Access token from `POST /api/v1/auth/login`"))
+                    .build(),
+            ),
+        );
+
+        let mut validation = problem_example(422, "VALIDATION_FAILED", "请求内容未通过校验");
+        validation["errors"] = serde_json::json!([{"field": "phone", "message": "手机号须为 11 位大陆手机号"}]);
+        let bad_request = problem_response(
+            "Malformed JSON body or query string (`MALFORMED_JSON`, `INVALID_QUERY`)",
+            problem_example(400, "MALFORMED_JSON", "请求体不是合法的 JSON"),
+        );
+        let unprocessable = problem_response(
+            "Validation failed (`VALIDATION_FAILED`, with per-field `errors`)",
+            validation,
+        );
+        let unauthorized = problem_response(
+            "Missing, invalid or expired access token (`MISSING_TOKEN`, `INVALID_TOKEN`)",
+            problem_example(401, "INVALID_TOKEN", "访问令牌无效或已过期"),
+        );
+        let forbidden = problem_response(
+            "The caller's roles or station do not allow this (`FORBIDDEN`, …)",
+            problem_example(403, "FORBIDDEN", "当前账号无权进行此操作"),
+        );
+        let not_found = problem_response(
+            "No such resource, or one the caller may not see (`NOT_FOUND`)",
+            problem_example(404, "NOT_FOUND", "资源不存在"),
+        );
+        let too_large = problem_response(
+            "The body is too large (`PAYLOAD_TOO_LARGE`)",
+            problem_example(413, "PAYLOAD_TOO_LARGE", "请求体过大"),
+        );
+        let media_type = problem_response(
+            "The body is not JSON (`UNSUPPORTED_MEDIA_TYPE`)",
+            problem_example(415, "UNSUPPORTED_MEDIA_TYPE", "请求体须为 application/json"),
+        );
+        let internal = problem_response(
+            "Unexpected server error (`INTERNAL_ERROR`)",
+            problem_example(500, "INTERNAL_ERROR", "服务器内部错误"),
+        );
+
+        for (path, item) in doc.paths.paths.iter_mut() {
+            let has_path_params = path.contains('{');
+            let operations = [
+                item.get.as_mut(),
+                item.post.as_mut(),
+                item.put.as_mut(),
+                item.patch.as_mut(),
+                item.delete.as_mut(),
+            ];
+            for operation in operations.into_iter().flatten() {
+                let secured = operation.security.as_ref().is_some_and(|reqs| !reqs.is_empty());
+                let has_query = operation.parameters.as_ref().is_some_and(|ps| {
+                    ps.iter().any(
+                        |p| matches!(p, RefOr::T(p) if matches!(p.parameter_in, openapi::path::ParameterIn::Query)),
+                    )
+                });
+                let has_body = operation.request_body.is_some();
+                let responses = &mut operation.responses.responses;
+                let mut add = |status: &str, response: &RefOr<Response>| {
+                    responses.entry(status.to_owned()).or_insert_with(|| response.clone());
+                };
+                if has_body || has_query {
+                    add("400", &bad_request);
+                    add("422", &unprocessable);
+                }
+                if has_body {
+                    add("413", &too_large);
+                    add("415", &media_type);
+                }
+                if secured {
+                    add("401", &unauthorized);
+                    add("403", &forbidden);
+                }
+                if has_path_params {
+                    add("404", &not_found);
+                }
+                add("500", &internal);
+            }
+        }
+    }
+}

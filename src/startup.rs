@@ -1,0 +1,237 @@
+//! Building the application: database, migrations, bootstrap admin, listener and HTTP server.
+
+use std::{net::TcpListener, sync::Arc, time::Duration};
+
+use actix_cors::Cors;
+use actix_web::{App, HttpResponse, HttpServer, dev::Server, http::header, middleware::from_fn, web};
+use actix_web_prom::{PrometheusMetrics, PrometheusMetricsBuilder};
+use base64::Engine;
+use migration::{Migrator, MigratorTrait};
+use rand::RngCore;
+use sea_orm::{ConnectOptions, Database, DatabaseConnection};
+use utoipa_swagger_ui::SwaggerUi;
+
+use crate::{
+    auth::{jwt::JwtKeys, password::PasswordHashing, rate_limit::LoginLimiter, roles::Role},
+    clock::Clock,
+    config::Settings,
+    http::{self, routes::RouteTable},
+    ops::metrics::Metrics,
+    users,
+};
+
+/// What every request handler can reach.
+pub struct AppState {
+    pub db: DatabaseConnection,
+    pub settings: Arc<Settings>,
+    pub clock: Clock,
+    pub jwt: JwtKeys,
+    pub passwords: PasswordHashing,
+    pub login_limiter: LoginLimiter,
+    /// A hash verified against when a login names an unknown phone (equal cost either way).
+    pub dummy_hash: String,
+    pub metrics: Metrics,
+}
+
+/// A built server, bound to its port, not yet running.
+pub struct Application {
+    port: u16,
+    server: Server,
+    state: web::Data<AppState>,
+}
+
+/// Opens the database named by the settings, creating the SQLite file's folder when needed.
+pub async fn connect(settings: &Settings) -> anyhow::Result<DatabaseConnection> {
+    if settings.is_sqlite() {
+        let path = settings
+            .database_url
+            .trim_start_matches("sqlite://")
+            .trim_start_matches("sqlite:")
+            .split('?')
+            .next()
+            .unwrap_or_default();
+        if let Some(parent) = std::path::Path::new(path)
+            .parent()
+            .filter(|p| !p.as_os_str().is_empty())
+        {
+            std::fs::create_dir_all(parent)?;
+        }
+    }
+    let mut options = ConnectOptions::new(settings.database_url.clone());
+    options
+        .max_connections(settings.db_max_connections)
+        .min_connections(1)
+        .connect_timeout(settings.db_connect_timeout)
+        .acquire_timeout(settings.db_acquire_timeout)
+        .sqlx_logging(false)
+        .map_sqlx_sqlite_opts(|opts| {
+            opts.journal_mode(sea_orm::sqlx::sqlite::SqliteJournalMode::Wal)
+                .synchronous(sea_orm::sqlx::sqlite::SqliteSynchronous::Normal)
+                .foreign_keys(true)
+                .busy_timeout(Duration::from_secs(30))
+                .create_if_missing(true)
+        });
+    Ok(Database::connect(options).await?)
+}
+
+/// Creates the first admin when none exists: from `BOOTSTRAP_ADMIN_PHONE` and
+/// `BOOTSTRAP_ADMIN_PASSWORD`, or with a random password printed once to the log.
+async fn bootstrap_admin(state: &AppState) -> anyhow::Result<()> {
+    if users::service::admin_exists(&state.db).await? {
+        return Ok(());
+    }
+    let settings = &state.settings;
+    let (password, generated) = match &settings.bootstrap_admin_password {
+        Some(password) => (password.clone(), false),
+        None => {
+            let mut bytes = [0u8; 12];
+            rand::rng().fill_bytes(&mut bytes);
+            // A letter and a digit up front so the password always meets the strength rule.
+            (
+                format!("a1{}", base64::engine::general_purpose::URL_SAFE_NO_PAD.encode(bytes)),
+                true,
+            )
+        }
+    };
+    let hash = state.passwords.hash(password.clone()).await?;
+    let phone = settings.bootstrap_admin_phone.clone();
+    let existing = users::service::find_by_phone(&state.db, &phone).await?;
+    match existing {
+        Some(user) => {
+            let mut roles = users::service::roles_of(&state.db, user.id).await?;
+            roles.push(Role::Admin);
+            users::service::set_roles(&state.db, user.id, &roles).await?;
+            tracing::warn!(phone = %phone, "no admin existed; the account with the bootstrap phone is now admin");
+        }
+        None => {
+            let created = users::service::create(
+                &state.db,
+                users::service::NewUser {
+                    phone: phone.clone(),
+                    password_hash: hash,
+                    name: "管理员".into(),
+                    station_id: None,
+                    roles: vec![Role::Admin],
+                },
+                state.clock.now(),
+            )
+            .await;
+            // Another process starting at the same moment may have created it: that is fine.
+            if created.is_ok() {
+                if generated {
+                    tracing::warn!(
+                        phone = %phone,
+                        password = %password,
+                        "created the bootstrap admin with a generated password; it is shown only this once"
+                    );
+                } else {
+                    tracing::info!(phone = %phone, "created the bootstrap admin");
+                }
+            }
+        }
+    }
+    Ok(())
+}
+
+impl Application {
+    /// Connects, migrates, bootstraps and binds; `settings.bind_addr` may use port 0.
+    pub async fn build(mut settings: Settings, clock: Clock) -> anyhow::Result<Self> {
+        settings.ensure_jwt_secret()?;
+        let db = connect(&settings).await?;
+        Migrator::up(&db, None).await?;
+
+        let passwords = PasswordHashing::new(settings.argon2_memory_kib);
+        let dummy_hash = passwords.dummy_hash().await?;
+        let state = web::Data::new(AppState {
+            jwt: JwtKeys::new(&settings.jwt_secret, settings.access_token_ttl)?,
+            login_limiter: LoginLimiter::new(settings.login_attempts_per_minute),
+            metrics: Metrics::new()?,
+            settings: Arc::new(settings),
+            db,
+            clock,
+            passwords,
+            dummy_hash,
+        });
+        bootstrap_admin(&state).await?;
+
+        let listener = TcpListener::bind(state.settings.bind_addr)?;
+        let port = listener.local_addr()?.port();
+        let prometheus = PrometheusMetricsBuilder::new("wenming")
+            .registry(state.metrics.registry.clone())
+            .mask_unmatched_patterns("UNMATCHED")
+            .exclude_regex("^/docs")
+            .build()
+            .map_err(|e| anyhow::anyhow!("metrics: {e}"))?;
+        let server = server(listener, state.clone(), prometheus)?;
+        Ok(Self { port, server, state })
+    }
+
+    pub fn port(&self) -> u16 {
+        self.port
+    }
+
+    /// The shared state (tests reach the clock and the database through it).
+    pub fn state(&self) -> web::Data<AppState> {
+        self.state.clone()
+    }
+
+    /// Serves until SIGINT/SIGTERM, then finishes in-flight requests before returning.
+    pub async fn run_until_stopped(self) -> std::io::Result<()> {
+        self.server.await
+    }
+}
+
+fn cors(origins: &[String]) -> Cors {
+    let mut cors = Cors::default()
+        .allow_any_method()
+        .allow_any_header()
+        .expose_headers(["x-request-id", "location", "retry-after"])
+        .max_age(3600);
+    for origin in origins {
+        cors = if origin == "*" {
+            cors.allow_any_origin()
+        } else {
+            cors.allowed_origin(origin)
+        };
+    }
+    cors
+}
+
+fn server(listener: TcpListener, state: web::Data<AppState>, prometheus: PrometheusMetrics) -> anyhow::Result<Server> {
+    let doc = crate::openapi::document();
+    let route_table = web::Data::new(RouteTable::from_openapi(&doc));
+    let settings = state.settings.clone();
+    let (workers, shutdown_timeout) = (settings.workers, settings.shutdown_timeout.as_secs());
+    let server = HttpServer::new(move || {
+        use utoipa_actix_web::AppExt;
+        App::new()
+            .app_data(state.clone())
+            .app_data(route_table.clone())
+            .app_data(http::query_config())
+            .app_data(http::path_config())
+            .app_data(web::PayloadConfig::new(settings.max_body_bytes))
+            .wrap(actix_web_lab::middleware::CatchPanic::default())
+            .wrap(cors(&settings.cors_origins))
+            .wrap(prometheus.clone())
+            .wrap(from_fn(http::middleware::request_context))
+            .into_utoipa_app()
+            .service(utoipa_actix_web::scope("/api/v1").configure(crate::openapi::api_routes))
+            .configure(crate::openapi::root_routes)
+            .into_app()
+            .service(SwaggerUi::new("/docs/{_:.*}").url("/openapi.json", doc.clone()))
+            .route(
+                "/docs",
+                web::get().to(|| async {
+                    HttpResponse::PermanentRedirect()
+                        .insert_header((header::LOCATION, "/docs/"))
+                        .finish()
+                }),
+            )
+            .default_service(web::to(http::fallback))
+    })
+    .workers(workers)
+    .shutdown_timeout(shutdown_timeout)
+    .listen(listener)?
+    .run();
+    Ok(server)
+}

@@ -1,0 +1,92 @@
+//! Station queries and changes.
+
+use chrono::{DateTime, Utc};
+use entity::station;
+use sea_orm::{ActiveValue::Set, ConnectionTrait, IntoActiveModel, QueryOrder, prelude::*};
+
+use super::types::{CreateStationRequest, StationResponse, UpdateStationRequest};
+use crate::http::{AppError, AppResult};
+
+fn response(model: station::Model) -> StationResponse {
+    StationResponse {
+        id: model.id,
+        name: model.name,
+        district: model.district,
+        address: model.address,
+        created_at: model.created_at,
+    }
+}
+
+fn name_taken(err: sea_orm::DbErr) -> AppError {
+    match AppError::from(err) {
+        AppError::Conflict { .. } => AppError::conflict("STATION_NAME_TAKEN", "已有同名实践站"),
+        other => other,
+    }
+}
+
+pub async fn list(db: &impl ConnectionTrait, district: Option<&str>) -> AppResult<Vec<StationResponse>> {
+    let mut query = station::Entity::find().order_by_asc(station::Column::Id);
+    if let Some(district) = district {
+        query = query.filter(station::Column::District.eq(district));
+    }
+    Ok(query.all(db).await?.into_iter().map(response).collect())
+}
+
+pub async fn get(db: &impl ConnectionTrait, id: i32) -> AppResult<StationResponse> {
+    station::Entity::find_by_id(id)
+        .one(db)
+        .await?
+        .map(response)
+        .ok_or_else(|| AppError::not_found("实践站不存在"))
+}
+
+/// Refuses with 422 naming `field` when the station does not exist.
+pub async fn ensure_exists(db: &impl ConnectionTrait, id: i32, field: &str) -> AppResult<()> {
+    if station::Entity::find_by_id(id).one(db).await?.is_none() {
+        return Err(AppError::invalid_field(field, "实践站不存在"));
+    }
+    Ok(())
+}
+
+pub async fn create(
+    db: &impl ConnectionTrait,
+    req: CreateStationRequest,
+    now: DateTime<Utc>,
+) -> AppResult<StationResponse> {
+    let model = station::ActiveModel {
+        name: Set(req.name),
+        district: Set(req.district),
+        address: Set(req.address),
+        created_at: Set(now),
+        updated_at: Set(now),
+        ..Default::default()
+    }
+    .insert(db)
+    .await
+    .map_err(name_taken)?;
+    Ok(response(model))
+}
+
+pub async fn update(
+    db: &impl ConnectionTrait,
+    id: i32,
+    req: UpdateStationRequest,
+    now: DateTime<Utc>,
+) -> AppResult<StationResponse> {
+    let existing = station::Entity::find_by_id(id)
+        .one(db)
+        .await?
+        .ok_or_else(|| AppError::not_found("实践站不存在"))?;
+    let mut active = existing.into_active_model();
+    if let Some(name) = req.name {
+        active.name = Set(name);
+    }
+    if let Some(district) = req.district {
+        active.district = Set(district);
+    }
+    if let Some(address) = req.address {
+        active.address = Set(address);
+    }
+    active.updated_at = Set(now);
+    Ok(response(active.update(db).await.map_err(name_taken)?))
+}

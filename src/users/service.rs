@@ -1,0 +1,236 @@
+//! Account queries and changes.
+
+use std::collections::HashMap;
+
+use chrono::{DateTime, Utc};
+use entity::{user, user_role};
+use sea_orm::{
+    ActiveValue::Set, Condition, ConnectionTrait, QueryOrder, QuerySelect, TransactionSession, TransactionTrait,
+    prelude::*,
+};
+
+use super::types::UserResponse;
+use crate::auth::roles::Role;
+use crate::http::{AppError, AppResult};
+
+/// Fields of a new account.
+pub struct NewUser {
+    pub phone: String,
+    pub password_hash: String,
+    pub name: String,
+    pub station_id: Option<i32>,
+    pub roles: Vec<Role>,
+}
+
+/// Always includes `resident`, sorted and without repeats.
+pub fn normalize_roles(roles: &[Role]) -> Vec<Role> {
+    let mut roles: Vec<Role> = roles.iter().copied().chain([Role::Resident]).collect();
+    roles.sort();
+    roles.dedup();
+    roles
+}
+
+pub async fn roles_of(db: &impl ConnectionTrait, user_id: i32) -> AppResult<Vec<Role>> {
+    let rows = user_role::Entity::find()
+        .filter(user_role::Column::UserId.eq(user_id))
+        .all(db)
+        .await?;
+    let mut roles: Vec<Role> = rows.iter().filter_map(|r| r.role.parse().ok()).collect();
+    roles.sort();
+    Ok(roles)
+}
+
+pub fn response(model: user::Model, roles: Vec<Role>) -> UserResponse {
+    UserResponse {
+        id: model.id,
+        phone: model.phone,
+        name: model.name,
+        roles,
+        station_id: model.station_id,
+        created_at: model.created_at,
+    }
+}
+
+pub async fn find(db: &impl ConnectionTrait, user_id: i32) -> AppResult<user::Model> {
+    user::Entity::find_by_id(user_id)
+        .one(db)
+        .await?
+        .ok_or_else(|| AppError::not_found("用户不存在"))
+}
+
+pub async fn profile(db: &impl ConnectionTrait, user_id: i32) -> AppResult<UserResponse> {
+    let model = find(db, user_id).await?;
+    let roles = roles_of(db, user_id).await?;
+    Ok(response(model, roles))
+}
+
+pub async fn find_by_phone(db: &impl ConnectionTrait, phone: &str) -> AppResult<Option<user::Model>> {
+    Ok(user::Entity::find()
+        .filter(user::Column::Phone.eq(phone))
+        .one(db)
+        .await?)
+}
+
+fn phone_taken() -> AppError {
+    AppError::conflict("PHONE_TAKEN", "该手机号已注册")
+}
+
+/// Creates an account with its roles in one transaction; a taken phone is 409 `PHONE_TAKEN`,
+/// also when two requests race for it (the unique index decides).
+pub async fn create<C: ConnectionTrait + TransactionTrait>(
+    db: &C,
+    new: NewUser,
+    now: DateTime<Utc>,
+) -> AppResult<UserResponse> {
+    let txn = db.begin().await?;
+    let inserted = user::ActiveModel {
+        phone: Set(new.phone),
+        password_hash: Set(new.password_hash),
+        name: Set(new.name),
+        station_id: Set(new.station_id),
+        created_at: Set(now),
+        updated_at: Set(now),
+        ..Default::default()
+    }
+    .insert(&txn)
+    .await
+    .map_err(|e| match AppError::from(e) {
+        AppError::Conflict { .. } => phone_taken(),
+        other => other,
+    })?;
+    let roles = normalize_roles(&new.roles);
+    write_roles(&txn, inserted.id, &roles).await?;
+    txn.commit().await?;
+    Ok(response(inserted, roles))
+}
+
+async fn write_roles(db: &impl ConnectionTrait, user_id: i32, roles: &[Role]) -> AppResult<()> {
+    user_role::Entity::insert_many(roles.iter().map(|role| user_role::ActiveModel {
+        user_id: Set(user_id),
+        role: Set(role.as_str().to_owned()),
+    }))
+    .exec_without_returning(db)
+    .await?;
+    Ok(())
+}
+
+/// Replaces the user's roles with `roles` (plus `resident`).
+pub async fn set_roles<C: ConnectionTrait + TransactionTrait>(
+    db: &C,
+    user_id: i32,
+    roles: &[Role],
+) -> AppResult<Vec<Role>> {
+    let roles = normalize_roles(roles);
+    let txn = db.begin().await?;
+    user_role::Entity::delete_many()
+        .filter(user_role::Column::UserId.eq(user_id))
+        .exec(&txn)
+        .await?;
+    write_roles(&txn, user_id, &roles).await?;
+    txn.commit().await?;
+    Ok(roles)
+}
+
+/// Adds one role if the user lacks it (used when a volunteer application is approved).
+pub async fn add_role(db: &impl ConnectionTrait, user_id: i32, role: Role) -> AppResult<()> {
+    let existing = roles_of(db, user_id).await?;
+    if !existing.contains(&role) {
+        write_roles(db, user_id, &[role]).await?;
+    }
+    Ok(())
+}
+
+pub async fn update_name(db: &impl ConnectionTrait, user_id: i32, name: String, now: DateTime<Utc>) -> AppResult<()> {
+    user::Entity::update_many()
+        .col_expr(user::Column::Name, Expr::value(name))
+        .col_expr(user::Column::UpdatedAt, Expr::value(now))
+        .filter(user::Column::Id.eq(user_id))
+        .exec(db)
+        .await?;
+    Ok(())
+}
+
+pub async fn update_password_hash(
+    db: &impl ConnectionTrait,
+    user_id: i32,
+    hash: String,
+    now: DateTime<Utc>,
+) -> AppResult<()> {
+    user::Entity::update_many()
+        .col_expr(user::Column::PasswordHash, Expr::value(hash))
+        .col_expr(user::Column::UpdatedAt, Expr::value(now))
+        .filter(user::Column::Id.eq(user_id))
+        .exec(db)
+        .await?;
+    Ok(())
+}
+
+/// Users matching the filter, newest first, with their roles.
+pub async fn search(
+    db: &impl ConnectionTrait,
+    station_id: Option<i32>,
+    text: Option<&str>,
+    role: Option<Role>,
+    offset: u64,
+    limit: u64,
+) -> AppResult<(Vec<UserResponse>, u64)> {
+    let mut condition = Condition::all();
+    if let Some(station_id) = station_id {
+        condition = condition.add(user::Column::StationId.eq(station_id));
+    }
+    if let Some(text) = text.map(str::trim).filter(|t| !t.is_empty()) {
+        condition = condition.add(
+            Condition::any()
+                .add(user::Column::Name.contains(text))
+                .add(user::Column::Phone.contains(text)),
+        );
+    }
+    if let Some(role) = role {
+        condition = condition.add(
+            user::Column::Id.in_subquery(
+                sea_orm::sea_query::Query::select()
+                    .column(user_role::Column::UserId)
+                    .from(user_role::Entity)
+                    .and_where(user_role::Column::Role.eq(role.as_str()))
+                    .to_owned(),
+            ),
+        );
+    }
+    let query = user::Entity::find().filter(condition);
+    let total = query.clone().count(db).await?;
+    let users = query
+        .order_by_desc(user::Column::Id)
+        .offset(offset)
+        .limit(limit)
+        .all(db)
+        .await?;
+    let ids: Vec<i32> = users.iter().map(|u| u.id).collect();
+    let mut roles: HashMap<i32, Vec<Role>> = HashMap::new();
+    for row in user_role::Entity::find()
+        .filter(user_role::Column::UserId.is_in(ids))
+        .all(db)
+        .await?
+    {
+        if let Ok(role) = row.role.parse() {
+            roles.entry(row.user_id).or_default().push(role);
+        }
+    }
+    let items = users
+        .into_iter()
+        .map(|u| {
+            let mut r = roles.remove(&u.id).unwrap_or_default();
+            r.sort();
+            response(u, r)
+        })
+        .collect();
+    Ok((items, total))
+}
+
+/// Whether any account holds the admin role.
+pub async fn admin_exists(db: &impl ConnectionTrait) -> AppResult<bool> {
+    Ok(user_role::Entity::find()
+        .filter(user_role::Column::Role.eq(Role::Admin.as_str()))
+        .one(db)
+        .await?
+        .is_some())
+}
