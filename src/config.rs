@@ -52,6 +52,7 @@ pub struct Settings {
     pub shutdown_timeout: Duration,
     pub workers: usize,
     pub background_jobs: bool,
+    pub job_interval: Duration,
 }
 
 impl Settings {
@@ -168,6 +169,7 @@ impl Settings {
                 1,
                 256,
             )? as usize,
+            job_interval: secs("JOB_INTERVAL_SECS", 30, 1, 3_600)?,
             background_jobs: match get("BACKGROUND_JOBS").unwrap_or("on") {
                 "on" | "true" | "1" => true,
                 "off" | "false" | "0" => false,

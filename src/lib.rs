@@ -3,7 +3,10 @@
 pub mod auth;
 pub mod clock;
 pub mod config;
+pub mod hours;
 pub mod http;
+pub mod jobs;
+pub mod notifications;
 pub mod openapi;
 pub mod ops;
 pub mod platforms;

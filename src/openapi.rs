@@ -19,6 +19,8 @@ pub fn api_routes(cfg: &mut ServiceConfig) {
     crate::users::routes::configure(cfg);
     crate::stations::routes::configure(cfg);
     crate::platforms::routes::configure(cfg);
+    crate::notifications::routes::configure(cfg);
+    crate::hours::routes::configure(cfg);
 }
 
 /// Routes outside `/api/v1`.
@@ -40,6 +42,7 @@ pub fn root_routes(cfg: &mut ServiceConfig) {
         (name = "users", description = "Staff accounts and roles"),
         (name = "stations", description = "Stations (社区实践站)"),
         (name = "platforms", description = "Service platforms (平台)"),
+        (name = "notifications", description = "What concerns the caller"),
         (name = "operations", description = "Health, readiness and metrics"),
     )
 )]

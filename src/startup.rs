@@ -163,6 +163,9 @@ impl Application {
             .build()
             .map_err(|e| anyhow::anyhow!("metrics: {e}"))?;
         let server = server(listener, state.clone(), prometheus)?;
+        if state.settings.background_jobs {
+            crate::jobs::spawn(state.clone(), state.settings.job_interval);
+        }
         Ok(Self { port, server, state })
     }
 

@@ -1,8 +1,11 @@
 //! SeaORM entities of the wenming schema. Entities stay behind the service layer: HTTP responses
 //! are built from them, never serialized directly.
 
+pub mod idempotency_key;
+pub mod notification;
 pub mod platform;
 pub mod refresh_token;
+pub mod service_hour;
 pub mod station;
 pub mod user;
 pub mod user_role;

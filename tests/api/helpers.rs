@@ -94,6 +94,7 @@ impl TestDatabase {
             ("BOOTSTRAP_ADMIN_PASSWORD", ADMIN_PASSWORD),
             ("ARGON2_MEMORY_KIB", "1024"),
             ("WORKERS", "2"),
+            ("BACKGROUND_JOBS", "off"),
             ("JWT_SECRET", "test-secret-test-secret-test-secret-0123"),
         ]
         .into_iter()
@@ -202,6 +203,11 @@ pub fn unique_phone() -> String {
 
 impl TestApp {
     pub fn url(&self, path: &str) -> String {
+        self.url_at(&self.address, path)
+    }
+
+    /// The URL of `path` on the server at `base` (this app, or another process on its database).
+    pub fn url_at(&self, base: &str, path: &str) -> String {
         if path.starts_with('/')
             && !path.starts_with("/api/")
             && !path.starts_with("/healthz")
@@ -210,15 +216,27 @@ impl TestApp {
             && !path.starts_with("/openapi")
             && !path.starts_with("/docs")
         {
-            format!("{}/api/v1{}", self.address, path)
+            format!("{base}/api/v1{path}")
         } else {
-            format!("{}{}", self.address, path)
+            format!("{base}{path}")
         }
     }
 
     /// Sends a request; `path` is under `/api/v1` unless it is an operations path.
     pub async fn request(&self, method: Method, path: &str, token: Option<&str>, body: Option<Value>) -> Reply {
-        let mut request = self.client.request(method, self.url(path));
+        self.request_at(&self.address, method, path, token, body).await
+    }
+
+    /// Sends a request to the server at `base`.
+    pub async fn request_at(
+        &self,
+        base: &str,
+        method: Method,
+        path: &str,
+        token: Option<&str>,
+        body: Option<Value>,
+    ) -> Reply {
+        let mut request = self.client.request(method, self.url_at(base, path));
         if let Some(token) = token {
             request = request.bearer_auth(token);
         }
@@ -324,5 +342,53 @@ pub async fn into_reply(response: reqwest::Response) -> Reply {
         headers,
         body,
         text,
+    }
+}
+
+/// A second server process (the real binary) on the same database as a test app.
+pub struct ServerProcess {
+    pub address: String,
+    child: std::process::Child,
+}
+
+impl Drop for ServerProcess {
+    fn drop(&mut self) {
+        let _ = self.child.kill();
+        let _ = self.child.wait();
+    }
+}
+
+impl TestApp {
+    /// Starts the `wenming` binary as another process on this app's database and waits until
+    /// it is ready.
+    pub async fn spawn_process(&self, extra: &[(&str, &str)]) -> ServerProcess {
+        let port = std::net::TcpListener::bind("127.0.0.1:0")
+            .unwrap()
+            .local_addr()
+            .unwrap()
+            .port();
+        let bind = format!("127.0.0.1:{port}");
+        let mut env = self.db.env(extra);
+        env.insert("BIND_ADDR".into(), bind);
+        env.insert("RUST_LOG".into(), "warn".into());
+        let child = std::process::Command::new(env!("CARGO_BIN_EXE_wenming"))
+            .envs(env)
+            .stdout(std::process::Stdio::null())
+            .stderr(std::process::Stdio::null())
+            .spawn()
+            .expect("server binary starts");
+        let process = ServerProcess {
+            address: format!("http://127.0.0.1:{port}"),
+            child,
+        };
+        for _ in 0..300 {
+            if let Ok(reply) = self.client.get(format!("{}/readyz", process.address)).send().await
+                && reply.status() == 200
+            {
+                return process;
+            }
+            tokio::time::sleep(std::time::Duration::from_millis(100)).await;
+        }
+        panic!("the second server process did not become ready");
     }
 }

@@ -6,6 +6,7 @@ mod helpers;
 
 mod auth;
 mod errors;
+mod notifications;
 mod openapi;
 mod ops;
 mod platforms;

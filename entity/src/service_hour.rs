@@ -1,0 +1,27 @@
+use sea_orm::entity::prelude::*;
+
+/// One entry of the service-hours ledger. Entries are never changed or deleted; a correction
+/// is a new entry (negative minutes take hours away).
+#[derive(Clone, Debug, PartialEq, Eq, DeriveEntityModel)]
+#[sea_orm(table_name = "service_hours")]
+pub struct Model {
+    #[sea_orm(primary_key)]
+    pub id: i32,
+    pub user_id: i32,
+    pub station_id: i32,
+    /// `order`, `activity` or `correction`.
+    pub source: String,
+    pub source_id: Option<i32>,
+    pub minutes: i32,
+    pub note: Option<String>,
+    pub recorded_by: Option<i32>,
+    /// Makes crediting the same source twice impossible (`order:12`); `None` for corrections.
+    #[sea_orm(unique)]
+    pub dedupe_key: Option<String>,
+    pub confirmed_at: DateTimeUtc,
+}
+
+#[derive(Copy, Clone, Debug, EnumIter, DeriveRelation)]
+pub enum Relation {}
+
+impl ActiveModelBehavior for ActiveModel {}

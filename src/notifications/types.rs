@@ -1,0 +1,40 @@
+//! Response types of the notification endpoints.
+
+use chrono::{DateTime, Utc};
+use serde::{Deserialize, Serialize};
+use utoipa::{IntoParams, ToSchema};
+
+/// One notification.
+#[derive(Debug, Serialize, ToSchema)]
+#[schema(example = json!({
+    "id": 7, "kind": "order_accepted", "title": "订单已被接单", "body": "志愿者李明已接单：代买药品",
+    "resource_type": "order", "resource_id": 42, "read": false, "read_at": null,
+    "created_at": "2026-11-28T09:30:00Z"
+}))]
+pub struct NotificationResponse {
+    pub id: i32,
+    /// What happened, e.g. `order_accepted`, `signup_promoted`, `leave_approved`.
+    pub kind: String,
+    pub title: String,
+    pub body: String,
+    /// The kind of resource it is about (`order`, `activity`, `signup`, `leave_request`).
+    pub resource_type: Option<String>,
+    pub resource_id: Option<i32>,
+    pub read: bool,
+    pub read_at: Option<DateTime<Utc>>,
+    pub created_at: DateTime<Utc>,
+}
+
+/// Unread notifications.
+#[derive(Debug, Serialize, ToSchema)]
+#[schema(example = json!({"unread": 3}))]
+pub struct UnreadCount {
+    pub unread: u64,
+}
+
+#[derive(Debug, Deserialize, IntoParams)]
+#[into_params(parameter_in = Query)]
+pub struct NotificationFilter {
+    /// Only unread (`true`) or only read (`false`) notifications.
+    pub unread: Option<bool>,
+}
