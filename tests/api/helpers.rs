@@ -348,7 +348,7 @@ pub async fn into_reply(response: reqwest::Response) -> Reply {
 /// A second server process (the real binary) on the same database as a test app.
 pub struct ServerProcess {
     pub address: String,
-    child: std::process::Child,
+    pub child: std::process::Child,
 }
 
 impl Drop for ServerProcess {
@@ -362,6 +362,15 @@ impl TestApp {
     /// Starts the `wenming` binary as another process on this app's database and waits until
     /// it is ready.
     pub async fn spawn_process(&self, extra: &[(&str, &str)]) -> ServerProcess {
+        self.spawn_process_logging_to(extra, None).await
+    }
+
+    /// Like `spawn_process`, writing the server's standard output (its log) to `log`.
+    pub async fn spawn_process_logging_to(
+        &self,
+        extra: &[(&str, &str)],
+        log: Option<&std::path::Path>,
+    ) -> ServerProcess {
         let port = std::net::TcpListener::bind("127.0.0.1:0")
             .unwrap()
             .local_addr()
@@ -370,10 +379,14 @@ impl TestApp {
         let bind = format!("127.0.0.1:{port}");
         let mut env = self.db.env(extra);
         env.insert("BIND_ADDR".into(), bind);
-        env.insert("RUST_LOG".into(), "warn".into());
+        env.entry("RUST_LOG".into()).or_insert_with(|| "warn".into());
+        let stdout = match log {
+            Some(path) => std::process::Stdio::from(std::fs::File::create(path).unwrap()),
+            None => std::process::Stdio::null(),
+        };
         let child = std::process::Command::new(env!("CARGO_BIN_EXE_wenming"))
             .envs(env)
-            .stdout(std::process::Stdio::null())
+            .stdout(stdout)
             .stderr(std::process::Stdio::null())
             .spawn()
             .expect("server binary starts");

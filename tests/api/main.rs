@@ -10,5 +10,6 @@ mod notifications;
 mod openapi;
 mod ops;
 mod platforms;
+mod process;
 mod stations;
 mod users;
