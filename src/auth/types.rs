@@ -69,6 +69,8 @@ pub struct TokenResponse {
 #[derive(Debug, Deserialize, Validate, ToSchema)]
 #[schema(example = json!({"current_password": "secret123", "new_password": "newsecret456"}))]
 pub struct ChangePasswordRequest {
+    /// The password in use now (also accepted as `old_password`).
+    #[serde(alias = "old_password")]
     #[schema(min_length = 1, max_length = 128)]
     #[validate(length(min = 1, max = 128, message = "请输入当前密码"))]
     pub current_password: String,

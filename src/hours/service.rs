@@ -83,17 +83,11 @@ pub async fn for_user(
     offset: u64,
     limit: u64,
 ) -> AppResult<(Vec<HoursEntry>, u64, i64)> {
-    let query = service_hour::Entity::find().filter(service_hour::Column::UserId.eq(user_id));
-    let total = query.clone().count(db).await?;
-    let items = query
-        .order_by_desc(service_hour::Column::Id)
-        .offset(offset)
-        .limit(limit)
-        .all(db)
-        .await?
-        .into_iter()
-        .map(entry)
-        .collect();
+    let query = service_hour::Entity::find()
+        .filter(service_hour::Column::UserId.eq(user_id))
+        .order_by_desc(service_hour::Column::Id);
+    let (rows, total) = crate::db::fetch_page(db, query, offset, limit).await?;
+    let items = rows.into_iter().map(entry).collect();
     let minutes = total_minutes(db, &[user_id], None).await?.remove(&user_id).unwrap_or(0);
     Ok((items, total, minutes))
 }

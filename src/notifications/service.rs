@@ -2,7 +2,7 @@
 
 use chrono::{DateTime, Utc};
 use entity::notification;
-use sea_orm::{ActiveValue::Set, ConnectionTrait, QueryOrder, QuerySelect, prelude::*, sea_query::Expr};
+use sea_orm::{ActiveValue::Set, ConnectionTrait, QueryOrder, prelude::*, sea_query::Expr};
 
 use super::types::NotificationResponse;
 use crate::http::{AppError, AppResult};
@@ -72,17 +72,8 @@ pub async fn list(
         Some(false) => query.filter(notification::Column::ReadAt.is_not_null()),
         None => query,
     };
-    let total = query.clone().count(db).await?;
-    let items = query
-        .order_by_desc(notification::Column::Id)
-        .offset(offset)
-        .limit(limit)
-        .all(db)
-        .await?
-        .into_iter()
-        .map(response)
-        .collect();
-    Ok((items, total))
+    let (rows, total) = crate::db::fetch_page(db, query.order_by_desc(notification::Column::Id), offset, limit).await?;
+    Ok((rows.into_iter().map(response).collect(), total))
 }
 
 pub async fn unread_count(db: &impl ConnectionTrait, user_id: i32) -> AppResult<u64> {

@@ -4,7 +4,9 @@ use actix_web::{HttpResponse, get, post, web};
 use utoipa_actix_web::service_config::ServiceConfig;
 
 use super::{service, types::*};
-use crate::http::{AppResult, AuthUser, MaybeAuthUser, Problem, ValidatedJson, created};
+use crate::http::{
+    AppResult, AuthUser, MaybeAuthUser, Page, Pagination, Problem, ValidatedJson, ValidatedQuery, created,
+};
 use crate::startup::AppState;
 
 pub fn configure(cfg: &mut ServiceConfig) {
@@ -17,18 +19,20 @@ pub fn configure(cfg: &mut ServiceConfig) {
 /// 扶贫攻坚) and the station's own. Public.
 #[utoipa::path(
     tag = "platforms",
-    params(PlatformFilter),
+    params(Pagination, PlatformFilter),
     security((), ("bearer" = [])),
-    responses((status = 200, description = "Platforms", body = Vec<PlatformResponse>))
+    responses((status = 200, description = "Platforms: the shared ones first", body = Page<PlatformResponse>))
 )]
 #[get("/platforms")]
 async fn list_platforms(
     state: web::Data<AppState>,
     user: MaybeAuthUser,
+    page: ValidatedQuery<Pagination>,
     filter: web::Query<PlatformFilter>,
 ) -> AppResult<HttpResponse> {
     let station_id = filter.station_id.or(user.0.and_then(|u| u.station_id));
-    Ok(HttpResponse::Ok().json(service::list(&state.db, station_id).await?))
+    let (items, total) = service::list(&state.db, station_id, page.0.offset(), page.0.page_size()).await?;
+    Ok(HttpResponse::Ok().json(Page::new(items, &page.0, total)))
 }
 
 /// Add a station platform

@@ -18,19 +18,21 @@ fn response(model: platform::Model) -> PlatformResponse {
 }
 
 /// The shared platforms, then the station's own.
-pub async fn list(db: &impl ConnectionTrait, station_id: Option<i32>) -> AppResult<Vec<PlatformResponse>> {
+pub async fn list(
+    db: &impl ConnectionTrait,
+    station_id: Option<i32>,
+    offset: u64,
+    limit: u64,
+) -> AppResult<(Vec<PlatformResponse>, u64)> {
     let mut condition = Condition::any().add(platform::Column::StationId.is_null());
     if let Some(station_id) = station_id {
         condition = condition.add(platform::Column::StationId.eq(station_id));
     }
-    Ok(platform::Entity::find()
+    let query = platform::Entity::find()
         .filter(condition)
-        .order_by_asc(platform::Column::Id)
-        .all(db)
-        .await?
-        .into_iter()
-        .map(response)
-        .collect())
+        .order_by_asc(platform::Column::Id);
+    let (rows, total) = crate::db::fetch_page(db, query, offset, limit).await?;
+    Ok((rows.into_iter().map(response).collect(), total))
 }
 
 /// The platform, when it is usable by the station (shared, or the station's own).

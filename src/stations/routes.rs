@@ -7,7 +7,7 @@ use utoipa_actix_web::service_config::ServiceConfig;
 
 use super::{service, types::*};
 use crate::auth::roles::Role;
-use crate::http::{AppResult, AuthUser, ValidatedJson, created};
+use crate::http::{AppResult, AuthUser, Page, Pagination, ValidatedJson, ValidatedQuery, created};
 use crate::startup::AppState;
 
 pub fn configure(cfg: &mut ServiceConfig) {
@@ -29,13 +29,23 @@ pub struct StationFilter {
 /// The stations residents pick their home station from. Public.
 #[utoipa::path(
     tag = "stations",
-    params(StationFilter),
-    responses((status = 200, description = "All stations, oldest first", body = Vec<StationResponse>))
+    params(Pagination, StationFilter),
+    responses((status = 200, description = "Stations, oldest first", body = Page<StationResponse>))
 )]
 #[get("/stations")]
-async fn list_stations(state: web::Data<AppState>, filter: web::Query<StationFilter>) -> AppResult<HttpResponse> {
-    let stations = service::list(&state.db, filter.district.as_deref()).await?;
-    Ok(HttpResponse::Ok().json(stations))
+async fn list_stations(
+    state: web::Data<AppState>,
+    page: ValidatedQuery<Pagination>,
+    filter: web::Query<StationFilter>,
+) -> AppResult<HttpResponse> {
+    let (items, total) = service::list(
+        &state.db,
+        filter.district.as_deref(),
+        page.0.offset(),
+        page.0.page_size(),
+    )
+    .await?;
+    Ok(HttpResponse::Ok().json(Page::new(items, &page.0, total)))
 }
 
 /// Get a station

@@ -24,12 +24,19 @@ fn name_taken(err: sea_orm::DbErr) -> AppError {
     }
 }
 
-pub async fn list(db: &impl ConnectionTrait, district: Option<&str>) -> AppResult<Vec<StationResponse>> {
+/// Stations, oldest first, optionally of one district.
+pub async fn list(
+    db: &impl ConnectionTrait,
+    district: Option<&str>,
+    offset: u64,
+    limit: u64,
+) -> AppResult<(Vec<StationResponse>, u64)> {
     let mut query = station::Entity::find().order_by_asc(station::Column::Id);
     if let Some(district) = district {
         query = query.filter(station::Column::District.eq(district));
     }
-    Ok(query.all(db).await?.into_iter().map(response).collect())
+    let (rows, total) = crate::db::fetch_page(db, query, offset, limit).await?;
+    Ok((rows.into_iter().map(response).collect(), total))
 }
 
 pub async fn get(db: &impl ConnectionTrait, id: i32) -> AppResult<StationResponse> {

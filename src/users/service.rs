@@ -5,8 +5,7 @@ use std::collections::HashMap;
 use chrono::{DateTime, Utc};
 use entity::{user, user_role};
 use sea_orm::{
-    ActiveValue::Set, Condition, ConnectionTrait, QueryOrder, QuerySelect, TransactionSession, TransactionTrait,
-    prelude::*,
+    ActiveValue::Set, Condition, ConnectionTrait, QueryOrder, TransactionSession, TransactionTrait, prelude::*,
 };
 
 use super::types::UserResponse;
@@ -196,14 +195,8 @@ pub async fn search(
             ),
         );
     }
-    let query = user::Entity::find().filter(condition);
-    let total = query.clone().count(db).await?;
-    let users = query
-        .order_by_desc(user::Column::Id)
-        .offset(offset)
-        .limit(limit)
-        .all(db)
-        .await?;
+    let query = user::Entity::find().filter(condition).order_by_desc(user::Column::Id);
+    let (users, total) = crate::db::fetch_page(db, query, offset, limit).await?;
     let ids: Vec<i32> = users.iter().map(|u| u.id).collect();
     let mut roles: HashMap<i32, Vec<Role>> = HashMap::new();
     for row in user_role::Entity::find()
