@@ -2,6 +2,7 @@
 
 pub use sea_orm_migration::prelude::*;
 
+mod indexes;
 mod m20261128_000001_foundation;
 mod m20261128_000002_shared;
 

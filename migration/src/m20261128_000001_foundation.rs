@@ -2,6 +2,8 @@
 
 use sea_orm_migration::{prelude::*, schema::*};
 
+use crate::indexes::{index, unique_index};
+
 #[derive(DeriveMigrationName)]
 pub struct Migration;
 
@@ -56,14 +58,7 @@ impl MigrationTrait for Migration {
             )
             .await?;
         manager
-            .create_index(
-                Index::create()
-                    .name("idx_users_station")
-                    .table(Users::Table)
-                    .col(Users::StationId)
-                    .if_not_exists()
-                    .to_owned(),
-            )
+            .create_index(index("idx_users_station", Users::Table, [Users::StationId]))
             .await?;
 
         manager
@@ -84,14 +79,7 @@ impl MigrationTrait for Migration {
             )
             .await?;
         manager
-            .create_index(
-                Index::create()
-                    .name("idx_user_roles_role")
-                    .table(UserRoles::Table)
-                    .col(UserRoles::Role)
-                    .if_not_exists()
-                    .to_owned(),
-            )
+            .create_index(index("idx_user_roles_role", UserRoles::Table, [UserRoles::Role]))
             .await?;
 
         manager
@@ -121,14 +109,7 @@ impl MigrationTrait for Migration {
             ("idx_refresh_tokens_user", RefreshTokens::UserId),
         ] {
             manager
-                .create_index(
-                    Index::create()
-                        .name(name)
-                        .table(RefreshTokens::Table)
-                        .col(column)
-                        .if_not_exists()
-                        .to_owned(),
-                )
+                .create_index(index(name, RefreshTokens::Table, [column]))
                 .await?;
         }
 
@@ -152,16 +133,11 @@ impl MigrationTrait for Migration {
             )
             .await?;
         manager
-            .create_index(
-                Index::create()
-                    .name("idx_platforms_station_name")
-                    .table(Platforms::Table)
-                    .col(Platforms::StationId)
-                    .col(Platforms::Name)
-                    .unique()
-                    .if_not_exists()
-                    .to_owned(),
-            )
+            .create_index(unique_index(
+                "idx_platforms_station_name",
+                Platforms::Table,
+                [Platforms::StationId, Platforms::Name],
+            ))
             .await?;
 
         let mut insert = Query::insert()

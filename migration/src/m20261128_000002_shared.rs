@@ -2,6 +2,8 @@
 
 use sea_orm_migration::{prelude::*, schema::*};
 
+use crate::indexes::{index, unique_index};
+
 use crate::m20261128_000001_foundation::{Stations, Users};
 
 #[derive(DeriveMigrationName)]
@@ -34,15 +36,11 @@ impl MigrationTrait for Migration {
             )
             .await?;
         manager
-            .create_index(
-                Index::create()
-                    .name("idx_notifications_user")
-                    .table(Notifications::Table)
-                    .col(Notifications::UserId)
-                    .col(Notifications::Id)
-                    .if_not_exists()
-                    .to_owned(),
-            )
+            .create_index(index(
+                "idx_notifications_user",
+                Notifications::Table,
+                [Notifications::UserId, Notifications::Id],
+            ))
             .await?;
 
         manager
@@ -77,16 +75,7 @@ impl MigrationTrait for Migration {
             ("idx_service_hours_user", ServiceHours::UserId),
             ("idx_service_hours_station", ServiceHours::StationId),
         ] {
-            manager
-                .create_index(
-                    Index::create()
-                        .name(name)
-                        .table(ServiceHours::Table)
-                        .col(column)
-                        .if_not_exists()
-                        .to_owned(),
-                )
-                .await?;
+            manager.create_index(index(name, ServiceHours::Table, [column])).await?;
         }
 
         manager
@@ -107,17 +96,11 @@ impl MigrationTrait for Migration {
             )
             .await?;
         manager
-            .create_index(
-                Index::create()
-                    .name("idx_idempotency_keys_unique")
-                    .table(IdempotencyKeys::Table)
-                    .col(IdempotencyKeys::UserId)
-                    .col(IdempotencyKeys::Scope)
-                    .col(IdempotencyKeys::Key)
-                    .unique()
-                    .if_not_exists()
-                    .to_owned(),
-            )
+            .create_index(unique_index(
+                "idx_idempotency_keys_unique",
+                IdempotencyKeys::Table,
+                [IdempotencyKeys::UserId, IdempotencyKeys::Scope, IdempotencyKeys::Key],
+            ))
             .await?;
         Ok(())
     }
