@@ -16,7 +16,10 @@ pub type JobReport = Vec<(&'static str, u64)>;
 pub async fn run_once(state: &AppState) -> AppResult<JobReport> {
     let mut report: JobReport = Vec::new();
     let now = state.clock.now();
-    report.push(("start_activities", crate::activities::service::start_due(&state.db, now).await?));
+    report.push((
+        "start_activities",
+        crate::activities::service::start_due(&state.db, now).await?,
+    ));
     Ok(report)
 }
 

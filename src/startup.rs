@@ -12,7 +12,12 @@ use sea_orm::{ConnectOptions, Database, DatabaseConnection};
 use utoipa_swagger_ui::SwaggerUi;
 
 use crate::{
-    auth::{jwt::JwtKeys, password::PasswordHashing, rate_limit::{LoginLimiter, UserLimiter}, roles::Role},
+    auth::{
+        jwt::JwtKeys,
+        password::PasswordHashing,
+        rate_limit::{LoginLimiter, UserLimiter},
+        roles::Role,
+    },
     clock::Clock,
     config::Settings,
     http::{self, routes::RouteTable},

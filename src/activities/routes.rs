@@ -49,8 +49,7 @@ async fn list_activities(
     page: ValidatedQuery<Pagination>,
     filter: ValidatedQuery<ActivityFilter>,
 ) -> AppResult<HttpResponse> {
-    let (items, total) =
-        service::list(&state.db, user.0.as_ref(), filter.0, &page.0, state.clock.now()).await?;
+    let (items, total) = service::list(&state.db, user.0.as_ref(), filter.0, &page.0, state.clock.now()).await?;
     Ok(HttpResponse::Ok().json(Page::new(items, &page.0, total)))
 }
 
@@ -89,11 +88,7 @@ async fn create_activity(
     responses((status = 200, description = "The activity", body = ActivityResponse))
 )]
 #[get("/activities/{id}")]
-async fn get_activity(
-    state: web::Data<AppState>,
-    user: MaybeAuthUser,
-    id: web::Path<i32>,
-) -> AppResult<HttpResponse> {
+async fn get_activity(state: web::Data<AppState>, user: MaybeAuthUser, id: web::Path<i32>) -> AppResult<HttpResponse> {
     let model = service::find_visible(&state.db, user.0.as_ref(), id.into_inner()).await?;
     Ok(HttpResponse::Ok().json(service::one(&state.db, user.0.as_ref(), model, state.clock.now()).await?))
 }
@@ -309,7 +304,9 @@ async fn sign_up(
         }
         let signup = signups::sign_up(txn, &user, &activity, now).await?;
         let mut list = signups::responses(txn, &user, vec![signup], now).await?;
-        let response = list.pop().ok_or_else(|| crate::http::AppError::not_found("报名不存在"))?;
+        let response = list
+            .pop()
+            .ok_or_else(|| crate::http::AppError::not_found("报名不存在"))?;
         Created::new(format!("/api/v1/activities/{activity_id}/signups/me"), &response)
     })
     .await
@@ -449,7 +446,9 @@ async fn check(state: &AppState, user: &AuthUser, id: i32, code: &str, checkout:
     let signup =
         signups::check_in_or_out(&state.db, user, &activity, code, checkout, &state.checkin_limiter, now).await?;
     let mut list = signups::responses(&state.db, user, vec![signup], now).await?;
-    let response = list.pop().ok_or_else(|| crate::http::AppError::not_found("报名不存在"))?;
+    let response = list
+        .pop()
+        .ok_or_else(|| crate::http::AppError::not_found("报名不存在"))?;
     Ok(HttpResponse::Ok().json(response))
 }
 

@@ -5,8 +5,10 @@ use std::collections::HashMap;
 use chrono::{DateTime, Duration, FixedOffset, NaiveDate, TimeZone, Utc};
 use entity::{activity, activity_signup, user};
 use sea_orm::{
-    ActiveValue::Set, Condition, ConnectionTrait, DatabaseConnection, FromQueryResult, IntoActiveModel, QueryOrder,
-    QuerySelect, TransactionTrait, prelude::*,
+    ActiveValue::Set,
+    Condition, ConnectionTrait, DatabaseConnection, FromQueryResult, IntoActiveModel, QueryOrder, QuerySelect,
+    TransactionTrait,
+    prelude::*,
     sea_query::{Expr, ExprTrait},
 };
 
@@ -38,8 +40,7 @@ pub fn actor(user: Option<&AuthUser>, model: &activity::Model) -> Actor {
 /// Residents see an activity once it has been published; staff of its station, supervisors
 /// and its host see it from the draft on.
 pub fn can_see(user: Option<&AuthUser>, model: &activity::Model) -> bool {
-    model.published_at.is_some()
-        || user.is_some_and(|u| u.can_oversee(model.station_id) || u.id == model.host_id)
+    model.published_at.is_some() || user.is_some_and(|u| u.can_oversee(model.station_id) || u.id == model.host_id)
 }
 
 /// The activity if the caller may see it, else 404.
@@ -97,7 +98,10 @@ pub fn audience_allows(audience: Audience, station_id: i32, roles: &[Role], home
 /// The caller's current roles and home station (roles granted since the token was issued count).
 pub async fn member_facts(db: &impl ConnectionTrait, user: &AuthUser) -> AppResult<(Vec<Role>, Option<i32>)> {
     let roles = crate::users::service::roles_of(db, user.id).await?;
-    let home = user::Entity::find_by_id(user.id).one(db).await?.and_then(|u| u.station_id);
+    let home = user::Entity::find_by_id(user.id)
+        .one(db)
+        .await?
+        .and_then(|u| u.station_id);
     Ok((roles, home))
 }
 
@@ -274,13 +278,19 @@ fn check_times(
     }
     if let Some(closes) = closes {
         if closes > starts_at {
-            return Err(AppError::invalid_field("signup_closes_at", "报名截止时间不得晚于开始时间"));
+            return Err(AppError::invalid_field(
+                "signup_closes_at",
+                "报名截止时间不得晚于开始时间",
+            ));
         }
         if opens.is_some_and(|o| o >= closes) {
             return Err(AppError::invalid_field("signup_opens_at", "报名开始时间须早于截止时间"));
         }
     } else if opens.is_some_and(|o| o >= starts_at) {
-        return Err(AppError::invalid_field("signup_opens_at", "报名开始时间须早于活动开始时间"));
+        return Err(AppError::invalid_field(
+            "signup_opens_at",
+            "报名开始时间须早于活动开始时间",
+        ));
     }
     Ok(())
 }
@@ -784,9 +794,7 @@ pub async fn new_checkin_code(
         .col_expr(activity::Column::CheckinCode, Expr::value(code.clone()))
         .col_expr(activity::Column::CheckinCodeExpiresAt, Expr::value(expires_at))
         .filter(activity::Column::Id.eq(id))
-        .filter(
-            activity::Column::Status.is_in([ActivityStatus::Published.as_str(), ActivityStatus::Ongoing.as_str()]),
-        )
+        .filter(activity::Column::Status.is_in([ActivityStatus::Published.as_str(), ActivityStatus::Ongoing.as_str()]))
         .exec(db)
         .await?;
     if result.rows_affected == 0 {

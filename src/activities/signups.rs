@@ -7,7 +7,8 @@
 use chrono::{DateTime, Utc};
 use entity::{activity, activity_signup, user};
 use sea_orm::{
-    ActiveValue::Set, ConnectionTrait, DatabaseTransaction, QueryOrder, QuerySelect,
+    ActiveValue::Set,
+    ConnectionTrait, DatabaseTransaction, QueryOrder, QuerySelect,
     prelude::*,
     sea_query::{Expr, ExprTrait},
 };
@@ -72,7 +73,10 @@ pub async fn free_place(
         .await?;
     if let Some(next) = next {
         let promoted = activity_signup::Entity::update_many()
-            .col_expr(activity_signup::Column::Status, Expr::value(SignupStatus::Confirmed.as_str()))
+            .col_expr(
+                activity_signup::Column::Status,
+                Expr::value(SignupStatus::Confirmed.as_str()),
+            )
             .col_expr(activity_signup::Column::UpdatedAt, Expr::value(now))
             .filter(activity_signup::Column::Id.eq(next.id))
             .filter(activity_signup::Column::Status.eq(SignupStatus::Waitlisted.as_str()))
@@ -187,8 +191,14 @@ pub async fn sign_up(
             let result = activity_signup::Entity::update_many()
                 .col_expr(activity_signup::Column::Status, Expr::value(status.as_str()))
                 .col_expr(activity_signup::Column::WaitlistSeq, Expr::value(seq))
-                .col_expr(activity_signup::Column::LeaveStatus, Expr::value(Option::<String>::None))
-                .col_expr(activity_signup::Column::CancelledAt, Expr::value(Option::<DateTime<Utc>>::None))
+                .col_expr(
+                    activity_signup::Column::LeaveStatus,
+                    Expr::value(Option::<String>::None),
+                )
+                .col_expr(
+                    activity_signup::Column::CancelledAt,
+                    Expr::value(Option::<DateTime<Utc>>::None),
+                )
                 .col_expr(activity_signup::Column::UpdatedAt, Expr::value(now))
                 .filter(activity_signup::Column::Id.eq(old.id))
                 .filter(activity_signup::Column::Status.eq(SignupStatus::Cancelled.as_str()))
@@ -222,11 +232,7 @@ pub async fn sign_up(
 }
 
 /// The caller's active sign-up for the activity, or 409 `NOT_SIGNED_UP`.
-pub async fn mine(
-    db: &impl ConnectionTrait,
-    user_id: i32,
-    activity_id: i32,
-) -> AppResult<activity_signup::Model> {
+pub async fn mine(db: &impl ConnectionTrait, user_id: i32, activity_id: i32) -> AppResult<activity_signup::Model> {
     activity_signup::Entity::find()
         .filter(activity_signup::Column::ActivityId.eq(activity_id))
         .filter(activity_signup::Column::UserId.eq(user_id))
@@ -249,7 +255,10 @@ pub async fn cancel_mine(
     }
     let signup = mine(txn, user.id, activity.id).await?;
     let result = activity_signup::Entity::update_many()
-        .col_expr(activity_signup::Column::Status, Expr::value(SignupStatus::Cancelled.as_str()))
+        .col_expr(
+            activity_signup::Column::Status,
+            Expr::value(SignupStatus::Cancelled.as_str()),
+        )
         .col_expr(activity_signup::Column::CancelledAt, Expr::value(now))
         .col_expr(activity_signup::Column::UpdatedAt, Expr::value(now))
         .filter(activity_signup::Column::Id.eq(signup.id))
@@ -283,7 +292,10 @@ pub async fn check_in_or_out(
         running && state::checkin_open(activity.starts_at, activity.ends_at, now)
     };
     if !window {
-        return Err(AppError::unprocessable("CHECKIN_WINDOW_CLOSED", "不在签到时间内（开始前 30 分钟至结束）"));
+        return Err(AppError::unprocessable(
+            "CHECKIN_WINDOW_CLOSED",
+            "不在签到时间内（开始前 30 分钟至结束）",
+        ));
     }
     let signup = mine(db, user.id, activity.id).await?;
     if signup.status != SignupStatus::Confirmed.as_str() {

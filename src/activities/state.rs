@@ -213,7 +213,8 @@ pub fn checkin_open(starts_at: DateTime<Utc>, ends_at: DateTime<Utc>, now: DateT
     now >= starts_at - CHECKIN_OPENS_BEFORE && now <= ends_at
 }
 
-/// Minutes of service: the overlap of [check-in, check-out or end] with [start, end].
+/// Minutes of service: the overlap of [check-in, check-out or end] with [start, end], rounded
+/// to the nearest minute.
 pub fn service_minutes(
     starts_at: DateTime<Utc>,
     ends_at: DateTime<Utc>,
@@ -225,8 +226,9 @@ pub fn service_minutes(
     };
     let from = checked_in_at.max(starts_at);
     let to = checked_out_at.unwrap_or(ends_at).min(ends_at);
-    let minutes = (to - from).num_minutes();
-    i32::try_from(minutes.max(0)).unwrap_or(i32::MAX)
+    // To the nearest minute: a check-in a few seconds after the half hour is still that half hour.
+    let minutes = ((to - from).num_seconds().max(0) + 30) / 60;
+    i32::try_from(minutes).unwrap_or(i32::MAX)
 }
 
 /// What a participant's own sign-up looks like, for the actions open to them.

@@ -55,8 +55,10 @@ impl UserLimiter {
 
     pub fn check(&self, user_id: i32) -> AppResult<()> {
         let clock = DefaultClock::default();
-        self.per_user.check_key(&user_id).map_err(|not_until| AppError::TooManyRequests {
-            retry_after_secs: not_until.wait_time_from(clock.now()).as_secs().max(1),
-        })
+        self.per_user
+            .check_key(&user_id)
+            .map_err(|not_until| AppError::TooManyRequests {
+                retry_after_secs: not_until.wait_time_from(clock.now()).as_secs().max(1),
+            })
     }
 }

@@ -124,22 +124,28 @@ pub async fn create(
     let signup = signups::mine(db, user.id, activity.id).await?;
     let txn = db.begin().await?;
     let claimed = activity_signup::Entity::update_many()
-        .col_expr(activity_signup::Column::LeaveStatus, Expr::value(LeaveStatus::Pending.as_str()))
+        .col_expr(
+            activity_signup::Column::LeaveStatus,
+            Expr::value(LeaveStatus::Pending.as_str()),
+        )
         .col_expr(activity_signup::Column::UpdatedAt, Expr::value(now))
         .filter(activity_signup::Column::Id.eq(signup.id))
         .filter(activity_signup::Column::Status.ne(SignupStatus::Cancelled.as_str()))
         .filter(
             Condition::any()
                 .add(activity_signup::Column::LeaveStatus.is_null())
-                .add(activity_signup::Column::LeaveStatus.is_in([
-                    LeaveStatus::Rejected.as_str(),
-                    LeaveStatus::Withdrawn.as_str(),
-                ])),
+                .add(
+                    activity_signup::Column::LeaveStatus
+                        .is_in([LeaveStatus::Rejected.as_str(), LeaveStatus::Withdrawn.as_str()]),
+                ),
         )
         .exec(&txn)
         .await?;
     if claimed.rows_affected == 0 {
-        return Err(AppError::conflict("LEAVE_ALREADY_REQUESTED", "已有待处理或已批准的请假申请"));
+        return Err(AppError::conflict(
+            "LEAVE_ALREADY_REQUESTED",
+            "已有待处理或已批准的请假申请",
+        ));
     }
     let row = leave_request::ActiveModel {
         activity_id: Set(activity.id),
@@ -228,7 +234,10 @@ pub async fn decide(
     let held_place = signup.status == SignupStatus::Confirmed.as_str();
     if action == LeaveAction::Approve && signup.status != SignupStatus::Cancelled.as_str() {
         signup_update = signup_update
-            .col_expr(activity_signup::Column::Status, Expr::value(SignupStatus::Cancelled.as_str()))
+            .col_expr(
+                activity_signup::Column::Status,
+                Expr::value(SignupStatus::Cancelled.as_str()),
+            )
             .col_expr(activity_signup::Column::Attendance, Expr::value("excused"))
             .col_expr(activity_signup::Column::CancelledAt, Expr::value(now));
     }

@@ -69,11 +69,19 @@ pub async fn draft(app: &TestApp, station: &Station, body: Value) -> i64 {
 /// Drafts, submits and approves; returns the published activity's id.
 pub async fn published(app: &TestApp, station: &Station, body: Value) -> i64 {
     let id = draft(app, station, body).await;
-    app.post(&format!("/activities/{id}/submit"), Some(&station.secretary.1), json!({}))
-        .await
-        .assert_status(200);
+    app.post(
+        &format!("/activities/{id}/submit"),
+        Some(&station.secretary.1),
+        json!({}),
+    )
+    .await
+    .assert_status(200);
     let approved = app
-        .post(&format!("/activities/{id}/approve"), Some(&station.director.1), json!({}))
+        .post(
+            &format!("/activities/{id}/approve"),
+            Some(&station.director.1),
+            json!({}),
+        )
         .await;
     assert_eq!(approved.assert_status(200)["status"], "published");
     id
@@ -83,9 +91,13 @@ pub async fn published(app: &TestApp, station: &Station, body: Value) -> i64 {
 pub async fn volunteer(app: &TestApp, station: i64) -> (i64, String) {
     let (id, phone) = app.register(station, "志愿者").await;
     let admin = app.admin_token().await;
-    app.put(&format!("/users/{id}/roles"), Some(&admin), json!({"roles": ["volunteer"]}))
-        .await
-        .assert_status(200);
+    app.put(
+        &format!("/users/{id}/roles"),
+        Some(&admin),
+        json!({"roles": ["volunteer"]}),
+    )
+    .await
+    .assert_status(200);
     (id, app.token(&phone, PASSWORD).await)
 }
 
@@ -139,11 +151,15 @@ async fn an_activity_runs_from_draft_to_archived() {
         .await
         .assert_problem(403, "FORBIDDEN");
 
-    let finished = app.post(&format!("/activities/{id}/finish"), Some(sec), json!({})).await;
+    let finished = app
+        .post(&format!("/activities/{id}/finish"), Some(sec), json!({}))
+        .await;
     assert_eq!(finished.assert_status(200)["status"], "finished");
 
     let record = json!({"summary": "为 32 位老人义诊理发", "minutes": "会议记录", "attendance_confirmed": true});
-    let archived = app.put(&format!("/activities/{id}/record"), Some(sec), record.clone()).await;
+    let archived = app
+        .put(&format!("/activities/{id}/record"), Some(sec), record.clone())
+        .await;
     let archived = archived.assert_status(200);
     assert_eq!(archived["status"], "archived");
     assert_eq!(archived["record"]["summary"], "为 32 位老人义诊理发");
@@ -169,9 +185,13 @@ async fn only_a_director_of_the_same_station_approves_and_a_rejection_keeps_its_
         .await
         .assert_status(200);
     // Submitted drafts are no longer editable.
-    app.patch(&format!("/activities/{id}"), Some(&s.secretary.1), json!({"capacity": 20}))
-        .await
-        .assert_problem(409, "ACTIVITY_STATE_CONFLICT");
+    app.patch(
+        &format!("/activities/{id}"),
+        Some(&s.secretary.1),
+        json!({"capacity": 20}),
+    )
+    .await
+    .assert_problem(409, "ACTIVITY_STATE_CONFLICT");
     app.post(&path("approve"), Some(&s.secretary.1), json!({}))
         .await
         .assert_problem(403, "DIRECTOR_REQUIRED");
@@ -197,7 +217,11 @@ async fn only_a_director_of_the_same_station_approves_and_a_rejection_keeps_its_
 
     // Back in draft it is editable again, and the reason stays.
     let edited = app
-        .patch(&format!("/activities/{id}"), Some(&s.secretary.1), json!({"capacity": 20}))
+        .patch(
+            &format!("/activities/{id}"),
+            Some(&s.secretary.1),
+            json!({"capacity": 20}),
+        )
         .await;
     let edited = edited.assert_status(200);
     assert_eq!(edited["capacity"], 20);
@@ -250,9 +274,13 @@ async fn drafts_are_validated() {
         assert_eq!(reply.body["errors"][0]["field"], field, "{}", reply.text);
     }
     let (_, resident) = app.resident(s.id).await;
-    app.post("/activities", Some(&resident), body(&app, &s, Duration::days(2), 10, json!({})))
-        .await
-        .assert_problem(403, "FORBIDDEN");
+    app.post(
+        "/activities",
+        Some(&resident),
+        body(&app, &s, Duration::days(2), 10, json!({})),
+    )
+    .await
+    .assert_problem(403, "FORBIDDEN");
     // A stand-in host from the station.
     let (host, _) = volunteer(&app, s.id).await;
     let reply = app
@@ -273,13 +301,25 @@ async fn browsing_filters_sorts_and_shows_places_and_my_signup() {
     let late = published(
         &app,
         &s,
-        body(&app, &s, Duration::days(5), 1, json!({"title": "法律咨询", "kind": "lecture"})),
+        body(
+            &app,
+            &s,
+            Duration::days(5),
+            1,
+            json!({"title": "法律咨询", "kind": "lecture"}),
+        ),
     )
     .await;
     let early = published(
         &app,
         &s,
-        body(&app, &s, Duration::days(1), 5, json!({"title": "敬老义诊", "focus_group": "elderly"})),
+        body(
+            &app,
+            &s,
+            Duration::days(1),
+            5,
+            json!({"title": "敬老义诊", "focus_group": "elderly"}),
+        ),
     )
     .await;
     let (_, resident) = app.resident(s.id).await;
@@ -331,12 +371,20 @@ async fn sign_up_respects_audience_window_capacity_and_duplicates() {
         body(&app, &s, Duration::days(2), 10, json!({"audience": "volunteers"})),
     )
     .await;
-    app.post(&format!("/activities/{volunteers_only}/signups"), Some(&resident), json!({}))
-        .await
-        .assert_problem(403, "AUDIENCE_NOT_ALLOWED");
-    app.post(&format!("/activities/{volunteers_only}/signups"), Some(&volunteer), json!({}))
-        .await
-        .assert_status(201);
+    app.post(
+        &format!("/activities/{volunteers_only}/signups"),
+        Some(&resident),
+        json!({}),
+    )
+    .await
+    .assert_problem(403, "AUDIENCE_NOT_ALLOWED");
+    app.post(
+        &format!("/activities/{volunteers_only}/signups"),
+        Some(&volunteer),
+        json!({}),
+    )
+    .await
+    .assert_status(201);
 
     let members_only = published(
         &app,
@@ -344,12 +392,20 @@ async fn sign_up_respects_audience_window_capacity_and_duplicates() {
         body(&app, &s, Duration::days(2), 10, json!({"audience": "members"})),
     )
     .await;
-    app.post(&format!("/activities/{members_only}/signups"), Some(&outsider), json!({}))
-        .await
-        .assert_problem(403, "AUDIENCE_NOT_ALLOWED");
-    app.post(&format!("/activities/{members_only}/signups"), Some(&resident), json!({}))
-        .await
-        .assert_status(201);
+    app.post(
+        &format!("/activities/{members_only}/signups"),
+        Some(&outsider),
+        json!({}),
+    )
+    .await
+    .assert_problem(403, "AUDIENCE_NOT_ALLOWED");
+    app.post(
+        &format!("/activities/{members_only}/signups"),
+        Some(&resident),
+        json!({}),
+    )
+    .await
+    .assert_status(201);
 
     // The window: not open yet, then closed.
     let opens = app.clock.now() + Duration::hours(1);
@@ -413,9 +469,18 @@ async fn cancelling_a_confirmed_sign_up_promotes_the_earliest_waitlisted_person(
     let (_, a) = app.resident(s.id).await;
     let (b_id, b) = app.resident(s.id).await;
     let (_, c) = app.resident(s.id).await;
-    assert_eq!(app.post(&path, Some(&a), json!({})).await.assert_status(201)["status"], "confirmed");
-    assert_eq!(app.post(&path, Some(&b), json!({})).await.assert_status(201)["position"], 1);
-    assert_eq!(app.post(&path, Some(&c), json!({})).await.assert_status(201)["position"], 2);
+    assert_eq!(
+        app.post(&path, Some(&a), json!({})).await.assert_status(201)["status"],
+        "confirmed"
+    );
+    assert_eq!(
+        app.post(&path, Some(&b), json!({})).await.assert_status(201)["position"],
+        1
+    );
+    assert_eq!(
+        app.post(&path, Some(&c), json!({})).await.assert_status(201)["position"],
+        2
+    );
 
     app.delete(&format!("{path}/me"), Some(&a)).await.assert_status(204);
     app.delete(&format!("{path}/me"), Some(&a))
@@ -464,7 +529,11 @@ async fn cancelling_an_activity_notifies_everyone_signed_up() {
         .await
         .assert_problem(403, "FORBIDDEN");
     let cancelled = app
-        .post(&format!("/activities/{id}/cancel"), Some(&s.secretary.1), json!({"reason": "天气原因"}))
+        .post(
+            &format!("/activities/{id}/cancel"),
+            Some(&s.secretary.1),
+            json!({"reason": "天气原因"}),
+        )
         .await;
     let cancelled = cancelled.assert_status(200);
     assert_eq!(cancelled["status"], "cancelled");
@@ -473,9 +542,13 @@ async fn cancelling_an_activity_notifies_everyone_signed_up() {
         let notes = app.get("/notifications", Some(token)).await;
         assert!(notes.text.contains("activity_cancelled"), "{}", notes.text);
     }
-    app.post(&format!("/activities/{id}/cancel"), Some(&s.secretary.1), json!({"reason": "x"}))
-        .await
-        .assert_problem(409, "ACTIVITY_STATE_CONFLICT");
+    app.post(
+        &format!("/activities/{id}/cancel"),
+        Some(&s.secretary.1),
+        json!({"reason": "x"}),
+    )
+    .await
+    .assert_problem(409, "ACTIVITY_STATE_CONFLICT");
 }
 
 #[tokio::test]
