@@ -271,7 +271,8 @@ async fn record_activity(
     tag = "signups",
     params(
         ("id" = i32, Path, description = "Activity id"),
-        ("Idempotency-Key" = Option<String>, Header, description = "Repeat-safe key: the same key returns the first result"),
+        ("Idempotency-Key" = Option<String>, Header, min_length = 1, max_length = 255, pattern = r"^[!-~]+$",
+            description = "Repeat-safe key (1 to 255 visible ASCII characters): the same key from the same user returns the first result"),
     ),
     security(("bearer" = [])),
     responses(

@@ -47,10 +47,7 @@ fn about(activity_id: i32) -> Option<About> {
 /// transaction that frees a place.
 pub async fn lock_activity(txn: &DatabaseTransaction, activity_id: i32) -> AppResult<()> {
     activity::Entity::update_many()
-        .col_expr(
-            activity::Column::WaitlistSeq,
-            Expr::col(activity::Column::WaitlistSeq).into(),
-        )
+        .col_expr(activity::Column::WaitlistSeq, Expr::col(activity::Column::WaitlistSeq))
         .filter(activity::Column::Id.eq(activity_id))
         .exec(txn)
         .await?;

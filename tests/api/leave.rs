@@ -4,7 +4,6 @@ use chrono::Duration;
 use serde_json::json;
 
 use crate::activities::{body, published, spawn, station};
-use crate::helpers::*;
 
 #[tokio::test]
 async fn training_leave_needs_a_category_and_the_director_and_frees_the_place() {
