@@ -128,6 +128,19 @@ impl MigrationTrait for Migration {
                     .to_owned(),
             )
             .await?;
+        // The waitlist in order, for promotion and for positions.
+        manager
+            .create_index(
+                Index::create()
+                    .name("idx_activity_signups_queue")
+                    .table(ActivitySignups::Table)
+                    .col(ActivitySignups::ActivityId)
+                    .col(ActivitySignups::Status)
+                    .col(ActivitySignups::WaitlistSeq)
+                    .if_not_exists()
+                    .to_owned(),
+            )
+            .await?;
         manager
             .create_index(
                 Index::create()

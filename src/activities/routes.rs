@@ -7,7 +7,7 @@ use utoipa_actix_web::service_config::ServiceConfig;
 use super::state::Action;
 use super::{service, signups, types::*};
 use crate::http::{
-    AppResult, AuthUser, MaybeAuthUser, Page, Pagination, ValidatedJson, ValidatedQuery, created,
+    AppResult, AuthUser, MaybeAuthUser, OptionalJson, Page, Pagination, ValidatedJson, ValidatedQuery, created,
     idempotency::{Created, IdempotencyKey, create_once},
 };
 use crate::startup::AppState;
@@ -361,8 +361,8 @@ async fn list_signups(
 /// Create a check-in code
 ///
 /// Roles: the host, secretary or director of the station; while published or ongoing. The
-/// code is valid `ttl_minutes` (default 10); a new code voids the previous one. Send `{}`
-/// for the default.
+/// code is valid `ttl_minutes` (default 10); a new code voids the previous one. The body may
+/// be left out.
 #[utoipa::path(
     tag = "signups",
     params(("id" = i32, Path, description = "Activity id")),
@@ -378,7 +378,7 @@ async fn checkin_code(
     state: web::Data<AppState>,
     user: AuthUser,
     id: web::Path<i32>,
-    body: ValidatedJson<CheckinCodeRequest>,
+    body: OptionalJson<CheckinCodeRequest>,
 ) -> AppResult<HttpResponse> {
     let id = id.into_inner();
     let ttl = body.0.ttl_minutes.unwrap_or(10);

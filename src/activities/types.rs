@@ -160,11 +160,6 @@ pub struct ReasonRequest {
     pub reason: String,
 }
 
-/// An empty body is fine for submit, approve and finish.
-#[derive(Debug, Default, Deserialize, Validate, ToSchema)]
-#[schema(example = json!({}))]
-pub struct EmptyRequest {}
-
 /// The ledger record of a finished activity.
 #[derive(Debug, Deserialize, Validate, ToSchema)]
 #[schema(example = json!({
@@ -291,8 +286,8 @@ pub struct ActivityFilter {
     pub status: Option<ActivityStatus>,
 }
 
-/// Options of a new check-in code.
-#[derive(Debug, Deserialize, Validate, ToSchema)]
+/// Options of a new check-in code (the body may be left out).
+#[derive(Debug, Default, Deserialize, Validate, ToSchema)]
 #[schema(example = json!({"ttl_minutes": 10}))]
 pub struct CheckinCodeRequest {
     /// How long the code is valid, 1 to 240 minutes (default 10).

@@ -5,7 +5,7 @@ use utoipa_actix_web::service_config::ServiceConfig;
 
 use super::state::LeaveAction;
 use super::{service, types::*};
-use crate::http::{AppResult, AuthUser, Page, Pagination, ValidatedJson, ValidatedQuery, created};
+use crate::http::{AppResult, AuthUser, OptionalJson, Page, Pagination, ValidatedJson, ValidatedQuery, created};
 use crate::startup::AppState;
 
 pub fn configure(cfg: &mut ServiceConfig) {
@@ -79,7 +79,7 @@ const NOT_PENDING: &str = "Already decided or withdrawn (`LEAVE_NOT_PENDING`)";
 ///
 /// Roles: secretary or director of the station; for a training only the director (403
 /// `DIRECTOR_REQUIRED`). Frees the place (the earliest waitlisted person is promoted) and
-/// makes the absence excused.
+/// makes the absence excused. The body may be left out.
 #[utoipa::path(
     tag = "leave",
     params(("id" = i32, Path, description = "Leave request id")),
@@ -95,7 +95,7 @@ async fn approve_leave(
     state: web::Data<AppState>,
     user: AuthUser,
     id: web::Path<i32>,
-    body: ValidatedJson<DecisionRequest>,
+    body: OptionalJson<DecisionRequest>,
 ) -> AppResult<HttpResponse> {
     decide(&state, &user, id.into_inner(), LeaveAction::Approve, body.0.comment).await
 }
@@ -103,7 +103,7 @@ async fn approve_leave(
 /// Reject leave
 ///
 /// Roles: secretary or director of the station; for a training only the director (403
-/// `DIRECTOR_REQUIRED`).
+/// `DIRECTOR_REQUIRED`). The body may be left out.
 #[utoipa::path(
     tag = "leave",
     params(("id" = i32, Path, description = "Leave request id")),
@@ -119,14 +119,14 @@ async fn reject_leave(
     state: web::Data<AppState>,
     user: AuthUser,
     id: web::Path<i32>,
-    body: ValidatedJson<DecisionRequest>,
+    body: OptionalJson<DecisionRequest>,
 ) -> AppResult<HttpResponse> {
     decide(&state, &user, id.into_inner(), LeaveAction::Reject, body.0.comment).await
 }
 
 /// Withdraw own leave request
 ///
-/// The requester, while it is pending.
+/// The requester, while it is pending. The body may be left out.
 #[utoipa::path(
     tag = "leave",
     params(("id" = i32, Path, description = "Leave request id")),
@@ -142,7 +142,7 @@ async fn withdraw_leave(
     state: web::Data<AppState>,
     user: AuthUser,
     id: web::Path<i32>,
-    body: ValidatedJson<DecisionRequest>,
+    body: OptionalJson<DecisionRequest>,
 ) -> AppResult<HttpResponse> {
     decide(&state, &user, id.into_inner(), LeaveAction::Withdraw, body.0.comment).await
 }

@@ -156,6 +156,20 @@ async fn an_activity_runs_from_draft_to_archived() {
         .await;
     assert_eq!(finished.assert_status(200)["status"], "finished");
 
+    // A record without confirmed attendance is saved and the activity stays finished.
+    let saved = app
+        .put(
+            &format!("/activities/{id}/record"),
+            Some(sec),
+            json!({"summary": "草稿纪要", "attendance_confirmed": false}),
+        )
+        .await;
+    let saved = saved.assert_status(200);
+    assert_eq!(saved["status"], "finished");
+    assert_eq!(saved["record"]["summary"], "草稿纪要");
+    assert_eq!(saved["record"]["attendance_confirmed_at"], Value::Null);
+    assert!(actions(saved).contains(&"record".to_owned()));
+
     let record = json!({"summary": "为 32 位老人义诊理发", "minutes": "会议记录", "attendance_confirmed": true});
     let archived = app
         .put(&format!("/activities/{id}/record"), Some(sec), record.clone())
@@ -226,6 +240,20 @@ async fn only_a_director_of_the_same_station_approves_and_a_rejection_keeps_its_
     let edited = edited.assert_status(200);
     assert_eq!(edited["capacity"], 20);
     assert_eq!(edited["reject_reason"], "缺少安全预案");
+    // Staff of another station change nothing here.
+    app.patch(
+        &format!("/activities/{id}"),
+        Some(&other.secretary.1),
+        json!({"capacity": 5}),
+    )
+    .await
+    .assert_problem(403, "FORBIDDEN");
+    app.post(&path("submit"), Some(&other.secretary.1), json!({}))
+        .await
+        .assert_problem(403, "FORBIDDEN");
+    app.post(&path("cancel"), Some(&other.secretary.1), json!({"reason": "x"}))
+        .await
+        .assert_problem(403, "FORBIDDEN");
 }
 
 #[tokio::test]
