@@ -1,7 +1,6 @@
 //! Check-in codes and windows, check-out, attendance and the hours the record credits.
 
 use chrono::Duration;
-use reqwest::Method;
 use serde_json::{Value, json};
 
 use crate::activities::{body, published, spawn, station, volunteer};
