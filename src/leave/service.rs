@@ -3,7 +3,7 @@
 use std::collections::HashMap;
 
 use chrono::{DateTime, Utc};
-use entity::{activity, activity_signup, leave_request, user};
+use entity::{activity, activity_signup, leave_request, user, user_role};
 use sea_orm::{
     ActiveValue::Set, Condition, ConnectionTrait, DatabaseConnection, QueryOrder, QuerySelect, TransactionTrait,
     prelude::*, sea_query::Expr,
@@ -105,6 +105,20 @@ pub async fn one(db: &impl ConnectionTrait, user: &AuthUser, row: leave_request:
         .ok_or_else(|| AppError::not_found("请假申请不存在"))
 }
 
+/// The directors of a station (they decide training leave).
+async fn directors_of(db: &impl ConnectionTrait, station_id: i32) -> AppResult<Vec<i32>> {
+    let staff: Vec<i32> = user::Entity::find()
+        .filter(user::Column::StationId.eq(station_id))
+        .inner_join(user_role::Entity)
+        .filter(user_role::Column::Role.eq(Role::Director.as_str()))
+        .all(db)
+        .await?
+        .into_iter()
+        .map(|u| u.id)
+        .collect();
+    Ok(staff)
+}
+
 /// Asks for leave before the start. Trainings need a reason category.
 pub async fn create(
     db: &DatabaseConnection,
@@ -162,6 +176,9 @@ pub async fn create(
     .insert(&txn)
     .await?;
     let mut to = vec![activity.host_id, activity.created_by];
+    if is_training(&activity) {
+        to.extend(directors_of(&txn, activity.station_id).await?);
+    }
     to.sort_unstable();
     to.dedup();
     to.retain(|id| *id != user.id);

@@ -52,9 +52,11 @@ async fn training_leave_needs_a_category_and_the_director_and_frees_the_place() 
     .await
     .assert_problem(409, "LEAVE_ALREADY_REQUESTED");
 
-    // The host (the secretary) is told; the secretary may not decide a training's leave.
-    let notes = app.get("/notifications", Some(&s.secretary.1)).await;
-    assert!(notes.text.contains("leave_requested"), "{}", notes.text);
+    // The host (the secretary) and the director are told; the secretary may not decide a training's leave.
+    for token in [&s.secretary.1, &s.director.1] {
+        let notes = app.get("/notifications", Some(token)).await;
+        assert!(notes.text.contains("leave_requested"), "{}", notes.text);
+    }
     let listed = app.get("/leave-requests?status=pending", Some(&s.secretary.1)).await;
     assert_eq!(listed.assert_status(200)["total"], 1);
     app.post(
