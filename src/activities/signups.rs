@@ -410,7 +410,8 @@ pub async fn responses(
     Ok(out)
 }
 
-/// The activity's sign-ups, confirmed first then the waitlist in order. Roles: host, staff of
+/// The activity's sign-ups in the order they came (each with its status and waitlist position).
+/// Roles: host, staff of
 /// the station, supervisor.
 pub async fn list_for_activity(
     db: &impl ConnectionTrait,
@@ -426,8 +427,6 @@ pub async fn list_for_activity(
     let query = activity_signup::Entity::find().filter(activity_signup::Column::ActivityId.eq(activity_id));
     let total = query.clone().count(db).await?;
     let rows = query
-        .order_by_asc(activity_signup::Column::Status)
-        .order_by_asc(activity_signup::Column::WaitlistSeq)
         .order_by_asc(activity_signup::Column::Id)
         .offset(page.offset())
         .limit(page.page_size())
