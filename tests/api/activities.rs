@@ -680,3 +680,46 @@ async fn a_thousand_simultaneous_sign_ups_confirm_exactly_the_capacity() {
 async fn a_thousand_sign_ups_across_two_processes_confirm_exactly_the_capacity() {
     rush(true).await;
 }
+
+#[tokio::test(flavor = "multi_thread", worker_threads = 2)]
+async fn simultaneous_cancellations_promote_each_waitlisted_person_once() {
+    let app = spawn().await;
+    let s = station(&app, "东湖站").await;
+    let id = published(&app, &s, body(&app, &s, Duration::days(2), 10, json!({}))).await;
+    let path = format!("/activities/{id}/signups");
+    let tokens = many_residents(&app, s.id, 20).await;
+    for token in &tokens {
+        app.post(&path, Some(token), json!({})).await.assert_status(201);
+    }
+    let (confirmed, waiting) = tokens.split_at(10);
+    let mine = format!("{path}/me");
+    let replies = futures::future::join_all(confirmed.iter().map(|token| app.delete(&mine, Some(token)))).await;
+    for reply in replies {
+        reply.assert_status(204);
+    }
+    let activity = app.get(&format!("/activities/{id}"), None).await;
+    let activity = activity.assert_status(200);
+    assert_eq!(activity["confirmed_count"], 10);
+    assert_eq!(activity["waitlisted_count"], 0);
+    for token in waiting {
+        let mine = app.get(&format!("/activities/{id}"), Some(token)).await;
+        assert_eq!(mine.assert_status(200)["my_signup"]["status"], "confirmed");
+    }
+}
+
+#[tokio::test(flavor = "multi_thread", worker_threads = 2)]
+async fn the_same_person_signing_up_twice_at_once_gets_one_sign_up() {
+    let app = spawn().await;
+    let s = station(&app, "东湖站").await;
+    let id = published(&app, &s, body(&app, &s, Duration::days(2), 10, json!({}))).await;
+    let (_, token) = app.resident(s.id).await;
+    let path = format!("/activities/{id}/signups");
+    let replies = futures::future::join_all((0..5).map(|_| app.post(&path, Some(&token), json!({})))).await;
+    let created = replies.iter().filter(|r| r.status == 201).count();
+    assert_eq!(created, 1);
+    for reply in replies.iter().filter(|r| r.status != 201) {
+        reply.assert_problem(409, "ALREADY_SIGNED_UP");
+    }
+    let activity = app.get(&format!("/activities/{id}"), None).await;
+    assert_eq!(activity.assert_status(200)["confirmed_count"], 1);
+}
