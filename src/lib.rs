@@ -1,5 +1,6 @@
 //! wenming: the backend for New Era Civilization Practice Stations (新时代文明实践站).
 
+pub mod activities;
 pub mod auth;
 pub mod clock;
 pub mod config;
@@ -7,6 +8,7 @@ pub mod db;
 pub mod hours;
 pub mod http;
 pub mod jobs;
+pub mod leave;
 pub mod notifications;
 pub mod openapi;
 pub mod ops;

@@ -21,6 +21,8 @@ pub fn api_routes(cfg: &mut ServiceConfig) {
     crate::platforms::routes::configure(cfg);
     crate::notifications::routes::configure(cfg);
     crate::hours::routes::configure(cfg);
+    crate::activities::routes::configure(cfg);
+    crate::leave::routes::configure(cfg);
 }
 
 /// Routes outside `/api/v1`.
@@ -43,6 +45,9 @@ pub fn root_routes(cfg: &mut ServiceConfig) {
         (name = "stations", description = "Stations (社区实践站)"),
         (name = "platforms", description = "Service platforms (平台)"),
         (name = "notifications", description = "What concerns the caller"),
+        (name = "activities", description = "Activities (活动): drafting, director approval, browsing, record"),
+        (name = "signups", description = "Sign-ups (报名), waitlist, check-in (签到) and check-out"),
+        (name = "leave", description = "Leave requests (请假)"),
         (name = "operations", description = "Health, readiness and metrics"),
     )
 )]

@@ -12,13 +12,21 @@ use sea_orm::{ConnectOptions, Database, DatabaseConnection};
 use utoipa_swagger_ui::SwaggerUi;
 
 use crate::{
-    auth::{jwt::JwtKeys, password::PasswordHashing, rate_limit::LoginLimiter, roles::Role},
+    auth::{
+        jwt::JwtKeys,
+        password::PasswordHashing,
+        rate_limit::{LoginLimiter, UserLimiter},
+        roles::Role,
+    },
     clock::Clock,
     config::Settings,
     http::{self, routes::RouteTable},
     ops::metrics::Metrics,
     users,
 };
+
+/// Wrong check-in codes a user may send in a minute before getting 429.
+pub const CHECKIN_ATTEMPTS_PER_MINUTE: u32 = 5;
 
 /// What every request handler can reach.
 pub struct AppState {
@@ -28,6 +36,8 @@ pub struct AppState {
     pub jwt: JwtKeys,
     pub passwords: PasswordHashing,
     pub login_limiter: LoginLimiter,
+    /// Wrong check-in codes per user.
+    pub checkin_limiter: UserLimiter,
     /// A hash verified against when a login names an unknown phone (equal cost either way).
     pub dummy_hash: String,
     pub metrics: Metrics,
@@ -145,6 +155,7 @@ impl Application {
         let state = web::Data::new(AppState {
             jwt: JwtKeys::new(&settings.jwt_secret, settings.access_token_ttl)?,
             login_limiter: LoginLimiter::new(settings.login_attempts_per_minute),
+            checkin_limiter: UserLimiter::new(CHECKIN_ATTEMPTS_PER_MINUTE),
             metrics: Metrics::new()?,
             settings: Arc::new(settings),
             db,

@@ -1,7 +1,10 @@
 //! SeaORM entities of the wenming schema. Entities stay behind the service layer: HTTP responses
 //! are built from them, never serialized directly.
 
+pub mod activity;
+pub mod activity_signup;
 pub mod idempotency_key;
+pub mod leave_request;
 pub mod notification;
 pub mod platform;
 pub mod refresh_token;

@@ -5,6 +5,7 @@ pub use sea_orm_migration::prelude::*;
 mod indexes;
 mod m20261128_000001_foundation;
 mod m20261128_000002_shared;
+mod m20261128_000004_activities;
 
 /// Every migration of the schema, in the order they apply.
 pub struct Migrator;
@@ -15,6 +16,7 @@ impl MigratorTrait for Migrator {
         vec![
             Box::new(m20261128_000001_foundation::Migration),
             Box::new(m20261128_000002_shared::Migration),
+            Box::new(m20261128_000004_activities::Migration),
         ]
     }
 }

@@ -38,3 +38,27 @@ impl LoginLimiter {
         Ok(())
     }
 }
+
+/// Limits attempts per user (wrong check-in codes); an exceeded limit is a 429 with `Retry-After`.
+pub struct UserLimiter {
+    per_user: DefaultKeyedRateLimiter<i32>,
+}
+
+impl UserLimiter {
+    /// `per_minute` attempts a minute for one user.
+    pub fn new(per_minute: u32) -> Self {
+        let quota = Quota::per_minute(NonZeroU32::new(per_minute.max(1)).unwrap_or(NonZeroU32::MIN));
+        Self {
+            per_user: DefaultKeyedRateLimiter::keyed(quota),
+        }
+    }
+
+    pub fn check(&self, user_id: i32) -> AppResult<()> {
+        let clock = DefaultClock::default();
+        self.per_user
+            .check_key(&user_id)
+            .map_err(|not_until| AppError::TooManyRequests {
+                retry_after_secs: not_until.wait_time_from(clock.now()).as_secs().max(1),
+            })
+    }
+}

@@ -89,28 +89,61 @@ where
     type Future = Pin<Box<dyn Future<Output = Result<Self, Self::Error>>>>;
 
     fn from_request(req: &HttpRequest, payload: &mut Payload) -> Self::Future {
-        let content_type_ok = match req.headers().get(header::CONTENT_TYPE) {
-            None => true,
-            Some(value) => value.to_str().is_ok_and(|v| {
-                let mime = v.split(';').next().unwrap_or("").trim().to_ascii_lowercase();
-                mime == "application/json" || mime.ends_with("+json")
-            }),
-        };
-        let bytes = web::Bytes::from_request(req, payload);
+        let bytes = json_bytes(req, payload);
         Box::pin(async move {
-            if !content_type_ok {
-                return Err(AppError::UnsupportedMediaType);
-            }
-            let bytes = bytes.await.map_err(|e| {
-                if e.as_response_error().status_code() == actix_web::http::StatusCode::PAYLOAD_TOO_LARGE {
-                    AppError::PayloadTooLarge
-                } else {
-                    AppError::bad_request("MALFORMED_BODY", "请求体读取失败")
-                }
-            })?;
-            let body: T = parse_json(&bytes)?;
+            let body: T = parse_json(&bytes.await?)?;
             body.validate()?;
             Ok(ValidatedJson(body))
+        })
+    }
+}
+
+/// Reads a body declared as JSON (or with no content type); errors are problem documents.
+fn json_bytes(req: &HttpRequest, payload: &mut Payload) -> impl Future<Output = Result<web::Bytes, AppError>> + use<> {
+    let content_type_ok = match req.headers().get(header::CONTENT_TYPE) {
+        None => true,
+        Some(value) => value.to_str().is_ok_and(|v| {
+            let mime = v.split(';').next().unwrap_or("").trim().to_ascii_lowercase();
+            mime == "application/json" || mime.ends_with("+json")
+        }),
+    };
+    let bytes = web::Bytes::from_request(req, payload);
+    async move {
+        if !content_type_ok {
+            return Err(AppError::UnsupportedMediaType);
+        }
+        bytes.await.map_err(|e| {
+            if e.as_response_error().status_code() == actix_web::http::StatusCode::PAYLOAD_TOO_LARGE {
+                AppError::PayloadTooLarge
+            } else {
+                AppError::bad_request("MALFORMED_BODY", "请求体读取失败")
+            }
+        })
+    }
+}
+
+/// A JSON body that may be left out (every field of `T` optional): an empty body is
+/// `T::default()`; anything else is read like [`ValidatedJson`].
+#[derive(Debug)]
+pub struct OptionalJson<T>(pub T);
+
+impl<T> FromRequest for OptionalJson<T>
+where
+    T: DeserializeOwned + Validate + Default + 'static,
+{
+    type Error = AppError;
+    type Future = Pin<Box<dyn Future<Output = Result<Self, Self::Error>>>>;
+
+    fn from_request(req: &HttpRequest, payload: &mut Payload) -> Self::Future {
+        let bytes = json_bytes(req, payload);
+        Box::pin(async move {
+            let bytes = bytes.await?;
+            if bytes.iter().all(u8::is_ascii_whitespace) {
+                return Ok(OptionalJson(T::default()));
+            }
+            let body: T = parse_json(&bytes)?;
+            body.validate()?;
+            Ok(OptionalJson(body))
         })
     }
 }

@@ -9,7 +9,7 @@ pub mod page;
 pub mod routes;
 
 pub use error::{AppError, AppResult, FieldError, Problem};
-pub use extract::{AuthUser, MaybeAuthUser, Pagination, ValidatedJson, ValidatedQuery};
+pub use extract::{AuthUser, MaybeAuthUser, OptionalJson, Pagination, ValidatedJson, ValidatedQuery};
 pub use page::Page;
 
 use actix_web::{HttpRequest, HttpResponse, http::header, web};

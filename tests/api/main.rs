@@ -4,8 +4,11 @@
 
 mod helpers;
 
+mod activities;
+mod attendance;
 mod auth;
 mod errors;
+mod leave;
 mod notifications;
 mod openapi;
 mod ops;

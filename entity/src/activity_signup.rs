@@ -1,0 +1,31 @@
+use sea_orm::entity::prelude::*;
+
+/// One person's sign-up (报名) for an activity; unique per (activity, user).
+#[derive(Clone, Debug, PartialEq, Eq, DeriveEntityModel)]
+#[sea_orm(table_name = "activity_signups")]
+pub struct Model {
+    #[sea_orm(primary_key)]
+    pub id: i32,
+    pub activity_id: i32,
+    pub user_id: i32,
+    /// `confirmed`, `waitlisted` or `cancelled`.
+    pub status: String,
+    /// The waitlist number handed out when the sign-up was waitlisted (1, 2, …).
+    pub waitlist_seq: Option<i32>,
+    pub checked_in_at: Option<DateTimeUtc>,
+    pub checked_out_at: Option<DateTimeUtc>,
+    /// The latest leave request's status: `pending`, `approved`, `rejected`, `withdrawn`.
+    pub leave_status: Option<String>,
+    /// `attended`, `absent` or `excused`, set when attendance is confirmed (or leave approved).
+    pub attendance: Option<String>,
+    /// Credited minutes, set when attendance is confirmed.
+    pub minutes: Option<i32>,
+    pub cancelled_at: Option<DateTimeUtc>,
+    pub created_at: DateTimeUtc,
+    pub updated_at: DateTimeUtc,
+}
+
+#[derive(Copy, Clone, Debug, EnumIter, DeriveRelation)]
+pub enum Relation {}
+
+impl ActiveModelBehavior for ActiveModel {}

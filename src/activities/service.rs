@@ -1,0 +1,831 @@
+//! Activity rules and queries: drafting, approval, browsing, finishing and the record.
+
+use std::collections::HashMap;
+
+use chrono::{DateTime, Duration, FixedOffset, NaiveDate, TimeZone, Utc};
+use entity::{activity, activity_signup, user};
+use sea_orm::{
+    ActiveValue::Set,
+    Condition, ConnectionTrait, DatabaseConnection, FromQueryResult, IntoActiveModel, QueryOrder, QuerySelect,
+    TransactionTrait,
+    prelude::*,
+    sea_query::{Expr, ExprTrait},
+};
+
+use super::signups;
+use super::state::{self, Action, ActivityStatus, Actor, Participation, Refusal, SignupStatus};
+use super::types::*;
+use crate::auth::roles::Role;
+use crate::hours::{service as hours, types::HoursSource};
+use crate::http::{AppError, AppResult, AuthUser, Pagination};
+use crate::notifications::service::{About, Notice, notify};
+
+/// The activity, or 404.
+pub async fn find(db: &impl ConnectionTrait, id: i32) -> AppResult<activity::Model> {
+    activity::Entity::find_by_id(id)
+        .one(db)
+        .await?
+        .ok_or_else(|| AppError::not_found("活动不存在"))
+}
+
+/// The caller's relation to the activity.
+pub fn actor(user: Option<&AuthUser>, model: &activity::Model) -> Actor {
+    Actor {
+        staff: user.is_some_and(|u| u.is_staff_of(model.station_id)),
+        director: user.is_some_and(|u| u.is_director_of(model.station_id)),
+        host: user.is_some_and(|u| u.id == model.host_id),
+    }
+}
+
+/// Residents see an activity once it has been published; staff of its station, supervisors
+/// and its host see it from the draft on.
+pub fn can_see(user: Option<&AuthUser>, model: &activity::Model) -> bool {
+    model.published_at.is_some() || user.is_some_and(|u| u.can_oversee(model.station_id) || u.id == model.host_id)
+}
+
+/// The activity if the caller may see it, else 404.
+pub async fn find_visible(db: &impl ConnectionTrait, user: Option<&AuthUser>, id: i32) -> AppResult<activity::Model> {
+    let model = find(db, id).await?;
+    if can_see(user, &model) {
+        Ok(model)
+    } else {
+        Err(AppError::not_found("活动不存在"))
+    }
+}
+
+/// The activity a change is asked for: 404 for callers who may not see it, except staff of
+/// another station, who learn it is not theirs to change (403).
+pub async fn find_for_change(db: &impl ConnectionTrait, user: &AuthUser, id: i32) -> AppResult<activity::Model> {
+    let model = find(db, id).await?;
+    if can_see(Some(user), &model) {
+        Ok(model)
+    } else if user.is_staff() {
+        Err(AppError::forbidden("FORBIDDEN", "只能管理本实践站的活动"))
+    } else {
+        Err(AppError::not_found("活动不存在"))
+    }
+}
+
+fn refusal(refusal: Refusal) -> AppError {
+    match refusal {
+        Refusal::Forbidden => AppError::forbidden("FORBIDDEN", "当前账号无权进行此操作"),
+        Refusal::DirectorRequired => AppError::forbidden("DIRECTOR_REQUIRED", "须由本站站长审批"),
+        Refusal::WrongState => AppError::conflict("ACTIVITY_STATE_CONFLICT", "活动当前状态不允许此操作"),
+    }
+}
+
+/// Checks that the caller may take `action` now; returns the next state.
+pub fn check(
+    user: &AuthUser,
+    model: &activity::Model,
+    action: Action,
+    now: DateTime<Utc>,
+) -> AppResult<ActivityStatus> {
+    let status = ActivityStatus::parse(&model.status).effective(model.starts_at, now);
+    state::next(status, action, actor(Some(user), model)).map_err(refusal)
+}
+
+/// Who may sign up: everyone for `public`, volunteer-role holders for `volunteers`, users of
+/// the station for `members`.
+pub fn audience_allows(audience: Audience, station_id: i32, roles: &[Role], home: Option<i32>) -> bool {
+    match audience {
+        Audience::Public => true,
+        Audience::Volunteers => roles.contains(&Role::Volunteer),
+        Audience::Members => home == Some(station_id),
+    }
+}
+
+/// The caller's current roles and home station (roles granted since the token was issued count).
+pub async fn member_facts(db: &impl ConnectionTrait, user: &AuthUser) -> AppResult<(Vec<Role>, Option<i32>)> {
+    let roles = crate::users::service::roles_of(db, user.id).await?;
+    let home = user::Entity::find_by_id(user.id)
+        .one(db)
+        .await?
+        .and_then(|u| u.station_id);
+    Ok((roles, home))
+}
+
+#[derive(Debug, FromQueryResult)]
+struct ActivityCount {
+    activity_id: i32,
+    n: i64,
+}
+
+async fn waitlisted_counts(db: &impl ConnectionTrait, ids: &[i32]) -> AppResult<HashMap<i32, i64>> {
+    if ids.is_empty() {
+        return Ok(HashMap::new());
+    }
+    let rows = activity_signup::Entity::find()
+        .select_only()
+        .column(activity_signup::Column::ActivityId)
+        .column_as(activity_signup::Column::Id.count(), "n")
+        .filter(activity_signup::Column::ActivityId.is_in(ids.to_vec()))
+        .filter(activity_signup::Column::Status.eq(SignupStatus::Waitlisted.as_str()))
+        .group_by(activity_signup::Column::ActivityId)
+        .into_model::<ActivityCount>()
+        .all(db)
+        .await?;
+    Ok(rows.into_iter().map(|r| (r.activity_id, r.n)).collect())
+}
+
+/// Builds responses for the caller, with their own sign-ups and allowed actions.
+pub async fn responses(
+    db: &impl ConnectionTrait,
+    user: Option<&AuthUser>,
+    models: Vec<activity::Model>,
+    now: DateTime<Utc>,
+) -> AppResult<Vec<ActivityResponse>> {
+    let ids: Vec<i32> = models.iter().map(|m| m.id).collect();
+    let waitlisted = waitlisted_counts(db, &ids).await?;
+    let mut mine: HashMap<i32, activity_signup::Model> = HashMap::new();
+    let mut facts = (Vec::new(), None);
+    if let Some(user) = user
+        && !ids.is_empty()
+    {
+        mine = activity_signup::Entity::find()
+            .filter(activity_signup::Column::UserId.eq(user.id))
+            .filter(activity_signup::Column::ActivityId.is_in(ids.clone()))
+            .all(db)
+            .await?
+            .into_iter()
+            .map(|s| (s.activity_id, s))
+            .collect();
+        facts = member_facts(db, user).await?;
+    }
+    let mut out = Vec::with_capacity(models.len());
+    for model in models {
+        let my = match mine.remove(&model.id) {
+            Some(signup) => {
+                let position = signups::position(db, &signup).await?;
+                Some((signup, position))
+            }
+            None => None,
+        };
+        let count = waitlisted.get(&model.id).copied().unwrap_or(0);
+        out.push(response(user, model, my, count, &facts, now));
+    }
+    Ok(out)
+}
+
+/// One activity for the caller.
+pub async fn one(
+    db: &impl ConnectionTrait,
+    user: Option<&AuthUser>,
+    model: activity::Model,
+    now: DateTime<Utc>,
+) -> AppResult<ActivityResponse> {
+    let mut list = responses(db, user, vec![model], now).await?;
+    list.pop().ok_or_else(|| AppError::not_found("活动不存在"))
+}
+
+fn response(
+    user: Option<&AuthUser>,
+    model: activity::Model,
+    my: Option<(activity_signup::Model, Option<i64>)>,
+    waitlisted_count: i64,
+    facts: &(Vec<Role>, Option<i32>),
+    now: DateTime<Utc>,
+) -> ActivityResponse {
+    let status = ActivityStatus::parse(&model.status).effective(model.starts_at, now);
+    let audience = Audience::parse(&model.audience);
+    let actor = actor(user, &model);
+    let signup_open = state::signup_open(
+        status,
+        model.starts_at,
+        model.signup_opens_at,
+        model.signup_closes_at,
+        now,
+    );
+    let mut allowed_actions = state::allowed_actions(status, actor);
+    if user.is_some() {
+        let participation = my
+            .as_ref()
+            .map(|(s, _)| Participation {
+                status: Some(SignupStatus::parse(&s.status)),
+                checked_in: s.checked_in_at.is_some(),
+                checked_out: s.checked_out_at.is_some(),
+                leave_open: matches!(s.leave_status.as_deref(), Some("pending" | "approved")),
+            })
+            .unwrap_or_default();
+        allowed_actions.extend(state::participant_actions(
+            status,
+            signup_open,
+            audience_allows(audience, model.station_id, &facts.0, facts.1),
+            state::checkin_open(model.starts_at, model.ends_at, now),
+            model.starts_at,
+            now,
+            participation,
+        ));
+    }
+    let record = model.record_summary.clone().map(|summary| RecordResponse {
+        summary,
+        minutes: model.record_minutes.clone(),
+        materials: model.record_materials.clone(),
+        attendance_confirmed_at: model.attendance_confirmed_at,
+    });
+    ActivityResponse {
+        id: model.id,
+        station_id: model.station_id,
+        title: model.title,
+        kind: ActivityKind::parse(&model.kind),
+        platform_id: model.platform_id,
+        description: model.description,
+        location: model.location,
+        theme: model.theme,
+        focus_group: model.focus_group,
+        plan_id: model.plan_id,
+        starts_at: model.starts_at,
+        ends_at: model.ends_at,
+        capacity: model.capacity,
+        confirmed_count: model.confirmed_count,
+        waitlisted_count,
+        places_left: Ord::max(model.capacity - model.confirmed_count, 0),
+        signup_opens_at: model.signup_opens_at,
+        signup_closes_at: model.signup_closes_at,
+        signup_open,
+        audience,
+        host_id: model.host_id,
+        created_by: model.created_by,
+        status,
+        reject_reason: model.reject_reason,
+        cancel_reason: model.cancel_reason,
+        published_at: model.published_at,
+        finished_at: model.finished_at,
+        record,
+        my_signup: my.map(|(s, position)| MySignup {
+            id: s.id,
+            status: SignupStatus::parse(&s.status),
+            position,
+            leave: s.leave_status,
+            checked_in_at: s.checked_in_at,
+            checked_out_at: s.checked_out_at,
+        }),
+        allowed_actions,
+        created_at: model.created_at,
+        updated_at: model.updated_at,
+    }
+}
+
+/// The times of a draft, checked together.
+fn check_times(
+    starts_at: DateTime<Utc>,
+    ends_at: DateTime<Utc>,
+    opens: Option<DateTime<Utc>>,
+    closes: Option<DateTime<Utc>>,
+) -> AppResult<()> {
+    if ends_at <= starts_at {
+        return Err(AppError::invalid_field("ends_at", "结束时间须晚于开始时间"));
+    }
+    if let Some(closes) = closes {
+        if closes > starts_at {
+            return Err(AppError::invalid_field(
+                "signup_closes_at",
+                "报名截止时间不得晚于开始时间",
+            ));
+        }
+        if opens.is_some_and(|o| o >= closes) {
+            return Err(AppError::invalid_field("signup_opens_at", "报名开始时间须早于截止时间"));
+        }
+    } else if opens.is_some_and(|o| o >= starts_at) {
+        return Err(AppError::invalid_field(
+            "signup_opens_at",
+            "报名开始时间须早于活动开始时间",
+        ));
+    }
+    Ok(())
+}
+
+/// A host must be a user of the station.
+async fn check_host(db: &impl ConnectionTrait, host_id: i32, station_id: i32) -> AppResult<()> {
+    let host = user::Entity::find_by_id(host_id).one(db).await?;
+    if host.is_none_or(|h| h.station_id != Some(station_id)) {
+        return Err(AppError::invalid_field("host_id", "主持人须为本实践站的用户"));
+    }
+    Ok(())
+}
+
+/// Drafts an activity. Roles: secretary or director of the station (admin names the station).
+pub async fn create(
+    db: &impl ConnectionTrait,
+    user: &AuthUser,
+    req: CreateActivityRequest,
+    now: DateTime<Utc>,
+) -> AppResult<activity::Model> {
+    user.require_any(&[Role::Secretary, Role::Director, Role::Admin])?;
+    let station_id = if user.is_admin() {
+        user.station_or_home(req.station_id)?
+    } else {
+        user.home_station()?
+    };
+    user.require_staff_of(station_id)?;
+    crate::stations::service::ensure_exists(db, station_id, "station_id").await?;
+    crate::platforms::service::ensure_usable(db, req.platform_id, station_id, "platform_id").await?;
+    check_times(req.starts_at, req.ends_at, req.signup_opens_at, req.signup_closes_at)?;
+    let host_id = req.host_id.unwrap_or(user.id);
+    if req.host_id.is_some() {
+        check_host(db, host_id, station_id).await?;
+    }
+    Ok(activity::ActiveModel {
+        station_id: Set(station_id),
+        title: Set(req.title),
+        kind: Set(req.kind.as_str().to_owned()),
+        platform_id: Set(req.platform_id),
+        description: Set(req.description),
+        location: Set(req.location),
+        theme: Set(req.theme),
+        focus_group: Set(req.focus_group),
+        plan_id: Set(req.plan_id),
+        starts_at: Set(req.starts_at),
+        ends_at: Set(req.ends_at),
+        capacity: Set(req.capacity),
+        signup_opens_at: Set(req.signup_opens_at),
+        signup_closes_at: Set(req.signup_closes_at),
+        audience: Set(req.audience.unwrap_or(Audience::Public).as_str().to_owned()),
+        host_id: Set(host_id),
+        created_by: Set(user.id),
+        status: Set(ActivityStatus::Draft.as_str().to_owned()),
+        confirmed_count: Set(0),
+        waitlist_seq: Set(0),
+        created_at: Set(now),
+        updated_at: Set(now),
+        ..Default::default()
+    }
+    .insert(db)
+    .await?)
+}
+
+/// Edits a draft. Roles: staff of the station.
+pub async fn update(
+    db: &impl ConnectionTrait,
+    user: &AuthUser,
+    id: i32,
+    req: UpdateActivityRequest,
+    now: DateTime<Utc>,
+) -> AppResult<activity::Model> {
+    let model = find_for_change(db, user, id).await?;
+    check(user, &model, Action::Edit, now)?;
+    if let Some(platform_id) = req.platform_id {
+        crate::platforms::service::ensure_usable(db, platform_id, model.station_id, "platform_id").await?;
+    }
+    if let Some(host_id) = req.host_id {
+        check_host(db, host_id, model.station_id).await?;
+    }
+    let starts_at = req.starts_at.unwrap_or(model.starts_at);
+    let ends_at = req.ends_at.unwrap_or(model.ends_at);
+    let opens = req.signup_opens_at.or(model.signup_opens_at);
+    let closes = req.signup_closes_at.or(model.signup_closes_at);
+    check_times(starts_at, ends_at, opens, closes)?;
+    let mut active = model.into_active_model();
+    if let Some(v) = req.title {
+        active.title = Set(v);
+    }
+    if let Some(v) = req.kind {
+        active.kind = Set(v.as_str().to_owned());
+    }
+    if let Some(v) = req.platform_id {
+        active.platform_id = Set(v);
+    }
+    if let Some(v) = req.description {
+        active.description = Set(v);
+    }
+    if let Some(v) = req.location {
+        active.location = Set(v);
+    }
+    if let Some(v) = req.capacity {
+        active.capacity = Set(v);
+    }
+    if let Some(v) = req.audience {
+        active.audience = Set(v.as_str().to_owned());
+    }
+    if let Some(v) = req.host_id {
+        active.host_id = Set(v);
+    }
+    if req.theme.is_some() {
+        active.theme = Set(req.theme);
+    }
+    if req.plan_id.is_some() {
+        active.plan_id = Set(req.plan_id);
+    }
+    if req.focus_group.is_some() {
+        active.focus_group = Set(req.focus_group);
+    }
+    active.starts_at = Set(starts_at);
+    active.ends_at = Set(ends_at);
+    active.signup_opens_at = Set(opens);
+    active.signup_closes_at = Set(closes);
+    active.updated_at = Set(now);
+    // Only a draft is edited: the guard makes a concurrent submit win cleanly.
+    let result = activity::Entity::update_many()
+        .set(active)
+        .filter(activity::Column::Id.eq(id))
+        .filter(activity::Column::Status.eq(ActivityStatus::Draft.as_str()))
+        .exec(db)
+        .await?;
+    if result.rows_affected == 0 {
+        return Err(refusal(Refusal::WrongState));
+    }
+    find(db, id).await
+}
+
+/// Moves the activity from `from` to `to` with one guarded update, plus `extra` columns.
+async fn move_state(
+    db: &impl ConnectionTrait,
+    id: i32,
+    from: &[ActivityStatus],
+    to: ActivityStatus,
+    extra: Vec<(activity::Column, Expr)>,
+    now: DateTime<Utc>,
+) -> AppResult<()> {
+    let mut update = activity::Entity::update_many()
+        .col_expr(activity::Column::Status, Expr::value(to.as_str()))
+        .col_expr(activity::Column::UpdatedAt, Expr::value(now));
+    for (column, value) in extra {
+        update = update.col_expr(column, value);
+    }
+    let result = update
+        .filter(activity::Column::Id.eq(id))
+        .filter(activity::Column::Status.is_in(from.iter().map(|s| s.as_str())))
+        .exec(db)
+        .await?;
+    if result.rows_affected == 0 {
+        return Err(refusal(Refusal::WrongState));
+    }
+    Ok(())
+}
+
+/// Who is signed up (confirmed or waitlisted).
+async fn signed_up_users(db: &impl ConnectionTrait, activity_id: i32) -> AppResult<Vec<i32>> {
+    Ok(activity_signup::Entity::find()
+        .filter(activity_signup::Column::ActivityId.eq(activity_id))
+        .filter(activity_signup::Column::Status.ne(SignupStatus::Cancelled.as_str()))
+        .all(db)
+        .await?
+        .into_iter()
+        .map(|s| s.user_id)
+        .collect())
+}
+
+fn about(id: i32) -> Option<About> {
+    Some(About {
+        resource_type: "activity",
+        resource_id: id,
+    })
+}
+
+/// Submit, approve, reject, cancel or finish.
+pub async fn transition(
+    db: &DatabaseConnection,
+    user: &AuthUser,
+    id: i32,
+    action: Action,
+    reason: Option<String>,
+    now: DateTime<Utc>,
+) -> AppResult<activity::Model> {
+    let model = find_for_change(db, user, id).await?;
+    check(user, &model, action, now)?;
+    let txn = db.begin().await?;
+    use ActivityStatus as S;
+    match action {
+        Action::Submit => {
+            move_state(&txn, id, &[S::Draft], S::PendingApproval, vec![], now).await?;
+        }
+        Action::Approve => {
+            move_state(
+                &txn,
+                id,
+                &[S::PendingApproval],
+                S::Published,
+                vec![
+                    (activity::Column::ApprovedBy, Expr::value(user.id)),
+                    (activity::Column::PublishedAt, Expr::value(now)),
+                    (activity::Column::RejectReason, Expr::value(Option::<String>::None)),
+                ],
+                now,
+            )
+            .await?;
+            let mut to = vec![model.created_by, model.host_id];
+            to.dedup();
+            notify(
+                &txn,
+                &to,
+                &Notice {
+                    kind: "activity_approved",
+                    title: "活动已通过审批".into(),
+                    body: format!("活动「{}」已通过站长审批并发布", model.title),
+                    about: about(id),
+                },
+                now,
+            )
+            .await?;
+        }
+        Action::Reject => {
+            let reason = reason.unwrap_or_default();
+            move_state(
+                &txn,
+                id,
+                &[S::PendingApproval],
+                S::Draft,
+                vec![(activity::Column::RejectReason, Expr::value(reason.clone()))],
+                now,
+            )
+            .await?;
+            notify(
+                &txn,
+                &[model.created_by],
+                &Notice {
+                    kind: "activity_rejected",
+                    title: "活动未通过审批".into(),
+                    body: format!("活动「{}」被退回：{reason}", model.title),
+                    about: about(id),
+                },
+                now,
+            )
+            .await?;
+        }
+        Action::Cancel => {
+            let reason = reason.unwrap_or_default();
+            let stored_from: &[S] = match ActivityStatus::parse(&model.status) {
+                S::Published => &[S::Published],
+                _ => &[S::Draft, S::PendingApproval],
+            };
+            // A published activity may be cancelled only before it starts.
+            let mut update = activity::Entity::update_many()
+                .col_expr(activity::Column::Status, Expr::value(S::Cancelled.as_str()))
+                .col_expr(activity::Column::CancelReason, Expr::value(reason.clone()))
+                .col_expr(activity::Column::UpdatedAt, Expr::value(now))
+                .filter(activity::Column::Id.eq(id))
+                .filter(activity::Column::Status.is_in(stored_from.iter().map(|s| s.as_str())));
+            if stored_from == [S::Published] {
+                update = update.filter(activity::Column::StartsAt.gt(now));
+            }
+            if update.exec(&txn).await?.rows_affected == 0 {
+                return Err(refusal(Refusal::WrongState));
+            }
+            let users = signed_up_users(&txn, id).await?;
+            notify(
+                &txn,
+                &users,
+                &Notice {
+                    kind: "activity_cancelled",
+                    title: "活动已取消".into(),
+                    body: format!("您报名的活动「{}」已取消：{reason}", model.title),
+                    about: about(id),
+                },
+                now,
+            )
+            .await?;
+        }
+        Action::Finish => {
+            let update = activity::Entity::update_many()
+                .col_expr(activity::Column::Status, Expr::value(S::Finished.as_str()))
+                .col_expr(activity::Column::FinishedAt, Expr::value(now))
+                .col_expr(activity::Column::UpdatedAt, Expr::value(now))
+                .filter(activity::Column::Id.eq(id))
+                .filter(activity::Column::Status.is_in([S::Published.as_str(), S::Ongoing.as_str()]))
+                .filter(activity::Column::StartsAt.lte(now));
+            if update.exec(&txn).await?.rows_affected == 0 {
+                return Err(refusal(Refusal::WrongState));
+            }
+        }
+        Action::Edit | Action::Record | Action::CheckinCode => return Err(refusal(Refusal::WrongState)),
+    }
+    txn.commit().await?;
+    find(db, id).await
+}
+
+/// Writes the record; with `attendance_confirmed` marks attendance, credits volunteers' hours
+/// and archives the activity, all in one transaction. Roles: host or staff of the station.
+pub async fn record(
+    db: &DatabaseConnection,
+    user: &AuthUser,
+    id: i32,
+    req: RecordRequest,
+    now: DateTime<Utc>,
+) -> AppResult<activity::Model> {
+    let model = find_for_change(db, user, id).await?;
+    check(user, &model, Action::Record, now)?;
+    let txn = db.begin().await?;
+    let mut update = activity::Entity::update_many()
+        .col_expr(activity::Column::RecordSummary, Expr::value(req.summary))
+        .col_expr(activity::Column::RecordMinutes, Expr::value(req.minutes))
+        .col_expr(activity::Column::RecordMaterials, Expr::value(req.materials))
+        .col_expr(activity::Column::UpdatedAt, Expr::value(now));
+    if req.attendance_confirmed {
+        update = update
+            .col_expr(activity::Column::Status, Expr::value(ActivityStatus::Archived.as_str()))
+            .col_expr(activity::Column::AttendanceConfirmedAt, Expr::value(now));
+    }
+    let changed = update
+        .filter(activity::Column::Id.eq(id))
+        .filter(activity::Column::Status.eq(ActivityStatus::Finished.as_str()))
+        .exec(&txn)
+        .await?;
+    if changed.rows_affected == 0 {
+        return Err(refusal(Refusal::WrongState));
+    }
+    if req.attendance_confirmed {
+        let confirmed = activity_signup::Entity::find()
+            .filter(activity_signup::Column::ActivityId.eq(id))
+            .filter(activity_signup::Column::Status.eq(SignupStatus::Confirmed.as_str()))
+            .all(&txn)
+            .await?;
+        for signup in confirmed {
+            let minutes = state::service_minutes(
+                model.starts_at,
+                model.ends_at,
+                signup.checked_in_at,
+                signup.checked_out_at,
+            );
+            let attendance = if signup.checked_in_at.is_some() {
+                "attended"
+            } else if signup.leave_status.as_deref() == Some("approved") {
+                "excused"
+            } else {
+                "absent"
+            };
+            activity_signup::Entity::update_many()
+                .col_expr(activity_signup::Column::Attendance, Expr::value(attendance))
+                .col_expr(activity_signup::Column::Minutes, Expr::value(minutes))
+                .col_expr(activity_signup::Column::UpdatedAt, Expr::value(now))
+                .filter(activity_signup::Column::Id.eq(signup.id))
+                .exec(&txn)
+                .await?;
+            let roles = crate::users::service::roles_of(&txn, signup.user_id).await?;
+            if attendance == "attended" && minutes > 0 && roles.contains(&Role::Volunteer) {
+                hours::credit(
+                    &txn,
+                    hours::Credit {
+                        user_id: signup.user_id,
+                        station_id: model.station_id,
+                        source: HoursSource::Activity,
+                        source_id: Some(id),
+                        minutes,
+                        note: Some(model.title.clone()),
+                        recorded_by: Some(user.id),
+                    },
+                    now,
+                )
+                .await?;
+            }
+        }
+    }
+    txn.commit().await?;
+    find(db, id).await
+}
+
+/// The start of a `YYYY-MM` month in China time, and the start of the next.
+fn month_range(month: &str) -> AppResult<(DateTime<Utc>, DateTime<Utc>)> {
+    let bad = || AppError::invalid_field("month", "月份格式须为 YYYY-MM");
+    let (y, m) = month.split_once('-').ok_or_else(bad)?;
+    let (y, m): (i32, u32) = (y.parse().map_err(|_| bad())?, m.parse().map_err(|_| bad())?);
+    let first = NaiveDate::from_ymd_opt(y, m, 1).ok_or_else(bad)?;
+    let next = if m == 12 {
+        NaiveDate::from_ymd_opt(y + 1, 1, 1)
+    } else {
+        NaiveDate::from_ymd_opt(y, m + 1, 1)
+    }
+    .ok_or_else(bad)?;
+    let china = FixedOffset::east_opt(8 * 3600).ok_or_else(bad)?;
+    let at = |d: NaiveDate| {
+        d.and_hms_opt(0, 0, 0)
+            .and_then(|t| china.from_local_datetime(&t).single())
+            .map(|t| t.with_timezone(&Utc))
+            .ok_or_else(bad)
+    };
+    Ok((at(first)?, at(next)?))
+}
+
+/// Browsing: published and upcoming by default; sorted by start; paginated.
+pub async fn list(
+    db: &impl ConnectionTrait,
+    user: Option<&AuthUser>,
+    filter: ActivityFilter,
+    page: &Pagination,
+    now: DateTime<Utc>,
+) -> AppResult<(Vec<ActivityResponse>, u64)> {
+    use ActivityStatus as S;
+    let mut query = activity::Entity::find();
+    // Visibility: published at some point, or the caller oversees the station.
+    let mut visible = Condition::any().add(activity::Column::PublishedAt.is_not_null());
+    if let Some(user) = user {
+        if user.is_admin() || user.has(Role::Supervisor) {
+            visible = Condition::all();
+        } else {
+            if user.is_staff()
+                && let Some(station) = user.station_id
+            {
+                visible = visible.add(activity::Column::StationId.eq(station));
+            }
+            visible = visible.add(activity::Column::HostId.eq(user.id));
+        }
+    }
+    query = query.filter(visible);
+    query = match filter.status {
+        None => query
+            .filter(activity::Column::Status.is_in([S::Published.as_str(), S::Ongoing.as_str()]))
+            .filter(activity::Column::EndsAt.gte(now)),
+        Some(S::Published) => query
+            .filter(activity::Column::Status.eq(S::Published.as_str()))
+            .filter(activity::Column::StartsAt.gt(now)),
+        Some(S::Ongoing) => query.filter(
+            Condition::any()
+                .add(activity::Column::Status.eq(S::Ongoing.as_str()))
+                .add(
+                    Condition::all()
+                        .add(activity::Column::Status.eq(S::Published.as_str()))
+                        .add(activity::Column::StartsAt.lte(now)),
+                ),
+        ),
+        Some(other) => query.filter(activity::Column::Status.eq(other.as_str())),
+    };
+    if let Some(platform_id) = filter.platform_id {
+        query = query.filter(activity::Column::PlatformId.eq(platform_id));
+    }
+    if let Some(kind) = filter.kind {
+        query = query.filter(activity::Column::Kind.eq(kind.as_str()));
+    }
+    if let Some(month) = &filter.month {
+        let (from, to) = month_range(month)?;
+        query = query
+            .filter(activity::Column::StartsAt.gte(from))
+            .filter(activity::Column::StartsAt.lt(to));
+    }
+    if let Some(station_id) = filter.station_id {
+        query = query.filter(activity::Column::StationId.eq(station_id));
+    }
+    if let Some(focus_group) = filter.focus_group {
+        query = query.filter(activity::Column::FocusGroup.eq(focus_group));
+    }
+    if let Some(has_places) = filter.has_places {
+        let places = Expr::col(activity::Column::ConfirmedCount).lt(Expr::col(activity::Column::Capacity));
+        query = if has_places {
+            query.filter(places)
+        } else {
+            query.filter(Expr::col(activity::Column::ConfirmedCount).gte(Expr::col(activity::Column::Capacity)))
+        };
+    }
+    if let Some(q) = filter.q.filter(|q| !q.trim().is_empty()) {
+        query = query.filter(activity::Column::Title.contains(q.trim()));
+    }
+    let total = query.clone().count(db).await?;
+    let models = query
+        .order_by_asc(activity::Column::StartsAt)
+        .order_by_asc(activity::Column::Id)
+        .offset(page.offset())
+        .limit(page.page_size())
+        .all(db)
+        .await?;
+    Ok((responses(db, user, models, now).await?, total))
+}
+
+/// A new check-in code for the activity; the previous code stops working. Roles: host or staff.
+pub async fn new_checkin_code(
+    db: &impl ConnectionTrait,
+    user: &AuthUser,
+    id: i32,
+    ttl_minutes: i64,
+    now: DateTime<Utc>,
+) -> AppResult<CheckinCodeResponse> {
+    let model = find_for_change(db, user, id).await?;
+    check(user, &model, Action::CheckinCode, now)?;
+    let code = format!("{:06}", rand::random_range(0..1_000_000u32));
+    let expires_at = now + Duration::minutes(ttl_minutes);
+    let result = activity::Entity::update_many()
+        .col_expr(activity::Column::CheckinCode, Expr::value(code.clone()))
+        .col_expr(activity::Column::CheckinCodeExpiresAt, Expr::value(expires_at))
+        .filter(activity::Column::Id.eq(id))
+        .filter(activity::Column::Status.is_in([ActivityStatus::Published.as_str(), ActivityStatus::Ongoing.as_str()]))
+        .exec(db)
+        .await?;
+    if result.rows_affected == 0 {
+        return Err(refusal(Refusal::WrongState));
+    }
+    Ok(CheckinCodeResponse { code, expires_at })
+}
+
+/// The job sweep: published activities whose start has come are ongoing. One conditional
+/// update, safe in several processes at once.
+pub async fn start_due(db: &impl ConnectionTrait, now: DateTime<Utc>) -> AppResult<u64> {
+    Ok(activity::Entity::update_many()
+        .col_expr(activity::Column::Status, Expr::value(ActivityStatus::Ongoing.as_str()))
+        .col_expr(activity::Column::UpdatedAt, Expr::value(now))
+        .filter(activity::Column::Status.eq(ActivityStatus::Published.as_str()))
+        .filter(activity::Column::StartsAt.lte(now))
+        .exec(db)
+        .await?
+        .rows_affected)
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+    use chrono::Datelike;
+
+    #[test]
+    fn months_are_taken_in_china_time() {
+        let (from, to) = month_range("2026-12").unwrap_or_default();
+        assert_eq!(from.to_rfc3339(), "2026-11-30T16:00:00+00:00");
+        assert_eq!(to.year(), 2026);
+        assert!(month_range("2026-13").is_err());
+    }
+}

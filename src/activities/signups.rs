@@ -1,0 +1,454 @@
+//! Sign-ups: the capacity counter, the waitlist and its promotion, check-in and check-out.
+//!
+//! Every transaction that changes who holds a place starts with a guarded write on the
+//! activity's row, so on SQLite it takes the write lock at once and on PostgreSQL the row lock
+//! serializes it with every other sign-up, cancellation and approved leave of that activity.
+
+use chrono::{DateTime, Utc};
+use entity::{activity, activity_signup, user};
+use sea_orm::{
+    ActiveValue::Set,
+    ConnectionTrait, DatabaseTransaction, QueryOrder, QuerySelect,
+    prelude::*,
+    sea_query::{Expr, ExprTrait},
+};
+
+use super::service::{self, audience_allows, member_facts};
+use super::state::{self, ActivityStatus, Participation, SignupStatus};
+use super::types::*;
+use crate::http::{AppError, AppResult, AuthUser, Pagination};
+use crate::notifications::service::{About, Notice, notify};
+
+/// The current place of a waitlisted sign-up among those still waiting (1 = next).
+pub async fn position(db: &impl ConnectionTrait, signup: &activity_signup::Model) -> AppResult<Option<i64>> {
+    if signup.status != SignupStatus::Waitlisted.as_str() {
+        return Ok(None);
+    }
+    let Some(seq) = signup.waitlist_seq else {
+        return Ok(None);
+    };
+    let ahead = activity_signup::Entity::find()
+        .filter(activity_signup::Column::ActivityId.eq(signup.activity_id))
+        .filter(activity_signup::Column::Status.eq(SignupStatus::Waitlisted.as_str()))
+        .filter(activity_signup::Column::WaitlistSeq.lt(seq))
+        .count(db)
+        .await?;
+    Ok(Some(i64::try_from(ahead).unwrap_or(i64::MAX) + 1))
+}
+
+fn about(activity_id: i32) -> Option<About> {
+    Some(About {
+        resource_type: "activity",
+        resource_id: activity_id,
+    })
+}
+
+/// Takes the activity's row lock (a no-op guarded update); the first statement of every
+/// transaction that frees a place.
+pub async fn lock_activity(txn: &DatabaseTransaction, activity_id: i32) -> AppResult<()> {
+    activity::Entity::update_many()
+        .col_expr(activity::Column::WaitlistSeq, Expr::col(activity::Column::WaitlistSeq))
+        .filter(activity::Column::Id.eq(activity_id))
+        .exec(txn)
+        .await?;
+    Ok(())
+}
+
+/// Gives a freed place to the earliest waitlisted person, or returns it to the counter.
+/// Call inside a transaction that started with [`lock_activity`].
+pub async fn free_place(
+    txn: &DatabaseTransaction,
+    activity: &activity::Model,
+    now: DateTime<Utc>,
+) -> AppResult<Option<i32>> {
+    let next = activity_signup::Entity::find()
+        .filter(activity_signup::Column::ActivityId.eq(activity.id))
+        .filter(activity_signup::Column::Status.eq(SignupStatus::Waitlisted.as_str()))
+        .order_by_asc(activity_signup::Column::WaitlistSeq)
+        .order_by_asc(activity_signup::Column::Id)
+        .one(txn)
+        .await?;
+    if let Some(next) = next {
+        let promoted = activity_signup::Entity::update_many()
+            .col_expr(
+                activity_signup::Column::Status,
+                Expr::value(SignupStatus::Confirmed.as_str()),
+            )
+            .col_expr(activity_signup::Column::UpdatedAt, Expr::value(now))
+            .filter(activity_signup::Column::Id.eq(next.id))
+            .filter(activity_signup::Column::Status.eq(SignupStatus::Waitlisted.as_str()))
+            .exec(txn)
+            .await?;
+        if promoted.rows_affected == 1 {
+            notify(
+                txn,
+                &[next.user_id],
+                &Notice {
+                    kind: "signup_promoted",
+                    title: "候补转为正式报名".into(),
+                    body: format!("您已从候补转为活动「{}」的正式报名", activity.title),
+                    about: about(activity.id),
+                },
+                now,
+            )
+            .await?;
+            return Ok(Some(next.user_id));
+        }
+    }
+    activity::Entity::update_many()
+        .col_expr(
+            activity::Column::ConfirmedCount,
+            Expr::col(activity::Column::ConfirmedCount).sub(1),
+        )
+        .filter(activity::Column::Id.eq(activity.id))
+        .filter(activity::Column::ConfirmedCount.gt(0))
+        .exec(txn)
+        .await?;
+    Ok(None)
+}
+
+/// Checks everything a sign-up needs that does not change under concurrency.
+pub async fn check_can_sign_up(
+    db: &impl ConnectionTrait,
+    user: &AuthUser,
+    activity: &activity::Model,
+    now: DateTime<Utc>,
+) -> AppResult<()> {
+    let status = ActivityStatus::parse(&activity.status);
+    if !state::signup_open(
+        status,
+        activity.starts_at,
+        activity.signup_opens_at,
+        activity.signup_closes_at,
+        now,
+    ) {
+        return Err(AppError::conflict("SIGNUP_CLOSED", "当前不在报名时间内"));
+    }
+    let (roles, home) = member_facts(db, user).await?;
+    if !audience_allows(Audience::parse(&activity.audience), activity.station_id, &roles, home) {
+        return Err(AppError::forbidden("AUDIENCE_NOT_ALLOWED", "该活动仅限特定人群报名"));
+    }
+    Ok(())
+}
+
+fn already() -> AppError {
+    AppError::conflict("ALREADY_SIGNED_UP", "您已报名该活动")
+}
+
+/// Signs the caller up inside `txn`: a place if one is left, else the next waitlist number.
+/// The first statement is the guarded counter increment.
+pub async fn sign_up(
+    txn: &DatabaseTransaction,
+    user: &AuthUser,
+    activity: &activity::Model,
+    now: DateTime<Utc>,
+) -> AppResult<activity_signup::Model> {
+    let took_place = activity::Entity::update_many()
+        .col_expr(
+            activity::Column::ConfirmedCount,
+            Expr::col(activity::Column::ConfirmedCount).add(1),
+        )
+        .filter(activity::Column::Id.eq(activity.id))
+        .filter(activity::Column::Status.eq(ActivityStatus::Published.as_str()))
+        .filter(Expr::col(activity::Column::ConfirmedCount).lt(Expr::col(activity::Column::Capacity)))
+        .exec(txn)
+        .await?
+        .rows_affected
+        == 1;
+    let (status, seq) = if took_place {
+        (SignupStatus::Confirmed, None)
+    } else {
+        let bumped = activity::Entity::update_many()
+            .col_expr(
+                activity::Column::WaitlistSeq,
+                Expr::col(activity::Column::WaitlistSeq).add(1),
+            )
+            .filter(activity::Column::Id.eq(activity.id))
+            .filter(activity::Column::Status.eq(ActivityStatus::Published.as_str()))
+            .exec(txn)
+            .await?;
+        if bumped.rows_affected == 0 {
+            return Err(AppError::conflict("SIGNUP_CLOSED", "当前不在报名时间内"));
+        }
+        let seq = activity::Entity::find_by_id(activity.id)
+            .one(txn)
+            .await?
+            .map(|a| a.waitlist_seq)
+            .ok_or_else(|| AppError::not_found("活动不存在"))?;
+        (SignupStatus::Waitlisted, Some(seq))
+    };
+    let existing = activity_signup::Entity::find()
+        .filter(activity_signup::Column::ActivityId.eq(activity.id))
+        .filter(activity_signup::Column::UserId.eq(user.id))
+        .one(txn)
+        .await?;
+    match existing {
+        Some(old) if old.status == SignupStatus::Cancelled.as_str() && old.attendance.is_none() => {
+            // Signing up again after cancelling reuses the row (one per person).
+            let result = activity_signup::Entity::update_many()
+                .col_expr(activity_signup::Column::Status, Expr::value(status.as_str()))
+                .col_expr(activity_signup::Column::WaitlistSeq, Expr::value(seq))
+                .col_expr(
+                    activity_signup::Column::LeaveStatus,
+                    Expr::value(Option::<String>::None),
+                )
+                .col_expr(
+                    activity_signup::Column::CancelledAt,
+                    Expr::value(Option::<DateTime<Utc>>::None),
+                )
+                .col_expr(activity_signup::Column::UpdatedAt, Expr::value(now))
+                .filter(activity_signup::Column::Id.eq(old.id))
+                .filter(activity_signup::Column::Status.eq(SignupStatus::Cancelled.as_str()))
+                .exec(txn)
+                .await?;
+            if result.rows_affected == 0 {
+                return Err(already());
+            }
+            activity_signup::Entity::find_by_id(old.id)
+                .one(txn)
+                .await?
+                .ok_or_else(already)
+        }
+        Some(_) => Err(already()),
+        None => activity_signup::ActiveModel {
+            activity_id: Set(activity.id),
+            user_id: Set(user.id),
+            status: Set(status.as_str().to_owned()),
+            waitlist_seq: Set(seq),
+            created_at: Set(now),
+            updated_at: Set(now),
+            ..Default::default()
+        }
+        .insert(txn)
+        .await
+        .map_err(|e| match AppError::from(e) {
+            AppError::Conflict { .. } => already(),
+            other => other,
+        }),
+    }
+}
+
+/// The caller's active sign-up for the activity, or 409 `NOT_SIGNED_UP`.
+pub async fn mine(db: &impl ConnectionTrait, user_id: i32, activity_id: i32) -> AppResult<activity_signup::Model> {
+    activity_signup::Entity::find()
+        .filter(activity_signup::Column::ActivityId.eq(activity_id))
+        .filter(activity_signup::Column::UserId.eq(user_id))
+        .filter(activity_signup::Column::Status.ne(SignupStatus::Cancelled.as_str()))
+        .one(db)
+        .await?
+        .ok_or_else(|| AppError::conflict("NOT_SIGNED_UP", "您未报名该活动"))
+}
+
+/// Cancels the caller's own sign-up before the start; a freed place goes to the waitlist.
+pub async fn cancel_mine(
+    txn: &DatabaseTransaction,
+    user: &AuthUser,
+    activity: &activity::Model,
+    now: DateTime<Utc>,
+) -> AppResult<()> {
+    lock_activity(txn, activity.id).await?;
+    if now >= activity.starts_at {
+        return Err(AppError::conflict("ACTIVITY_STARTED", "活动已开始，不能取消报名"));
+    }
+    let signup = mine(txn, user.id, activity.id).await?;
+    let result = activity_signup::Entity::update_many()
+        .col_expr(
+            activity_signup::Column::Status,
+            Expr::value(SignupStatus::Cancelled.as_str()),
+        )
+        .col_expr(activity_signup::Column::CancelledAt, Expr::value(now))
+        .col_expr(activity_signup::Column::UpdatedAt, Expr::value(now))
+        .filter(activity_signup::Column::Id.eq(signup.id))
+        .filter(activity_signup::Column::Status.eq(signup.status.clone()))
+        .exec(txn)
+        .await?;
+    if result.rows_affected == 0 {
+        return Err(AppError::conflict("NOT_SIGNED_UP", "您未报名该活动"));
+    }
+    if signup.status == SignupStatus::Confirmed.as_str() {
+        free_place(txn, activity, now).await?;
+    }
+    Ok(())
+}
+
+/// Checks the caller in (`checkout == false`) or out with the host's code.
+pub async fn check_in_or_out(
+    db: &impl ConnectionTrait,
+    user: &AuthUser,
+    activity: &activity::Model,
+    code: &str,
+    checkout: bool,
+    limiter: &crate::auth::rate_limit::UserLimiter,
+    now: DateTime<Utc>,
+) -> AppResult<activity_signup::Model> {
+    let status = ActivityStatus::parse(&activity.status).effective(activity.starts_at, now);
+    let running = matches!(status, ActivityStatus::Published | ActivityStatus::Ongoing);
+    let window = if checkout {
+        running || status == ActivityStatus::Finished
+    } else {
+        running && state::checkin_open(activity.starts_at, activity.ends_at, now)
+    };
+    if !window {
+        return Err(AppError::unprocessable(
+            "CHECKIN_WINDOW_CLOSED",
+            "不在签到时间内（开始前 30 分钟至结束）",
+        ));
+    }
+    let signup = mine(db, user.id, activity.id).await?;
+    if signup.status != SignupStatus::Confirmed.as_str() {
+        return Err(AppError::conflict("NOT_SIGNED_UP", "候补报名不能签到"));
+    }
+    let valid = activity.checkin_code.as_deref() == Some(code.trim())
+        && activity.checkin_code_expires_at.is_some_and(|t| now < t);
+    if !valid {
+        limiter.check(user.id)?;
+        return Err(AppError::unprocessable("INVALID_CHECKIN_CODE", "签到码错误或已过期"));
+    }
+    let column = if checkout {
+        if signup.checked_in_at.is_none() {
+            return Err(AppError::conflict("NOT_CHECKED_IN", "请先签到"));
+        }
+        activity_signup::Column::CheckedOutAt
+    } else {
+        activity_signup::Column::CheckedInAt
+    };
+    let result = activity_signup::Entity::update_many()
+        .col_expr(column, Expr::value(now))
+        .col_expr(activity_signup::Column::UpdatedAt, Expr::value(now))
+        .filter(activity_signup::Column::Id.eq(signup.id))
+        .filter(column.is_null())
+        .exec(db)
+        .await?;
+    if result.rows_affected == 0 {
+        return Err(if checkout {
+            AppError::conflict("ALREADY_CHECKED_OUT", "您已签退")
+        } else {
+            AppError::conflict("ALREADY_CHECKED_IN", "您已签到")
+        });
+    }
+    activity_signup::Entity::find_by_id(signup.id)
+        .one(db)
+        .await?
+        .ok_or_else(|| AppError::not_found("报名不存在"))
+}
+
+/// Builds sign-up responses; `viewer` decides the allowed actions (only the owner has any).
+pub async fn responses(
+    db: &impl ConnectionTrait,
+    viewer: &AuthUser,
+    signups: Vec<activity_signup::Model>,
+    now: DateTime<Utc>,
+) -> AppResult<Vec<SignupResponse>> {
+    let activity_ids: Vec<i32> = signups.iter().map(|s| s.activity_id).collect();
+    let user_ids: Vec<i32> = signups.iter().map(|s| s.user_id).collect();
+    let activities: std::collections::HashMap<i32, activity::Model> = activity::Entity::find()
+        .filter(activity::Column::Id.is_in(activity_ids))
+        .all(db)
+        .await?
+        .into_iter()
+        .map(|a| (a.id, a))
+        .collect();
+    let names: std::collections::HashMap<i32, String> = user::Entity::find()
+        .filter(user::Column::Id.is_in(user_ids))
+        .all(db)
+        .await?
+        .into_iter()
+        .map(|u| (u.id, u.name))
+        .collect();
+    let mut out = Vec::with_capacity(signups.len());
+    for signup in signups {
+        let Some(activity) = activities.get(&signup.activity_id) else {
+            continue;
+        };
+        let position = position(db, &signup).await?;
+        let minutes = signup.minutes.unwrap_or_else(|| {
+            state::service_minutes(
+                activity.starts_at,
+                activity.ends_at,
+                signup.checked_in_at,
+                signup.checked_out_at,
+            )
+        });
+        let status = SignupStatus::parse(&signup.status);
+        let allowed_actions = if signup.user_id == viewer.id && status != SignupStatus::Cancelled {
+            let effective = ActivityStatus::parse(&activity.status).effective(activity.starts_at, now);
+            state::participant_actions(
+                effective,
+                false,
+                false,
+                state::checkin_open(activity.starts_at, activity.ends_at, now),
+                activity.starts_at,
+                now,
+                Participation {
+                    status: Some(status),
+                    checked_in: signup.checked_in_at.is_some(),
+                    checked_out: signup.checked_out_at.is_some(),
+                    leave_open: matches!(signup.leave_status.as_deref(), Some("pending" | "approved")),
+                },
+            )
+        } else {
+            Vec::new()
+        };
+        out.push(SignupResponse {
+            id: signup.id,
+            activity_id: signup.activity_id,
+            activity_title: activity.title.clone(),
+            user_id: signup.user_id,
+            user_name: names.get(&signup.user_id).cloned().unwrap_or_default(),
+            status,
+            position,
+            checked_in_at: signup.checked_in_at,
+            checked_out_at: signup.checked_out_at,
+            leave: signup.leave_status,
+            attendance: signup.attendance,
+            minutes,
+            hours: (f64::from(minutes) / 60.0 * 100.0).round() / 100.0,
+            created_at: signup.created_at,
+            allowed_actions,
+        });
+    }
+    Ok(out)
+}
+
+/// The activity's sign-ups in the order they came (each with its status and waitlist position).
+/// Roles: host, staff of
+/// the station, supervisor.
+pub async fn list_for_activity(
+    db: &impl ConnectionTrait,
+    user: &AuthUser,
+    activity_id: i32,
+    page: &Pagination,
+    now: DateTime<Utc>,
+) -> AppResult<(Vec<SignupResponse>, u64)> {
+    let activity = service::find_visible(db, Some(user), activity_id).await?;
+    if !(user.can_oversee(activity.station_id) || user.id == activity.host_id) {
+        return Err(AppError::forbidden("FORBIDDEN", "仅主持人和本站工作人员可查看报名名单"));
+    }
+    let query = activity_signup::Entity::find().filter(activity_signup::Column::ActivityId.eq(activity_id));
+    let total = query.clone().count(db).await?;
+    let rows = query
+        .order_by_asc(activity_signup::Column::Id)
+        .offset(page.offset())
+        .limit(page.page_size())
+        .all(db)
+        .await?;
+    Ok((responses(db, user, rows, now).await?, total))
+}
+
+/// The caller's own sign-ups, newest first.
+pub async fn list_mine(
+    db: &impl ConnectionTrait,
+    user: &AuthUser,
+    page: &Pagination,
+    now: DateTime<Utc>,
+) -> AppResult<(Vec<SignupResponse>, u64)> {
+    let query = activity_signup::Entity::find().filter(activity_signup::Column::UserId.eq(user.id));
+    let total = query.clone().count(db).await?;
+    let rows = query
+        .order_by_desc(activity_signup::Column::Id)
+        .offset(page.offset())
+        .limit(page.page_size())
+        .all(db)
+        .await?;
+    Ok((responses(db, user, rows, now).await?, total))
+}

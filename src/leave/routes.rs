@@ -1,0 +1,148 @@
+//! Leave request endpoints.
+
+use actix_web::{HttpResponse, get, post, web};
+use utoipa_actix_web::service_config::ServiceConfig;
+
+use super::state::LeaveAction;
+use super::{service, types::*};
+use crate::http::{AppResult, AuthUser, OptionalJson, Page, Pagination, ValidatedJson, ValidatedQuery, created};
+use crate::startup::AppState;
+
+pub fn configure(cfg: &mut ServiceConfig) {
+    cfg.service(create_leave)
+        .service(list_leave)
+        .service(approve_leave)
+        .service(reject_leave)
+        .service(withdraw_leave);
+}
+
+/// Ask for leave
+///
+/// A user signed up for the activity (confirmed or waitlisted), before it starts. A training
+/// needs `reason_category`. The host and the secretary who drafted it are notified.
+#[utoipa::path(
+    tag = "leave",
+    request_body = CreateLeaveRequest,
+    security(("bearer" = [])),
+    responses(
+        (status = 201, description = "Pending", body = LeaveResponse),
+        (status = 409, description = "Not signed up (`NOT_SIGNED_UP`), the activity has started (`ACTIVITY_STARTED`) or a request is already pending or approved (`LEAVE_ALREADY_REQUESTED`)", body = crate::http::Problem, content_type = "application/problem+json"),
+        (status = 422, description = "Validation failed (`VALIDATION_FAILED`: unknown `activity_id`, `reason_category` missing for a training)", body = crate::http::Problem, content_type = "application/problem+json"),
+    )
+)]
+#[post("/leave-requests")]
+async fn create_leave(
+    state: web::Data<AppState>,
+    user: AuthUser,
+    body: ValidatedJson<CreateLeaveRequest>,
+) -> AppResult<HttpResponse> {
+    let row = service::create(&state.db, &user, body.0, state.clock.now()).await?;
+    let response = service::one(&state.db, &user, row).await?;
+    Ok(created(format!("/api/v1/leave-requests/{}", response.id), &response))
+}
+
+/// List leave requests
+///
+/// Own requests; secretaries and directors also see their station's; supervisors every
+/// station's. Newest first.
+#[utoipa::path(
+    tag = "leave",
+    params(Pagination, LeaveFilter),
+    security(("bearer" = [])),
+    responses((status = 200, description = "Leave requests", body = Page<LeaveResponse>))
+)]
+#[get("/leave-requests")]
+async fn list_leave(
+    state: web::Data<AppState>,
+    user: AuthUser,
+    page: ValidatedQuery<Pagination>,
+    filter: ValidatedQuery<LeaveFilter>,
+) -> AppResult<HttpResponse> {
+    let (items, total) = service::list(&state.db, &user, filter.0, &page.0).await?;
+    Ok(HttpResponse::Ok().json(Page::new(items, &page.0, total)))
+}
+
+async fn decide(
+    state: &AppState,
+    user: &AuthUser,
+    id: i32,
+    action: LeaveAction,
+    comment: Option<String>,
+) -> AppResult<HttpResponse> {
+    let row = service::decide(&state.db, user, id, action, comment, state.clock.now()).await?;
+    Ok(HttpResponse::Ok().json(service::one(&state.db, user, row).await?))
+}
+
+const NOT_PENDING: &str = "Already decided or withdrawn (`LEAVE_NOT_PENDING`)";
+
+/// Approve leave
+///
+/// Roles: secretary or director of the station; for a training only the director (403
+/// `DIRECTOR_REQUIRED`). Frees the place (the earliest waitlisted person is promoted) and
+/// makes the absence excused. The body may be left out.
+#[utoipa::path(
+    tag = "leave",
+    params(("id" = i32, Path, description = "Leave request id")),
+    request_body = DecisionRequest,
+    security(("bearer" = [])),
+    responses(
+        (status = 200, description = "Approved", body = LeaveResponse),
+        (status = 409, description = NOT_PENDING, body = crate::http::Problem, content_type = "application/problem+json"),
+    )
+)]
+#[post("/leave-requests/{id}/approve")]
+async fn approve_leave(
+    state: web::Data<AppState>,
+    user: AuthUser,
+    id: web::Path<i32>,
+    body: OptionalJson<DecisionRequest>,
+) -> AppResult<HttpResponse> {
+    decide(&state, &user, id.into_inner(), LeaveAction::Approve, body.0.comment).await
+}
+
+/// Reject leave
+///
+/// Roles: secretary or director of the station; for a training only the director (403
+/// `DIRECTOR_REQUIRED`). The body may be left out.
+#[utoipa::path(
+    tag = "leave",
+    params(("id" = i32, Path, description = "Leave request id")),
+    request_body = DecisionRequest,
+    security(("bearer" = [])),
+    responses(
+        (status = 200, description = "Rejected", body = LeaveResponse),
+        (status = 409, description = NOT_PENDING, body = crate::http::Problem, content_type = "application/problem+json"),
+    )
+)]
+#[post("/leave-requests/{id}/reject")]
+async fn reject_leave(
+    state: web::Data<AppState>,
+    user: AuthUser,
+    id: web::Path<i32>,
+    body: OptionalJson<DecisionRequest>,
+) -> AppResult<HttpResponse> {
+    decide(&state, &user, id.into_inner(), LeaveAction::Reject, body.0.comment).await
+}
+
+/// Withdraw own leave request
+///
+/// The requester, while it is pending. The body may be left out.
+#[utoipa::path(
+    tag = "leave",
+    params(("id" = i32, Path, description = "Leave request id")),
+    request_body = DecisionRequest,
+    security(("bearer" = [])),
+    responses(
+        (status = 200, description = "Withdrawn", body = LeaveResponse),
+        (status = 409, description = NOT_PENDING, body = crate::http::Problem, content_type = "application/problem+json"),
+    )
+)]
+#[post("/leave-requests/{id}/withdraw")]
+async fn withdraw_leave(
+    state: web::Data<AppState>,
+    user: AuthUser,
+    id: web::Path<i32>,
+    body: OptionalJson<DecisionRequest>,
+) -> AppResult<HttpResponse> {
+    decide(&state, &user, id.into_inner(), LeaveAction::Withdraw, body.0.comment).await
+}

@@ -1,0 +1,329 @@
+//! Leave request rules and queries.
+
+use std::collections::HashMap;
+
+use chrono::{DateTime, Utc};
+use entity::{activity, activity_signup, leave_request, user, user_role};
+use sea_orm::{
+    ActiveValue::Set, Condition, ConnectionTrait, DatabaseConnection, QueryOrder, QuerySelect, TransactionTrait,
+    prelude::*, sea_query::Expr,
+};
+
+use super::state::{self, LeaveAction, LeaveActor, LeaveRefusal, LeaveStatus};
+use super::types::*;
+use crate::activities::{
+    service as activities,
+    signups::{self, free_place, lock_activity},
+    state::SignupStatus,
+    types::ActivityKind,
+};
+use crate::auth::roles::Role;
+use crate::http::{AppError, AppResult, AuthUser, Pagination};
+use crate::notifications::service::{About, Notice, notify};
+
+fn about(id: i32) -> Option<About> {
+    Some(About {
+        resource_type: "leave_request",
+        resource_id: id,
+    })
+}
+
+fn is_training(activity: &activity::Model) -> bool {
+    ActivityKind::parse(&activity.kind) == ActivityKind::Training
+}
+
+fn actor(user: &AuthUser, leave: &leave_request::Model, activity: &activity::Model) -> LeaveActor {
+    LeaveActor {
+        requester: user.id == leave.user_id,
+        staff: user.is_staff_of(leave.station_id),
+        director: user.is_director_of(leave.station_id),
+        training: is_training(activity),
+    }
+}
+
+fn refusal(refusal: LeaveRefusal) -> AppError {
+    match refusal {
+        LeaveRefusal::Forbidden => AppError::forbidden("FORBIDDEN", "当前账号无权进行此操作"),
+        LeaveRefusal::DirectorRequired => AppError::forbidden("DIRECTOR_REQUIRED", "培训请假须由站长审批"),
+        LeaveRefusal::NotPending => AppError::conflict("LEAVE_NOT_PENDING", "该请假申请已处理"),
+    }
+}
+
+/// Builds responses with the caller's allowed actions.
+pub async fn responses(
+    db: &impl ConnectionTrait,
+    user: &AuthUser,
+    rows: Vec<leave_request::Model>,
+) -> AppResult<Vec<LeaveResponse>> {
+    let activity_ids: Vec<i32> = rows.iter().map(|r| r.activity_id).collect();
+    let user_ids: Vec<i32> = rows.iter().map(|r| r.user_id).collect();
+    let activities: HashMap<i32, activity::Model> = activity::Entity::find()
+        .filter(activity::Column::Id.is_in(activity_ids))
+        .all(db)
+        .await?
+        .into_iter()
+        .map(|a| (a.id, a))
+        .collect();
+    let names: HashMap<i32, String> = user::Entity::find()
+        .filter(user::Column::Id.is_in(user_ids))
+        .all(db)
+        .await?
+        .into_iter()
+        .map(|u| (u.id, u.name))
+        .collect();
+    Ok(rows
+        .into_iter()
+        .filter_map(|row| {
+            let activity = activities.get(&row.activity_id)?;
+            let status = LeaveStatus::parse(&row.status);
+            Some(LeaveResponse {
+                id: row.id,
+                activity_id: row.activity_id,
+                activity_title: activity.title.clone(),
+                activity_kind: activity.kind.clone(),
+                station_id: row.station_id,
+                user_id: row.user_id,
+                user_name: names.get(&row.user_id).cloned().unwrap_or_default(),
+                allowed_actions: state::allowed_actions(status, actor(user, &row, activity)),
+                reason: row.reason,
+                reason_category: row.reason_category,
+                status,
+                comment: row.comment,
+                decided_by: row.decided_by,
+                decided_at: row.decided_at,
+                created_at: row.created_at,
+            })
+        })
+        .collect())
+}
+
+/// One leave request for the caller.
+pub async fn one(db: &impl ConnectionTrait, user: &AuthUser, row: leave_request::Model) -> AppResult<LeaveResponse> {
+    responses(db, user, vec![row])
+        .await?
+        .pop()
+        .ok_or_else(|| AppError::not_found("请假申请不存在"))
+}
+
+/// The directors of a station (they decide training leave).
+async fn directors_of(db: &impl ConnectionTrait, station_id: i32) -> AppResult<Vec<i32>> {
+    let staff: Vec<i32> = user::Entity::find()
+        .filter(user::Column::StationId.eq(station_id))
+        .inner_join(user_role::Entity)
+        .filter(user_role::Column::Role.eq(Role::Director.as_str()))
+        .all(db)
+        .await?
+        .into_iter()
+        .map(|u| u.id)
+        .collect();
+    Ok(staff)
+}
+
+/// Asks for leave before the start. Trainings need a reason category.
+pub async fn create(
+    db: &DatabaseConnection,
+    user: &AuthUser,
+    req: CreateLeaveRequest,
+    now: DateTime<Utc>,
+) -> AppResult<leave_request::Model> {
+    let activity = activities::find_visible(db, Some(user), req.activity_id)
+        .await
+        .map_err(|_| AppError::invalid_field("activity_id", "活动不存在"))?;
+    if is_training(&activity) && req.reason_category.is_none() {
+        return Err(AppError::invalid_field("reason_category", "培训请假须选择请假类别"));
+    }
+    if now >= activity.starts_at {
+        return Err(AppError::conflict("ACTIVITY_STARTED", "活动已开始，不能请假"));
+    }
+    let signup = signups::mine(db, user.id, activity.id).await?;
+    let txn = db.begin().await?;
+    let claimed = activity_signup::Entity::update_many()
+        .col_expr(
+            activity_signup::Column::LeaveStatus,
+            Expr::value(LeaveStatus::Pending.as_str()),
+        )
+        .col_expr(activity_signup::Column::UpdatedAt, Expr::value(now))
+        .filter(activity_signup::Column::Id.eq(signup.id))
+        .filter(activity_signup::Column::Status.ne(SignupStatus::Cancelled.as_str()))
+        .filter(
+            Condition::any()
+                .add(activity_signup::Column::LeaveStatus.is_null())
+                .add(
+                    activity_signup::Column::LeaveStatus
+                        .is_in([LeaveStatus::Rejected.as_str(), LeaveStatus::Withdrawn.as_str()]),
+                ),
+        )
+        .exec(&txn)
+        .await?;
+    if claimed.rows_affected == 0 {
+        return Err(AppError::conflict(
+            "LEAVE_ALREADY_REQUESTED",
+            "已有待处理或已批准的请假申请",
+        ));
+    }
+    let row = leave_request::ActiveModel {
+        activity_id: Set(activity.id),
+        signup_id: Set(signup.id),
+        user_id: Set(user.id),
+        station_id: Set(activity.station_id),
+        reason: Set(req.reason),
+        reason_category: Set(req.reason_category.map(|c| c.as_str().to_owned())),
+        status: Set(LeaveStatus::Pending.as_str().to_owned()),
+        created_at: Set(now),
+        updated_at: Set(now),
+        ..Default::default()
+    }
+    .insert(&txn)
+    .await?;
+    let mut to = vec![activity.host_id, activity.created_by];
+    if is_training(&activity) {
+        to.extend(directors_of(&txn, activity.station_id).await?);
+    }
+    to.sort_unstable();
+    to.dedup();
+    to.retain(|id| *id != user.id);
+    notify(
+        &txn,
+        &to,
+        &Notice {
+            kind: "leave_requested",
+            title: "新的请假申请".into(),
+            body: format!("活动「{}」有新的请假申请待审批", activity.title),
+            about: about(row.id),
+        },
+        now,
+    )
+    .await?;
+    txn.commit().await?;
+    Ok(row)
+}
+
+/// The leave request if the caller may see it (requester, staff of the station, supervisor).
+pub async fn find_visible(db: &impl ConnectionTrait, user: &AuthUser, id: i32) -> AppResult<leave_request::Model> {
+    leave_request::Entity::find_by_id(id)
+        .one(db)
+        .await?
+        .filter(|row| row.user_id == user.id || user.can_oversee(row.station_id))
+        .ok_or_else(|| AppError::not_found("请假申请不存在"))
+}
+
+/// Approves, rejects or withdraws. Approval frees the place (promoting the waitlist) and
+/// excuses the absence, in one transaction.
+pub async fn decide(
+    db: &DatabaseConnection,
+    user: &AuthUser,
+    id: i32,
+    action: LeaveAction,
+    comment: Option<String>,
+    now: DateTime<Utc>,
+) -> AppResult<leave_request::Model> {
+    let row = find_visible(db, user, id).await?;
+    let activity = activities::find(db, row.activity_id).await?;
+    let to = state::next(LeaveStatus::parse(&row.status), action, actor(user, &row, &activity)).map_err(refusal)?;
+    let txn = db.begin().await?;
+    if action == LeaveAction::Approve {
+        lock_activity(&txn, activity.id).await?;
+    }
+    let mut update = leave_request::Entity::update_many()
+        .col_expr(leave_request::Column::Status, Expr::value(to.as_str()))
+        .col_expr(leave_request::Column::UpdatedAt, Expr::value(now));
+    if action != LeaveAction::Withdraw {
+        update = update
+            .col_expr(leave_request::Column::Comment, Expr::value(comment.clone()))
+            .col_expr(leave_request::Column::DecidedBy, Expr::value(user.id))
+            .col_expr(leave_request::Column::DecidedAt, Expr::value(now));
+    }
+    let changed = update
+        .filter(leave_request::Column::Id.eq(id))
+        .filter(leave_request::Column::Status.eq(LeaveStatus::Pending.as_str()))
+        .exec(&txn)
+        .await?;
+    if changed.rows_affected == 0 {
+        return Err(refusal(LeaveRefusal::NotPending));
+    }
+    let signup = activity_signup::Entity::find_by_id(row.signup_id)
+        .one(&txn)
+        .await?
+        .ok_or_else(|| AppError::not_found("报名不存在"))?;
+    let mut signup_update = activity_signup::Entity::update_many()
+        .col_expr(activity_signup::Column::LeaveStatus, Expr::value(to.as_str()))
+        .col_expr(activity_signup::Column::UpdatedAt, Expr::value(now));
+    let held_place = signup.status == SignupStatus::Confirmed.as_str();
+    if action == LeaveAction::Approve && signup.status != SignupStatus::Cancelled.as_str() {
+        signup_update = signup_update
+            .col_expr(
+                activity_signup::Column::Status,
+                Expr::value(SignupStatus::Cancelled.as_str()),
+            )
+            .col_expr(activity_signup::Column::Attendance, Expr::value("excused"))
+            .col_expr(activity_signup::Column::CancelledAt, Expr::value(now));
+    }
+    signup_update
+        .filter(activity_signup::Column::Id.eq(signup.id))
+        .exec(&txn)
+        .await?;
+    if action == LeaveAction::Approve && held_place {
+        free_place(&txn, &activity, now).await?;
+    }
+    let (who, title) = match action {
+        LeaveAction::Approve => (vec![row.user_id], "请假已批准"),
+        LeaveAction::Reject => (vec![row.user_id], "请假未获批准"),
+        LeaveAction::Withdraw => (vec![activity.host_id], "请假申请已撤回"),
+    };
+    notify(
+        &txn,
+        &who,
+        &Notice {
+            kind: match action {
+                LeaveAction::Approve => "leave_approved",
+                LeaveAction::Reject => "leave_rejected",
+                LeaveAction::Withdraw => "leave_withdrawn",
+            },
+            title: title.into(),
+            body: format!(
+                "活动「{}」的请假申请：{}{}",
+                activity.title,
+                title,
+                comment.map(|c| format!("（{c}）")).unwrap_or_default()
+            ),
+            about: about(id),
+        },
+        now,
+    )
+    .await?;
+    txn.commit().await?;
+    find_visible(db, user, id).await
+}
+
+/// Own requests; staff also see their station's, supervisors and admins every station's.
+pub async fn list(
+    db: &impl ConnectionTrait,
+    user: &AuthUser,
+    filter: LeaveFilter,
+    page: &Pagination,
+) -> AppResult<(Vec<LeaveResponse>, u64)> {
+    let mut query = leave_request::Entity::find();
+    if !(user.is_admin() || user.has(Role::Supervisor)) {
+        let mut visible = Condition::any().add(leave_request::Column::UserId.eq(user.id));
+        if user.is_staff()
+            && let Some(station) = user.station_id
+        {
+            visible = visible.add(leave_request::Column::StationId.eq(station));
+        }
+        query = query.filter(visible);
+    }
+    if let Some(status) = filter.status {
+        query = query.filter(leave_request::Column::Status.eq(status.as_str()));
+    }
+    if let Some(activity_id) = filter.activity_id {
+        query = query.filter(leave_request::Column::ActivityId.eq(activity_id));
+    }
+    let total = query.clone().count(db).await?;
+    let rows = query
+        .order_by_desc(leave_request::Column::Id)
+        .offset(page.offset())
+        .limit(page.page_size())
+        .all(db)
+        .await?;
+    Ok((responses(db, user, rows).await?, total))
+}
