@@ -14,8 +14,16 @@ pub type JobReport = Vec<(&'static str, u64)>;
 
 /// Runs every job once, at the state's clock time. Tests call it after moving the clock.
 pub async fn run_once(state: &AppState) -> AppResult<JobReport> {
-    let report: JobReport = Vec::new();
-    let _now = state.clock.now();
+    let mut report: JobReport = Vec::new();
+    let now = state.clock.now();
+    report.push((
+        "orders_expire",
+        crate::orders::service::expire_overdue(&state.db, now).await?,
+    ));
+    report.push((
+        "orders_auto_confirm",
+        crate::orders::service::auto_confirm(&state.db, now).await?,
+    ));
     Ok(report)
 }
 

@@ -21,6 +21,9 @@ pub fn api_routes(cfg: &mut ServiceConfig) {
     crate::platforms::routes::configure(cfg);
     crate::notifications::routes::configure(cfg);
     crate::hours::routes::configure(cfg);
+    crate::service_items::routes::configure(cfg);
+    crate::volunteers::routes::configure(cfg);
+    crate::orders::routes::configure(cfg);
 }
 
 /// Routes outside `/api/v1`.
@@ -43,6 +46,9 @@ pub fn root_routes(cfg: &mut ServiceConfig) {
         (name = "stations", description = "Stations (社区实践站)"),
         (name = "platforms", description = "Service platforms (平台)"),
         (name = "notifications", description = "What concerns the caller"),
+        (name = "service-items", description = "The service menu residents order from (服务菜单)"),
+        (name = "volunteers", description = "Volunteer applications, volunteers and teams (志愿者、志愿服务队)"),
+        (name = "orders", description = "Service orders: 群众点单、中心派单、志愿者接单、群众评单"),
         (name = "operations", description = "Health, readiness and metrics"),
     )
 )]

@@ -3,9 +3,16 @@
 
 pub mod idempotency_key;
 pub mod notification;
+pub mod order;
+pub mod order_event;
 pub mod platform;
 pub mod refresh_token;
 pub mod service_hour;
+pub mod service_item;
 pub mod station;
+pub mod team;
+pub mod team_member;
 pub mod user;
 pub mod user_role;
+pub mod volunteer;
+pub mod volunteer_application;

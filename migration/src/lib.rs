@@ -4,6 +4,7 @@ pub use sea_orm_migration::prelude::*;
 
 mod m20261128_000001_foundation;
 mod m20261128_000002_shared;
+mod m20261128_000003_orders;
 
 /// Every migration of the schema, in the order they apply.
 pub struct Migrator;
@@ -14,6 +15,7 @@ impl MigratorTrait for Migrator {
         vec![
             Box::new(m20261128_000001_foundation::Migration),
             Box::new(m20261128_000002_shared::Migration),
+            Box::new(m20261128_000003_orders::Migration),
         ]
     }
 }
