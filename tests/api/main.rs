@@ -8,6 +8,7 @@ mod auth;
 mod errors;
 mod notifications;
 mod openapi;
+mod orders;
 mod ops;
 mod platforms;
 mod stations;
