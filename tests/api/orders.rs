@@ -83,7 +83,10 @@ fn path(id: i64, action: &str) -> String {
 }
 
 async fn order(app: &TestApp, who: &Person, id: i64) -> Value {
-    app.get(&format!("/orders/{id}"), who.t()).await.assert_status(200).clone()
+    app.get(&format!("/orders/{id}"), who.t())
+        .await
+        .assert_status(200)
+        .clone()
 }
 
 async fn event_count(app: &TestApp, w: &World, id: i64) -> usize {
@@ -172,7 +175,9 @@ async fn the_whole_loop_from_order_to_confirmed_hours() {
     let staff_view = order(&app, &w.secretary, id).await;
     assert_eq!(staff_view["allowed_actions"], json!(["dispatch", "reject", "cancel"]));
 
-    let dispatched = app.post(&path(id, "dispatch"), w.secretary.t(), json!({"mode": "open"})).await;
+    let dispatched = app
+        .post(&path(id, "dispatch"), w.secretary.t(), json!({"mode": "open"}))
+        .await;
     assert_eq!(dispatched.assert_status(200)["status"], json!("open"));
 
     let pool = app.get("/orders?pool=open", w.volunteer.t()).await;
@@ -206,7 +211,11 @@ async fn the_whole_loop_from_order_to_confirmed_hours() {
     let resident_view = order(&app, &w.resident, id).await;
     assert_eq!(resident_view["allowed_actions"], json!(["rate"]));
     let rated = app
-        .post(&path(id, "rate"), w.resident.t(), json!({"stars": 5, "comment": "很耐心"}))
+        .post(
+            &path(id, "rate"),
+            w.resident.t(),
+            json!({"stars": 5, "comment": "很耐心"}),
+        )
         .await;
     let body = rated.assert_status(200);
     assert_eq!(body["status"], json!("rated"));
@@ -240,15 +249,32 @@ async fn the_whole_loop_from_order_to_confirmed_hours() {
         steps,
         vec![
             (json!("submit"), Value::Null, json!("submitted"), json!(w.resident.id)),
-            (json!("dispatch"), json!("submitted"), json!("open"), json!(w.secretary.id)),
+            (
+                json!("dispatch"),
+                json!("submitted"),
+                json!("open"),
+                json!(w.secretary.id)
+            ),
             (json!("accept"), json!("open"), json!("accepted"), json!(w.volunteer.id)),
-            (json!("start"), json!("accepted"), json!("in_service"), json!(w.volunteer.id)),
-            (json!("complete"), json!("in_service"), json!("completed"), json!(w.volunteer.id)),
+            (
+                json!("start"),
+                json!("accepted"),
+                json!("in_service"),
+                json!(w.volunteer.id)
+            ),
+            (
+                json!("complete"),
+                json!("in_service"),
+                json!("completed"),
+                json!(w.volunteer.id)
+            ),
             (json!("rate"), json!("completed"), json!("rated"), json!(w.resident.id)),
         ]
     );
 
-    let profile = app.get(&format!("/volunteers/{}", w.volunteer.id), w.volunteer.t()).await;
+    let profile = app
+        .get(&format!("/volunteers/{}", w.volunteer.id), w.volunteer.t())
+        .await;
     // Accounts made directly with the volunteer role have no application profile.
     profile.assert_problem(404, "NOT_FOUND");
 }
@@ -266,19 +292,41 @@ async fn the_resident_and_the_volunteer_are_notified_of_each_step() {
     assert!(has_kind(&volunteer, "order_rated", id), "{volunteer}");
 
     let rejected = order_in(&app, &w, "rejected").await;
-    assert!(has_kind(&notifications(&app, &w.resident).await, "order_rejected", rejected));
+    assert!(has_kind(
+        &notifications(&app, &w.resident).await,
+        "order_rejected",
+        rejected
+    ));
 
     let assigned = order_in(&app, &w, "assigned").await;
-    assert!(has_kind(&notifications(&app, &w.volunteer).await, "order_assigned", assigned));
-    app.post(&path(assigned, "cancel"), w.secretary.t(), json!({"reason": "居民来电取消"}))
-        .await
-        .assert_status(200);
-    assert!(has_kind(&notifications(&app, &w.resident).await, "order_cancelled", assigned));
-    assert!(has_kind(&notifications(&app, &w.volunteer).await, "order_cancelled", assigned));
+    assert!(has_kind(
+        &notifications(&app, &w.volunteer).await,
+        "order_assigned",
+        assigned
+    ));
+    app.post(
+        &path(assigned, "cancel"),
+        w.secretary.t(),
+        json!({"reason": "居民来电取消"}),
+    )
+    .await
+    .assert_status(200);
+    assert!(has_kind(
+        &notifications(&app, &w.resident).await,
+        "order_cancelled",
+        assigned
+    ));
+    assert!(has_kind(
+        &notifications(&app, &w.volunteer).await,
+        "order_cancelled",
+        assigned
+    ));
 
     let unread = app.get("/notifications/unread-count", w.resident.t()).await;
     assert!(unread.assert_status(200)["unread"].as_u64().unwrap() >= 5);
-    let first = notifications(&app, &w.resident).await["items"][0]["id"].as_i64().unwrap();
+    let first = notifications(&app, &w.resident).await["items"][0]["id"]
+        .as_i64()
+        .unwrap();
     let read = app
         .post(&format!("/notifications/{first}/read"), w.resident.t(), json!({}))
         .await;
@@ -307,12 +355,20 @@ async fn dispatch_to_a_team_lets_any_member_accept_and_decline_returns_it() {
 
     let id = place(&app, &w).await;
     let dispatched = app
-        .post(&path(id, "dispatch"), w.secretary.t(), json!({"mode": "team", "team_id": team_id}))
+        .post(
+            &path(id, "dispatch"),
+            w.secretary.t(),
+            json!({"mode": "team", "team_id": team_id}),
+        )
         .await;
     let body = dispatched.assert_status(200);
     assert_eq!(body["status"], json!("assigned"));
     assert_eq!(body["team_id"], json!(team_id));
-    assert!(has_kind(&notifications(&app, &w.other_volunteer).await, "order_assigned", id));
+    assert!(has_kind(
+        &notifications(&app, &w.other_volunteer).await,
+        "order_assigned",
+        id
+    ));
 
     // A member sees it in their list, without the resident's details.
     let list = app.get("/orders", w.other_volunteer.t()).await;
@@ -326,9 +382,13 @@ async fn dispatch_to_a_team_lets_any_member_accept_and_decline_returns_it() {
     assert_eq!(body["status"], json!("submitted"));
     assert_eq!(body["team_id"], Value::Null);
 
-    app.post(&path(id, "dispatch"), w.secretary.t(), json!({"mode": "team", "team_id": team_id}))
-        .await
-        .assert_status(200);
+    app.post(
+        &path(id, "dispatch"),
+        w.secretary.t(),
+        json!({"mode": "team", "team_id": team_id}),
+    )
+    .await
+    .assert_status(200);
     let accepted = app.post(&path(id, "accept"), w.other_volunteer.t(), json!({})).await;
     let body = accepted.assert_status(200);
     assert_eq!(body["volunteer_id"], json!(w.other_volunteer.id));
@@ -358,7 +418,11 @@ async fn dispatch_refuses_targets_outside_the_station() {
         .await;
     reply.assert_problem(422, "VALIDATION_FAILED");
     let reply = app
-        .post(&path(id, "dispatch"), w.secretary.t(), json!({"mode": "team", "team_id": 99999}))
+        .post(
+            &path(id, "dispatch"),
+            w.secretary.t(),
+            json!({"mode": "team", "team_id": 99999}),
+        )
         .await;
     reply.assert_problem(422, "VALIDATION_FAILED");
     assert_eq!(order(&app, &w.secretary, id).await["status"], json!("submitted"));
@@ -385,25 +449,103 @@ async fn every_forbidden_transition_is_409_and_changes_nothing() {
     let reason = json!({"reason": "测试"});
     let cases: Vec<(&str, &Person, &str, Value, &str)> = vec![
         ("submitted", &w.volunteer, "accept", json!({}), "ORDER_ALREADY_TAKEN"),
-        ("submitted", &w.resident, "rate", json!({"stars": 5}), "ORDER_NOT_COMPLETED"),
-        ("open", &w.secretary, "dispatch", json!({"mode": "open"}), "ORDER_NOT_SUBMITTED"),
+        (
+            "submitted",
+            &w.resident,
+            "rate",
+            json!({"stars": 5}),
+            "ORDER_NOT_COMPLETED",
+        ),
+        (
+            "open",
+            &w.secretary,
+            "dispatch",
+            json!({"mode": "open"}),
+            "ORDER_NOT_SUBMITTED",
+        ),
         ("open", &w.secretary, "reject", reason.clone(), "ORDER_NOT_SUBMITTED"),
-        ("assigned", &w.secretary, "dispatch", json!({"mode": "open"}), "ORDER_NOT_SUBMITTED"),
-        ("accepted", &w.volunteer, "complete", complete.clone(), "INVALID_ORDER_STATE"),
+        (
+            "assigned",
+            &w.secretary,
+            "dispatch",
+            json!({"mode": "open"}),
+            "ORDER_NOT_SUBMITTED",
+        ),
+        (
+            "accepted",
+            &w.volunteer,
+            "complete",
+            complete.clone(),
+            "INVALID_ORDER_STATE",
+        ),
         ("accepted", &w.volunteer, "decline", json!({}), "INVALID_ORDER_STATE"),
-        ("accepted", &w.other_volunteer, "accept", json!({}), "ORDER_ALREADY_TAKEN"),
-        ("accepted", &w.resident, "rate", json!({"stars": 4}), "ORDER_NOT_COMPLETED"),
-        ("in_service", &w.resident, "cancel", reason.clone(), "ORDER_NOT_CANCELLABLE"),
+        (
+            "accepted",
+            &w.other_volunteer,
+            "accept",
+            json!({}),
+            "ORDER_ALREADY_TAKEN",
+        ),
+        (
+            "accepted",
+            &w.resident,
+            "rate",
+            json!({"stars": 4}),
+            "ORDER_NOT_COMPLETED",
+        ),
+        (
+            "in_service",
+            &w.resident,
+            "cancel",
+            reason.clone(),
+            "ORDER_NOT_CANCELLABLE",
+        ),
         ("in_service", &w.volunteer, "release", json!({}), "INVALID_ORDER_STATE"),
         ("in_service", &w.volunteer, "start", json!({}), "INVALID_ORDER_STATE"),
-        ("completed", &w.secretary, "cancel", reason.clone(), "ORDER_NOT_CANCELLABLE"),
-        ("completed", &w.volunteer, "complete", complete.clone(), "INVALID_ORDER_STATE"),
-        ("completed", &w.secretary, "reject", reason.clone(), "ORDER_NOT_SUBMITTED"),
+        (
+            "completed",
+            &w.secretary,
+            "cancel",
+            reason.clone(),
+            "ORDER_NOT_CANCELLABLE",
+        ),
+        (
+            "completed",
+            &w.volunteer,
+            "complete",
+            complete.clone(),
+            "INVALID_ORDER_STATE",
+        ),
+        (
+            "completed",
+            &w.secretary,
+            "reject",
+            reason.clone(),
+            "ORDER_NOT_SUBMITTED",
+        ),
         ("rated", &w.resident, "rate", json!({"stars": 5}), "ORDER_ALREADY_RATED"),
         ("rated", &w.resident, "cancel", reason.clone(), "ORDER_NOT_CANCELLABLE"),
-        ("rejected", &w.secretary, "dispatch", json!({"mode": "open"}), "ORDER_NOT_SUBMITTED"),
-        ("rejected", &w.resident, "cancel", reason.clone(), "ORDER_NOT_CANCELLABLE"),
-        ("cancelled", &w.resident, "cancel", reason.clone(), "ORDER_NOT_CANCELLABLE"),
+        (
+            "rejected",
+            &w.secretary,
+            "dispatch",
+            json!({"mode": "open"}),
+            "ORDER_NOT_SUBMITTED",
+        ),
+        (
+            "rejected",
+            &w.resident,
+            "cancel",
+            reason.clone(),
+            "ORDER_NOT_CANCELLABLE",
+        ),
+        (
+            "cancelled",
+            &w.resident,
+            "cancel",
+            reason.clone(),
+            "ORDER_NOT_CANCELLABLE",
+        ),
         ("cancelled", &w.volunteer, "accept", json!({}), "ORDER_ALREADY_TAKEN"),
     ];
     for (status, who, action, body, code) in cases {
@@ -431,25 +573,130 @@ async fn roles_and_ownership_are_enforced() {
 
     let cases: Vec<(&Person, Method, String, Value, u16, &str)> = vec![
         // Another resident's order does not exist for them.
-        (&stranger, Method::GET, format!("/orders/{open}"), json!(null), 404, "NOT_FOUND"),
-        (&stranger, Method::GET, path(open, "events"), json!(null), 404, "NOT_FOUND"),
-        (&stranger, Method::POST, path(open, "cancel"), json!({"reason": "x"}), 404, "NOT_FOUND"),
+        (
+            &stranger,
+            Method::GET,
+            format!("/orders/{open}"),
+            json!(null),
+            404,
+            "NOT_FOUND",
+        ),
+        (
+            &stranger,
+            Method::GET,
+            path(open, "events"),
+            json!(null),
+            404,
+            "NOT_FOUND",
+        ),
+        (
+            &stranger,
+            Method::POST,
+            path(open, "cancel"),
+            json!({"reason": "x"}),
+            404,
+            "NOT_FOUND",
+        ),
         // Staff of another station neither.
-        (&elsewhere.secretary, Method::GET, format!("/orders/{open}"), json!(null), 404, "NOT_FOUND"),
-        (&elsewhere.secretary, Method::POST, path(accepted, "cancel"), json!({"reason": "x"}), 404, "NOT_FOUND"),
+        (
+            &elsewhere.secretary,
+            Method::GET,
+            format!("/orders/{open}"),
+            json!(null),
+            404,
+            "NOT_FOUND",
+        ),
+        (
+            &elsewhere.secretary,
+            Method::POST,
+            path(accepted, "cancel"),
+            json!({"reason": "x"}),
+            404,
+            "NOT_FOUND",
+        ),
         // Volunteers of another station cannot take the station's open orders.
-        (&elsewhere.volunteer, Method::POST, path(open, "accept"), json!({}), 404, "NOT_FOUND"),
+        (
+            &elsewhere.volunteer,
+            Method::POST,
+            path(open, "accept"),
+            json!({}),
+            404,
+            "NOT_FOUND",
+        ),
         // A volunteer who did not accept the order does not see it.
-        (&w.other_volunteer, Method::GET, format!("/orders/{accepted}"), json!(null), 404, "NOT_FOUND"),
-        (&w.other_volunteer, Method::POST, path(accepted, "start"), json!({}), 404, "NOT_FOUND"),
+        (
+            &w.other_volunteer,
+            Method::GET,
+            format!("/orders/{accepted}"),
+            json!(null),
+            404,
+            "NOT_FOUND",
+        ),
+        (
+            &w.other_volunteer,
+            Method::POST,
+            path(accepted, "start"),
+            json!({}),
+            404,
+            "NOT_FOUND",
+        ),
         // Right order, wrong role.
-        (&w.resident, Method::POST, path(open, "accept"), json!({}), 403, "FORBIDDEN"),
-        (&w.resident, Method::POST, path(accepted, "start"), json!({}), 403, "FORBIDDEN"),
-        (&w.secretary, Method::POST, path(accepted, "start"), json!({}), 403, "FORBIDDEN"),
-        (&w.volunteer, Method::POST, path(accepted, "cancel"), json!({"reason": "x"}), 403, "FORBIDDEN"),
-        (&w.volunteer, Method::POST, path(open, "start"), json!({}), 403, "FORBIDDEN"),
-        (&supervisor, Method::POST, path(open, "cancel"), json!({"reason": "x"}), 403, "FORBIDDEN"),
-        (&w.resident, Method::GET, "/follow-ups".into(), json!(null), 403, "FORBIDDEN"),
+        (
+            &w.resident,
+            Method::POST,
+            path(open, "accept"),
+            json!({}),
+            403,
+            "FORBIDDEN",
+        ),
+        (
+            &w.resident,
+            Method::POST,
+            path(accepted, "start"),
+            json!({}),
+            403,
+            "FORBIDDEN",
+        ),
+        (
+            &w.secretary,
+            Method::POST,
+            path(accepted, "start"),
+            json!({}),
+            403,
+            "FORBIDDEN",
+        ),
+        (
+            &w.volunteer,
+            Method::POST,
+            path(accepted, "cancel"),
+            json!({"reason": "x"}),
+            403,
+            "FORBIDDEN",
+        ),
+        (
+            &w.volunteer,
+            Method::POST,
+            path(open, "start"),
+            json!({}),
+            403,
+            "FORBIDDEN",
+        ),
+        (
+            &supervisor,
+            Method::POST,
+            path(open, "cancel"),
+            json!({"reason": "x"}),
+            403,
+            "FORBIDDEN",
+        ),
+        (
+            &w.resident,
+            Method::GET,
+            "/follow-ups".into(),
+            json!(null),
+            403,
+            "FORBIDDEN",
+        ),
     ];
     for (who, method, target, body, status, code) in cases {
         let body = (!body.is_null()).then_some(body);
@@ -520,13 +767,13 @@ async fn lists_are_scoped_filtered_and_newest_first() {
     let body = staff.assert_status(200);
     assert_eq!(body["total"], json!(1));
     assert_eq!(body["items"][0]["id"], json!(second));
-    let elderly = app.get("/orders?focus_group=elderly&page_size=1", w.secretary.t()).await;
+    let elderly = app
+        .get("/orders?focus_group=elderly&page_size=1", w.secretary.t())
+        .await;
     let body = elderly.assert_status(200);
     assert_eq!(body["total"], json!(2));
     assert_eq!(body["items"].as_array().unwrap().len(), 1);
-    let none = app
-        .get("/orders?focus_group=migrant_workers", w.secretary.t())
-        .await;
+    let none = app.get("/orders?focus_group=migrant_workers", w.secretary.t()).await;
     assert_eq!(none.assert_status(200)["total"], json!(0));
     app.get("/orders?status=bogus", w.secretary.t())
         .await
@@ -716,15 +963,23 @@ async fn a_low_rating_needs_a_reason_and_opens_a_follow_up() {
     assert_eq!(body["items"][0]["allowed_actions"], json!(["follow_up"]));
 
     let recorded = app
-        .post(&format!("/orders/{id}/follow-up"), w.secretary.t(), json!({"outcome": "已致电，居民表示理解"}))
+        .post(
+            &format!("/orders/{id}/follow-up"),
+            w.secretary.t(),
+            json!({"outcome": "已致电，居民表示理解"}),
+        )
         .await;
     let body = recorded.assert_status(200);
     assert_eq!(body["follow_up"]["status"], json!("done"));
     assert_eq!(body["follow_up"]["outcome"], json!("已致电，居民表示理解"));
     assert_eq!(body["follow_up"]["recorded_by"], json!(w.secretary.id));
-    app.post(&format!("/orders/{id}/follow-up"), w.secretary.t(), json!({"outcome": "再次"}))
-        .await
-        .assert_problem(409, "NO_FOLLOW_UP_PENDING");
+    app.post(
+        &format!("/orders/{id}/follow-up"),
+        w.secretary.t(),
+        json!({"outcome": "再次"}),
+    )
+    .await
+    .assert_problem(409, "NO_FOLLOW_UP_PENDING");
     let pending = app.get("/follow-ups", w.secretary.t()).await;
     assert_eq!(pending.assert_status(200)["total"], json!(0));
     let done = app.get("/follow-ups?status=done", w.secretary.t()).await;
@@ -756,19 +1011,35 @@ async fn residents_cancel_before_service_and_the_volunteer_hears_of_it() {
     let app = spawn_app().await;
     let w = world(&app).await;
     let id = order_in(&app, &w, "accepted").await;
-    let cancelled = app.post(&path(id, "cancel"), w.resident.t(), json!({"reason": "家人已代办"})).await;
+    let cancelled = app
+        .post(&path(id, "cancel"), w.resident.t(), json!({"reason": "家人已代办"}))
+        .await;
     let body = cancelled.assert_status(200);
     assert_eq!(body["status"], json!("cancelled"));
     assert_eq!(body["cancel_reason"], json!("家人已代办"));
-    assert!(has_kind(&notifications(&app, &w.volunteer).await, "order_cancelled", id));
+    assert!(has_kind(
+        &notifications(&app, &w.volunteer).await,
+        "order_cancelled",
+        id
+    ));
 
     let serving = order_in(&app, &w, "in_service").await;
     app.post(&path(serving, "cancel"), w.resident.t(), json!({"reason": "x"}))
         .await
         .assert_problem(409, "ORDER_NOT_CANCELLABLE");
-    let by_staff = app.post(&path(serving, "cancel"), w.secretary.t(), json!({"reason": "志愿者突发疾病"})).await;
+    let by_staff = app
+        .post(
+            &path(serving, "cancel"),
+            w.secretary.t(),
+            json!({"reason": "志愿者突发疾病"}),
+        )
+        .await;
     assert_eq!(by_staff.assert_status(200)["status"], json!("cancelled"));
-    assert!(has_kind(&notifications(&app, &w.resident).await, "order_cancelled", serving));
+    assert!(has_kind(
+        &notifications(&app, &w.resident).await,
+        "order_cancelled",
+        serving
+    ));
 }
 
 /// Fires one accept per volunteer at the same instant, `remote_share` of them at `remote`.
@@ -793,7 +1064,12 @@ async fn race(app: &TestApp, w: &World, volunteers: &[Person], remote: Option<&s
         .iter()
         .filter(|r| r.status.as_u16() == 409 && r.code() == "ORDER_ALREADY_TAKEN")
         .count();
-    assert_eq!(winners.len(), 1, "{:?}", replies.iter().map(|r| &r.text).collect::<Vec<_>>());
+    assert_eq!(
+        winners.len(),
+        1,
+        "{:?}",
+        replies.iter().map(|r| &r.text).collect::<Vec<_>>()
+    );
     assert_eq!(losers, volunteers.len() - 1);
     let winner = winners[0].body["volunteer_id"].clone();
     let view = order(app, &w.secretary, id).await;
