@@ -44,7 +44,7 @@ pub fn configure(cfg: &mut ServiceConfig) {
 #[utoipa::path(
     tag = "orders",
     request_body = CreateOrderRequest,
-    params(("Idempotency-Key" = Option<String>, Header, description = "1 to 255 printable ASCII characters")),
+    params(("Idempotency-Key" = Option<String>, Header, description = "1 to 255 printable ASCII characters", min_length = 1, max_length = 255, pattern = "^[!-~]{1,255}$")),
     security(("bearer" = [])),
     responses(
         (status = 201, description = "Created (or the first result replayed)", body = OrderResponse),

@@ -300,6 +300,7 @@ pub struct OrderFilter {
     /// Created before.
     pub to: Option<DateTime<Utc>>,
     /// `open`: volunteers see the open pool of their station.
+    #[param(inline)]
     pub pool: Option<PoolFilter>,
     /// Supervisors and admins: one station.
     pub station_id: Option<i32>,
@@ -316,6 +317,7 @@ pub enum PoolFilter {
 #[into_params(parameter_in = Query)]
 pub struct FollowUpFilter {
     /// `pending` (the default) or `done`.
+    #[param(inline)]
     pub status: Option<FollowUpStatus>,
 }
 
