@@ -59,6 +59,18 @@ pub async fn ensure_volunteer_of(db: &impl ConnectionTrait, user_id: i32, statio
     }
 }
 
+/// The home station of a volunteer; 422 on `volunteer_id` when the user is no volunteer.
+pub async fn volunteer_station(db: &impl ConnectionTrait, user_id: i32) -> AppResult<i32> {
+    let station = user::Entity::find_by_id(user_id)
+        .one(db)
+        .await?
+        .and_then(|u| u.station_id);
+    match station {
+        Some(station_id) if is_volunteer(db, user_id).await? => Ok(station_id),
+        _ => Err(AppError::invalid_field("volunteer_id", "志愿者不存在")),
+    }
+}
+
 /// Refuses with 422 on `team_id` unless the team belongs to the station.
 pub async fn ensure_team_of(db: &impl ConnectionTrait, team_id: i32, station_id: i32) -> AppResult<()> {
     let ok = team::Entity::find_by_id(team_id)

@@ -304,3 +304,37 @@ async fn teams_have_a_leader_a_platform_and_members() {
     let one = app.get(&format!("/teams/{id}"), supervisor.t()).await;
     assert_eq!(one.assert_status(200)["name"], json!("文艺队"));
 }
+
+#[tokio::test]
+async fn staff_correct_hours_with_a_new_entry() {
+    let app = spawn_app().await;
+    let w = world(&app).await;
+    let id = crate::orders::order_in(&app, &w, "rated").await;
+    let correction = json!({"volunteer_id": w.volunteer.id, "minutes": -30, "reason": "重复登记", "order_id": id});
+    app.post("/hours/corrections", w.resident.t(), correction.clone())
+        .await
+        .assert_problem(403, "FORBIDDEN");
+    let elsewhere = world(&app).await;
+    app.post("/hours/corrections", elsewhere.secretary.t(), correction.clone())
+        .await
+        .assert_problem(403, "FORBIDDEN");
+    for bad in [
+        json!({"volunteer_id": w.volunteer.id, "minutes": 0, "reason": "x"}),
+        json!({"volunteer_id": w.volunteer.id, "minutes": 10, "reason": ""}),
+        json!({"volunteer_id": w.resident.id, "minutes": 10, "reason": "x"}),
+        json!({"volunteer_id": w.volunteer.id, "minutes": 10, "reason": "x", "order_id": 99999}),
+    ] {
+        app.post("/hours/corrections", w.secretary.t(), bad)
+            .await
+            .assert_problem(422, "VALIDATION_FAILED");
+    }
+    let created = app.post("/hours/corrections", w.secretary.t(), correction).await;
+    let body = created.assert_status(201);
+    assert_eq!(body["source"], json!("correction"));
+    assert_eq!(body["minutes"], json!(-30));
+    assert_eq!(body["recorded_by"], json!(w.secretary.id));
+    let hours = app.get("/me/hours", w.volunteer.t()).await;
+    let body = hours.assert_status(200);
+    assert_eq!(body["total_minutes"], json!(60));
+    assert_eq!(body["total"], json!(2));
+}
