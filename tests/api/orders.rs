@@ -1117,3 +1117,50 @@ async fn fifty_volunteers_across_two_processes_yield_exactly_one_winner() {
     let db = if app.db.is_postgres() { "PostgreSQL" } else { "SQLite" };
     eprintln!("race ({db}, two processes): {requests} requests, {winners} winner, {ms} ms");
 }
+
+#[tokio::test(flavor = "multi_thread", worker_threads = 2)]
+async fn sweeps_running_at_once_change_each_order_once() {
+    let app = spawn_app().await;
+    let w = world(&app).await;
+    let completed = order_in(&app, &w, "completed").await;
+    let mut body = order_body(w.platform);
+    body["deadline_at"] = json!((app.clock.now() + chrono::Duration::hours(1)).to_rfc3339());
+    let open = app.post("/orders", w.resident.t(), body).await.assert_status(201)["id"]
+        .as_i64()
+        .unwrap();
+    app.post(&path(open, "dispatch"), w.secretary.t(), json!({"mode": "open"}))
+        .await
+        .assert_status(200);
+    app.clock.advance(chrono::Duration::days(8));
+    let reports = join_all((0..4).map(|_| wenming::jobs::run_once(&app.state))).await;
+    let total = |job: &str| -> u64 {
+        reports
+            .iter()
+            .map(|r| {
+                r.as_ref()
+                    .unwrap()
+                    .iter()
+                    .filter(|(j, _)| *j == job)
+                    .map(|(_, n)| n)
+                    .sum::<u64>()
+            })
+            .sum()
+    };
+    assert_eq!(total("orders_expire"), 1);
+    assert_eq!(total("orders_auto_confirm"), 1);
+    let secretary = app.token(&w.secretary.phone, PASSWORD).await;
+    for (id, action) in [(open, "expire"), (completed, "auto_confirm")] {
+        let events = app.get(&path(id, "events"), Some(&secretary)).await;
+        let count = events
+            .assert_status(200)
+            .as_array()
+            .unwrap()
+            .iter()
+            .filter(|e| e["action"] == json!(action))
+            .count();
+        assert_eq!(count, 1, "{action}");
+    }
+    let volunteer = app.token(&w.volunteer.phone, PASSWORD).await;
+    let hours = app.get("/me/hours", Some(&volunteer)).await;
+    assert_eq!(hours.assert_status(200)["total"], json!(1));
+}
