@@ -184,7 +184,8 @@ async fn list_volunteers(
 #[get("/volunteers/{id}")]
 async fn get_volunteer(state: web::Data<AppState>, user: AuthUser, id: web::Path<i32>) -> AppResult<HttpResponse> {
     let model = service::find_volunteer(&state.db, id.into_inner()).await?;
-    if model.user_id != user.id && !user.can_oversee(model.station_id) {
+    let overseen = model.station_id.is_some_and(|s| user.can_oversee(s)) || user.has(Role::Supervisor);
+    if model.id != user.id && !overseen {
         return Err(AppError::not_found("志愿者不存在"));
     }
     Ok(HttpResponse::Ok().json(service::profile(&state.db, model).await?))

@@ -286,14 +286,24 @@ struct OrderStats {
     stars: Option<i64>,
 }
 
-async fn profiles(db: &impl ConnectionTrait, rows: Vec<volunteer::Model>) -> AppResult<Vec<VolunteerResponse>> {
-    let ids: Vec<i32> = rows.iter().map(|v| v.user_id).collect();
-    let users: HashMap<i32, user::Model> = user::Entity::find()
-        .filter(user::Column::Id.is_in(ids.clone()))
+/// Volunteers are users holding the `volunteer` role; the application profile (real name,
+/// skills, source) is added when they came through an application.
+fn volunteer_ids() -> sea_orm::sea_query::SelectStatement {
+    Query::select()
+        .column(user_role::Column::UserId)
+        .from(user_role::Entity)
+        .and_where(user_role::Column::Role.eq(Role::Volunteer.as_str()))
+        .to_owned()
+}
+
+async fn profiles(db: &impl ConnectionTrait, users: Vec<user::Model>) -> AppResult<Vec<VolunteerResponse>> {
+    let ids: Vec<i32> = users.iter().map(|u| u.id).collect();
+    let mut details: HashMap<i32, volunteer::Model> = volunteer::Entity::find()
+        .filter(volunteer::Column::UserId.is_in(ids.clone()))
         .all(db)
         .await?
         .into_iter()
-        .map(|u| (u.id, u))
+        .map(|v| (v.user_id, v))
         .collect();
     let mut teams: HashMap<i32, Vec<i32>> = HashMap::new();
     for m in team_member::Entity::find()
@@ -322,22 +332,25 @@ async fn profiles(db: &impl ConnectionTrait, rows: Vec<volunteer::Model>) -> App
         .into_iter()
         .filter_map(|s| s.volunteer_id.map(|v| (v, s)))
         .collect();
-    Ok(rows
+    Ok(users
         .into_iter()
-        .filter_map(|v| {
-            let user = users.get(&v.user_id)?;
-            let confirmed = minutes.get(&v.user_id).copied().unwrap_or(0);
-            let stat = stats.get(&v.user_id);
-            Some(VolunteerResponse {
-                id: v.user_id,
-                user_id: v.user_id,
-                name: user.name.clone(),
-                real_name: v.real_name,
-                phone: user.phone.clone(),
-                skills: skills_of(&v.skills),
-                source: VolunteerSource::parse(&v.source),
-                station_id: v.station_id,
-                team_ids: teams.remove(&v.user_id).unwrap_or_default(),
+        .map(|user| {
+            let detail = details.remove(&user.id);
+            let confirmed = minutes.get(&user.id).copied().unwrap_or(0);
+            let stat = stats.get(&user.id);
+            VolunteerResponse {
+                id: user.id,
+                user_id: user.id,
+                real_name: detail
+                    .as_ref()
+                    .map(|d| d.real_name.clone())
+                    .unwrap_or_else(|| user.name.clone()),
+                name: user.name,
+                phone: user.phone,
+                skills: detail.as_ref().map(|d| skills_of(&d.skills)).unwrap_or_default(),
+                source: detail.as_ref().and_then(|d| VolunteerSource::parse(&d.source)),
+                station_id: user.station_id,
+                team_ids: teams.remove(&user.id).unwrap_or_default(),
                 confirmed_minutes: confirmed,
                 confirmed_hours: (confirmed as f64 / 60.0 * 100.0).round() / 100.0,
                 finished_orders: stat.map(|s| u64::try_from(s.finished).unwrap_or(0)).unwrap_or(0),
@@ -345,20 +358,22 @@ async fn profiles(db: &impl ConnectionTrait, rows: Vec<volunteer::Model>) -> App
                     let mean = s.stars.unwrap_or(0) as f64 / s.rated as f64;
                     (mean * 100.0).round() / 100.0
                 }),
-                approved_at: v.approved_at,
-            })
+                approved_at: detail.map(|d| d.approved_at),
+            }
         })
         .collect())
 }
 
-pub async fn find_volunteer(db: &impl ConnectionTrait, user_id: i32) -> AppResult<volunteer::Model> {
-    volunteer::Entity::find_by_id(user_id)
+/// A user holding the `volunteer` role.
+pub async fn find_volunteer(db: &impl ConnectionTrait, user_id: i32) -> AppResult<user::Model> {
+    let found = user::Entity::find_by_id(user_id)
+        .filter(user::Column::Id.in_subquery(volunteer_ids()))
         .one(db)
-        .await?
-        .ok_or_else(|| AppError::not_found("志愿者不存在"))
+        .await?;
+    found.ok_or_else(|| AppError::not_found("志愿者不存在"))
 }
 
-pub async fn profile(db: &impl ConnectionTrait, model: volunteer::Model) -> AppResult<VolunteerResponse> {
+pub async fn profile(db: &impl ConnectionTrait, model: user::Model) -> AppResult<VolunteerResponse> {
     profiles(db, vec![model])
         .await?
         .pop()
@@ -373,17 +388,25 @@ pub async fn list_volunteers(
     offset: u64,
     limit: u64,
 ) -> AppResult<(Vec<VolunteerResponse>, u64)> {
-    let mut condition = Condition::all();
+    let mut condition = Condition::all().add(user::Column::Id.in_subquery(volunteer_ids()));
     if let Some(station_id) = station_id {
-        condition = condition.add(volunteer::Column::StationId.eq(station_id));
+        condition = condition.add(user::Column::StationId.eq(station_id));
     }
     if let Some(skill) = filter.skill.as_deref().map(str::trim).filter(|s| !s.is_empty()) {
         let quoted = serde_json::to_string(skill).map_err(AppError::internal)?;
-        condition = condition.add(volunteer::Column::Skills.contains(quoted));
+        condition = condition.add(
+            user::Column::Id.in_subquery(
+                Query::select()
+                    .column(volunteer::Column::UserId)
+                    .from(volunteer::Entity)
+                    .and_where(volunteer::Column::Skills.contains(quoted))
+                    .to_owned(),
+            ),
+        );
     }
     if let Some(team_id) = filter.team_id {
         condition = condition.add(
-            volunteer::Column::UserId.in_subquery(
+            user::Column::Id.in_subquery(
                 Query::select()
                     .column(team_member::Column::UserId)
                     .from(team_member::Entity)
@@ -394,7 +417,7 @@ pub async fn list_volunteers(
     }
     if let Some(platform_id) = filter.platform_id {
         condition = condition.add(
-            volunteer::Column::UserId.in_subquery(
+            user::Column::Id.in_subquery(
                 Query::select()
                     .column(team_member::Column::UserId)
                     .from(team_member::Entity)
@@ -411,11 +434,10 @@ pub async fn list_volunteers(
             ),
         );
     }
-    let query = volunteer::Entity::find().filter(condition);
+    let query = user::Entity::find().filter(condition);
     let total = query.clone().count(db).await?;
     let rows = query
-        .order_by_desc(volunteer::Column::ApprovedAt)
-        .order_by_desc(volunteer::Column::UserId)
+        .order_by_desc(user::Column::Id)
         .offset(offset)
         .limit(limit)
         .all(db)

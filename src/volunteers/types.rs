@@ -160,11 +160,13 @@ pub struct VolunteerResponse {
     pub id: i32,
     pub user_id: i32,
     pub name: String,
+    /// From the application; the account name when there was none.
     pub real_name: String,
     pub phone: String,
     pub skills: Vec<String>,
+    /// From the application; `null` when there was none.
     pub source: Option<VolunteerSource>,
-    pub station_id: i32,
+    pub station_id: Option<i32>,
     pub team_ids: Vec<i32>,
     /// Confirmed service minutes (all sources).
     pub confirmed_minutes: i64,
@@ -173,7 +175,8 @@ pub struct VolunteerResponse {
     pub finished_orders: u64,
     /// Mean stars over rated orders; `null` when none.
     pub average_rating: Option<f64>,
-    pub approved_at: DateTime<Utc>,
+    /// When the application was approved; `null` for accounts given the role by staff.
+    pub approved_at: Option<DateTime<Utc>>,
 }
 
 #[derive(Debug, Deserialize, IntoParams)]

@@ -273,10 +273,17 @@ async fn the_whole_loop_from_order_to_confirmed_hours() {
     );
 
     let profile = app
-        .get(&format!("/volunteers/{}", w.volunteer.id), w.volunteer.t())
+        .get(&format!("/volunteers/{}", w.volunteer.id), w.secretary.t())
         .await;
-    // Accounts made directly with the volunteer role have no application profile.
-    profile.assert_problem(404, "NOT_FOUND");
+    let body = profile.assert_status(200);
+    assert_eq!(body["confirmed_minutes"], json!(90));
+    assert_eq!(body["finished_orders"], json!(1));
+    assert_eq!(body["average_rating"], json!(5.0));
+    // Accounts given the role by staff have no application profile.
+    assert_eq!(body["approved_at"], Value::Null);
+    app.get(&format!("/volunteers/{}", w.resident.id), w.secretary.t())
+        .await
+        .assert_problem(404, "NOT_FOUND");
 }
 
 #[tokio::test]

@@ -189,8 +189,9 @@ async fn volunteers_list_with_filters_hours_and_ratings() {
     let lawyer = approved_volunteer(&app, &w, json!(["法律咨询"]), Some(team_id)).await;
     let _medic = approved_volunteer(&app, &w, json!(["量血压"]), None).await;
 
+    // The world's two volunteers (role given by staff) and the two approved applicants.
     let all = app.get("/volunteers", w.secretary.t()).await;
-    assert_eq!(all.assert_status(200)["total"], json!(2));
+    assert_eq!(all.assert_status(200)["total"], json!(4));
     let by_skill = app.get("/volunteers?skill=法律咨询", w.secretary.t()).await;
     let body = by_skill.assert_status(200);
     assert_eq!(body["total"], json!(1));
