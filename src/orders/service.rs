@@ -587,6 +587,7 @@ pub async fn transition<C: ConnectionTrait + TransactionTrait>(
 /// assigned to them or one of their teams.
 fn accept_guard(caller: &Caller) -> Condition {
     let user = &caller.user;
+    let not_own = order::Column::ResidentId.ne(user.id);
     let mut assigned_to_me = Condition::any().add(order::Column::VolunteerId.eq(user.id));
     if !caller.team_ids.is_empty() {
         assigned_to_me = assigned_to_me.add(order::Column::TeamId.is_in(caller.team_ids.clone()));
@@ -603,7 +604,7 @@ fn accept_guard(caller: &Caller) -> Condition {
                 .add(order::Column::StationId.eq(station_id)),
         );
     }
-    any
+    Condition::all().add(not_own).add(any)
 }
 
 /// After dispatching to a volunteer or team: tell them.

@@ -189,6 +189,10 @@ pub fn next(
             }
         }
         A::Accept => {
+            // Nobody serves their own order.
+            if actor.is_owner {
+                return Err(Refusal::NotAllowed);
+            }
             let may = match status {
                 S::Open => actor.is_station_volunteer,
                 S::Assigned => actor.is_named_volunteer || actor.is_team_member,
@@ -358,6 +362,15 @@ mod tests {
                 Err(Refusal::WrongState("ORDER_NOT_CANCELLABLE"))
             );
         }
+    }
+
+    #[test]
+    fn a_volunteer_cannot_take_their_own_order() {
+        let own = Actor {
+            is_owner: true,
+            ..POOL_VOLUNTEER
+        };
+        assert_eq!(next(S::Open, A::Accept, own, NONE, None), Err(Refusal::NotAllowed));
     }
 
     #[test]

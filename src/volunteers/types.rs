@@ -213,6 +213,8 @@ pub struct CreateTeamRequest {
 #[derive(Debug, Deserialize, Validate, ToSchema)]
 #[schema(example = json!({"volunteer_id": 15}))]
 pub struct AddMemberRequest {
+    /// The volunteer's user id (`user_id` is accepted too).
+    #[serde(alias = "user_id")]
     pub volunteer_id: i32,
 }
 

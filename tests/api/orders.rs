@@ -1171,3 +1171,22 @@ async fn sweeps_running_at_once_change_each_order_once() {
     let hours = app.get("/me/hours", Some(&volunteer)).await;
     assert_eq!(hours.assert_status(200)["total"], json!(1));
 }
+
+#[tokio::test]
+async fn a_volunteer_cannot_take_their_own_order() {
+    let app = spawn_app().await;
+    let w = world(&app).await;
+    let created = app.post("/orders", w.volunteer.t(), order_body(w.platform)).await;
+    let id = created.assert_status(201)["id"].as_i64().unwrap();
+    app.post(&path(id, "dispatch"), w.secretary.t(), json!({"mode": "open"}))
+        .await
+        .assert_status(200);
+    let own = order(&app, &w.volunteer, id).await;
+    assert_eq!(own["allowed_actions"], json!(["cancel"]));
+    app.post(&path(id, "accept"), w.volunteer.t(), json!({}))
+        .await
+        .assert_problem(403, "FORBIDDEN");
+    app.post(&path(id, "accept"), w.other_volunteer.t(), json!({}))
+        .await
+        .assert_status(200);
+}
