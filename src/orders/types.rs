@@ -137,15 +137,6 @@ pub struct ReasonRequest {
     pub reason: String,
 }
 
-/// An optional note on a volunteer's transition (accept, decline, release, start).
-#[derive(Debug, Default, Deserialize, Validate, ToSchema)]
-#[schema(example = json!({"note": "马上出发"}))]
-pub struct NoteRequest {
-    #[schema(max_length = 500)]
-    #[validate(length(max = 500, message = "备注最多 500 个字符"))]
-    pub note: Option<String>,
-}
-
 /// What the volunteer did and for how long.
 #[derive(Debug, Deserialize, Validate, ToSchema)]
 #[schema(example = json!({"summary": "已代取药品并送到家中，叮嘱按时服药", "service_minutes": 90}))]
