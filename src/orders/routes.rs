@@ -165,7 +165,7 @@ async fn run(state: &AppState, user: &AuthUser, id: i32, step: Step) -> AppResul
     Ok(HttpResponse::Ok().json(service::view(&state.db, &caller, order).await?))
 }
 
-async fn order_station(state: &AppState, user: &AuthUser, id: i32) -> AppResult<order::Model> {
+async fn visible_order(state: &AppState, user: &AuthUser, id: i32) -> AppResult<order::Model> {
     let caller = Caller::load(&state.db, user).await?;
     service::find_visible(&state.db, &caller, id).await
 }
@@ -194,7 +194,7 @@ async fn dispatch_order(
 ) -> AppResult<HttpResponse> {
     let id = id.into_inner();
     let req = body.0;
-    let order = order_station(&state, &user, id).await?;
+    let order = visible_order(&state, &user, id).await?;
     user.require_staff_of(order.station_id)?;
     let mut step = Step::new(OrderAction::Dispatch).note(req.note);
     match req.mode {
@@ -416,7 +416,10 @@ async fn rate_order(
     id: web::Path<i32>,
     body: ValidatedJson<RateRequest>,
 ) -> AppResult<HttpResponse> {
+    let id = id.into_inner();
     let req = body.0;
+    // Strangers learn nothing about the order, not even that their body was incomplete.
+    visible_order(&state, &user, id).await?;
     let low = req.stars <= 2;
     if low && req.reason_tag.is_none() {
         return Err(AppError::invalid_field("reason_tag", "1 到 2 星的评价须选择原因"));
@@ -431,7 +434,7 @@ async fn rate_order(
         step = step.set(order::Column::FollowUpStatus, Some("pending".to_owned()));
     }
     step.guard = Some(Condition::all().add(order::Column::ResidentId.eq(user.id)));
-    run(&state, &user, id.into_inner(), step).await
+    run(&state, &user, id, step).await
 }
 
 /// Cancel an order
