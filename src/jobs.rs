@@ -20,6 +20,14 @@ pub async fn run_once(state: &AppState) -> AppResult<JobReport> {
         "start_activities",
         crate::activities::service::start_due(&state.db, now).await?,
     ));
+    report.push((
+        "orders_expire",
+        crate::orders::service::expire_overdue(&state.db, now).await?,
+    ));
+    report.push((
+        "orders_auto_confirm",
+        crate::orders::service::auto_confirm(&state.db, now).await?,
+    ));
     Ok(report)
 }
 

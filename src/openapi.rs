@@ -23,6 +23,9 @@ pub fn api_routes(cfg: &mut ServiceConfig) {
     crate::hours::routes::configure(cfg);
     crate::activities::routes::configure(cfg);
     crate::leave::routes::configure(cfg);
+    crate::service_items::routes::configure(cfg);
+    crate::volunteers::routes::configure(cfg);
+    crate::orders::routes::configure(cfg);
 }
 
 /// Routes outside `/api/v1`.
@@ -48,6 +51,9 @@ pub fn root_routes(cfg: &mut ServiceConfig) {
         (name = "activities", description = "Activities (活动): drafting, director approval, browsing, record"),
         (name = "signups", description = "Sign-ups (报名), waitlist, check-in (签到) and check-out"),
         (name = "leave", description = "Leave requests (请假)"),
+        (name = "service-items", description = "The service menu residents order from (服务菜单)"),
+        (name = "volunteers", description = "Volunteer applications, volunteers and teams (志愿者、志愿服务队)"),
+        (name = "orders", description = "Service orders: 群众点单、中心派单、志愿者接单、群众评单"),
         (name = "operations", description = "Health, readiness and metrics"),
     )
 )]

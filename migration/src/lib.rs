@@ -5,6 +5,7 @@ pub use sea_orm_migration::prelude::*;
 mod indexes;
 mod m20261128_000001_foundation;
 mod m20261128_000002_shared;
+mod m20261128_000003_orders;
 mod m20261128_000004_activities;
 
 /// Every migration of the schema, in the order they apply.
@@ -16,6 +17,7 @@ impl MigratorTrait for Migrator {
         vec![
             Box::new(m20261128_000001_foundation::Migration),
             Box::new(m20261128_000002_shared::Migration),
+            Box::new(m20261128_000003_orders::Migration),
             Box::new(m20261128_000004_activities::Migration),
         ]
     }

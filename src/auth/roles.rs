@@ -122,6 +122,11 @@ impl AuthUser {
         self.is_admin() || (self.station_id == Some(station_id) && self.has(Role::Director))
     }
 
+    /// A volunteer whose home station is this one: may take the station's open orders.
+    pub fn is_volunteer_of(&self, station_id: i32) -> bool {
+        self.has(Role::Volunteer) && self.station_id == Some(station_id)
+    }
+
     /// The station a staff caller works in; an error for callers who belong to none.
     pub fn home_station(&self) -> AppResult<i32> {
         self.station_id

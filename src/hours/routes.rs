@@ -1,14 +1,16 @@
 //! Hours endpoints.
 
-use actix_web::{HttpResponse, get, web};
+use actix_web::{HttpResponse, get, post, web};
 use utoipa_actix_web::service_config::ServiceConfig;
 
+use sea_orm::EntityTrait;
+
 use super::{service, types::*};
-use crate::http::{AppResult, AuthUser, Pagination, ValidatedQuery};
+use crate::http::{AppError, AppResult, AuthUser, Pagination, ValidatedJson, ValidatedQuery, created};
 use crate::startup::AppState;
 
 pub fn configure(cfg: &mut ServiceConfig) {
-    cfg.service(my_hours);
+    cfg.service(my_hours).service(correct_hours);
 }
 
 /// List own confirmed service hours
@@ -36,4 +38,37 @@ async fn my_hours(
         page_size: page.0.page_size(),
         total,
     }))
+}
+
+/// Correct a volunteer's hours
+///
+/// Roles: secretary or director of the volunteer's station. Writes a new `correction` entry
+/// (negative minutes take hours away); nothing is changed or deleted. The volunteer is notified.
+#[utoipa::path(
+    tag = "volunteers",
+    request_body = CorrectionRequest,
+    security(("bearer" = [])),
+    responses((status = 201, description = "The correction entry", body = HoursEntry))
+)]
+#[post("/hours/corrections")]
+async fn correct_hours(
+    state: web::Data<AppState>,
+    user: AuthUser,
+    body: ValidatedJson<CorrectionRequest>,
+) -> AppResult<HttpResponse> {
+    let req = body.0;
+    let volunteer = crate::volunteers::service::volunteer_station(&state.db, req.volunteer_id).await?;
+    user.require_staff_of(volunteer)?;
+    if let Some(order_id) = req.order_id {
+        let in_station = entity::order::Entity::find_by_id(order_id)
+            .one(&state.db)
+            .await?
+            .is_some_and(|o| o.station_id == volunteer);
+        if !in_station {
+            return Err(AppError::invalid_field("order_id", "订单不存在或不属于本实践站"));
+        }
+    }
+    let volunteer_id = req.volunteer_id;
+    let entry = service::correct(&state.db, volunteer, req, user.id, state.clock.now()).await?;
+    Ok(created(format!("/api/v1/volunteers/{volunteer_id}"), &entry))
 }

@@ -118,3 +118,38 @@ pub async fn total_minutes(
     let rows = query.into_model::<UserMinutes>().all(db).await?;
     Ok(rows.into_iter().map(|r| (r.user_id, r.minutes.unwrap_or(0))).collect())
 }
+
+/// Writes a staff correction (a new entry) and tells the volunteer, in one transaction.
+pub async fn correct<C: ConnectionTrait + sea_orm::TransactionTrait>(
+    db: &C,
+    station_id: i32,
+    req: super::types::CorrectionRequest,
+    recorded_by: i32,
+    now: DateTime<Utc>,
+) -> AppResult<HoursEntry> {
+    use sea_orm::TransactionSession;
+    let txn = db.begin().await?;
+    let model = service_hour::ActiveModel {
+        user_id: Set(req.volunteer_id),
+        station_id: Set(station_id),
+        source: Set(HoursSource::Correction.as_str().to_owned()),
+        source_id: Set(req.order_id),
+        minutes: Set(req.minutes),
+        note: Set(Some(req.reason.clone())),
+        recorded_by: Set(Some(recorded_by)),
+        dedupe_key: Set(None),
+        confirmed_at: Set(now),
+        ..Default::default()
+    }
+    .insert(&txn)
+    .await?;
+    let notice = crate::notifications::service::Notice {
+        kind: "hours_corrected",
+        title: format!("您的服务时长已更正 {:+} 分钟", req.minutes),
+        body: req.reason,
+        about: None,
+    };
+    crate::notifications::service::notify(&txn, &[req.volunteer_id], &notice, now).await?;
+    txn.commit().await?;
+    Ok(entry(model))
+}

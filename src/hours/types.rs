@@ -65,3 +65,31 @@ pub struct HoursResponse {
     pub page_size: u64,
     pub total: u64,
 }
+
+/// A staff correction of a volunteer's hours: a new entry, nothing is changed or deleted.
+#[derive(Debug, serde::Deserialize, validator::Validate, ToSchema)]
+#[schema(example = json!({"volunteer_id": 15, "minutes": -30, "reason": "重复登记，扣除 30 分钟", "order_id": 42}))]
+pub struct CorrectionRequest {
+    /// A volunteer of the caller's station.
+    pub volunteer_id: i32,
+    /// Minutes to add (negative to take away), not zero.
+    #[schema(minimum = -14400, maximum = 14400)]
+    #[validate(
+        range(min = -14400, max = 14400, message = "更正时长须在 -14400 到 14400 分钟之间"),
+        custom(function = "non_zero")
+    )]
+    pub minutes: i32,
+    #[schema(min_length = 1, max_length = 500)]
+    #[validate(length(min = 1, max = 500, message = "原因须为 1 到 500 个字符"))]
+    pub reason: String,
+    /// The order the correction is about, if any (an order of the same station).
+    pub order_id: Option<i32>,
+}
+
+fn non_zero(minutes: i32) -> Result<(), validator::ValidationError> {
+    if minutes == 0 {
+        Err(validator::ValidationError::new("non_zero").with_message("更正时长不能为 0".into()))
+    } else {
+        Ok(())
+    }
+}

@@ -1,0 +1,117 @@
+//! Service-menu queries and changes.
+
+use chrono::{DateTime, Utc};
+use entity::service_item;
+use sea_orm::{ActiveValue::Set, ConnectionTrait, IntoActiveModel, QueryOrder, prelude::*};
+
+use super::types::*;
+use crate::http::{AppError, AppResult};
+
+fn response(model: service_item::Model) -> ServiceItemResponse {
+    ServiceItemResponse {
+        id: model.id,
+        station_id: model.station_id,
+        platform_id: model.platform_id,
+        name: model.name,
+        description: model.description,
+        deleted: model.deleted_at.is_some(),
+        deleted_at: model.deleted_at,
+        created_at: model.created_at,
+        updated_at: model.updated_at,
+    }
+}
+
+pub async fn find(db: &impl ConnectionTrait, id: i32) -> AppResult<service_item::Model> {
+    service_item::Entity::find_by_id(id)
+        .one(db)
+        .await?
+        .ok_or_else(|| AppError::not_found("服务项目不存在"))
+}
+
+pub async fn get(db: &impl ConnectionTrait, id: i32) -> AppResult<ServiceItemResponse> {
+    Ok(response(find(db, id).await?))
+}
+
+/// Refuses with 422 unless the item is on the station's current menu.
+pub async fn ensure_orderable(db: &impl ConnectionTrait, id: i32, station_id: i32) -> AppResult<()> {
+    let usable = service_item::Entity::find_by_id(id)
+        .one(db)
+        .await?
+        .is_some_and(|item| item.station_id == station_id && item.deleted_at.is_none());
+    if usable {
+        Ok(())
+    } else {
+        Err(AppError::invalid_field("service_item_id", "服务项目不存在或已下架"))
+    }
+}
+
+/// The current menu, oldest first.
+pub async fn list(
+    db: &impl ConnectionTrait,
+    station_id: Option<i32>,
+    platform_id: Option<i32>,
+) -> AppResult<Vec<ServiceItemResponse>> {
+    let mut query = service_item::Entity::find()
+        .filter(service_item::Column::DeletedAt.is_null())
+        .order_by_asc(service_item::Column::Id);
+    if let Some(station_id) = station_id {
+        query = query.filter(service_item::Column::StationId.eq(station_id));
+    }
+    if let Some(platform_id) = platform_id {
+        query = query.filter(service_item::Column::PlatformId.eq(platform_id));
+    }
+    Ok(query.all(db).await?.into_iter().map(response).collect())
+}
+
+pub async fn create(
+    db: &impl ConnectionTrait,
+    station_id: i32,
+    req: CreateServiceItemRequest,
+    now: DateTime<Utc>,
+) -> AppResult<ServiceItemResponse> {
+    let model = service_item::ActiveModel {
+        station_id: Set(station_id),
+        platform_id: Set(req.platform_id),
+        name: Set(req.name),
+        description: Set(req.description),
+        deleted_at: Set(None),
+        created_at: Set(now),
+        updated_at: Set(now),
+        ..Default::default()
+    }
+    .insert(db)
+    .await?;
+    Ok(response(model))
+}
+
+pub async fn update(
+    db: &impl ConnectionTrait,
+    item: service_item::Model,
+    req: UpdateServiceItemRequest,
+    now: DateTime<Utc>,
+) -> AppResult<ServiceItemResponse> {
+    let mut active = item.into_active_model();
+    if let Some(name) = req.name {
+        active.name = Set(name);
+    }
+    if let Some(description) = req.description {
+        active.description = Set(Some(description));
+    }
+    if let Some(platform_id) = req.platform_id {
+        active.platform_id = Set(platform_id);
+    }
+    active.updated_at = Set(now);
+    Ok(response(active.update(db).await?))
+}
+
+/// Takes the item off the menu; orders keep pointing at it.
+pub async fn delete(db: &impl ConnectionTrait, id: i32, now: DateTime<Utc>) -> AppResult<()> {
+    service_item::Entity::update_many()
+        .col_expr(service_item::Column::DeletedAt, Expr::value(Some(now)))
+        .col_expr(service_item::Column::UpdatedAt, Expr::value(now))
+        .filter(service_item::Column::Id.eq(id))
+        .filter(service_item::Column::DeletedAt.is_null())
+        .exec(db)
+        .await?;
+    Ok(())
+}

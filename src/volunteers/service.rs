@@ -1,0 +1,540 @@
+//! Volunteer and team rules and queries.
+
+use std::collections::HashMap;
+
+use chrono::{DateTime, Utc};
+use entity::{order, team, team_member, user, user_role, volunteer, volunteer_application};
+use sea_orm::{
+    ActiveValue::Set,
+    Condition, ConnectionTrait, FromQueryResult, QueryOrder, QuerySelect, TransactionSession, TransactionTrait,
+    prelude::*,
+    sea_query::{Expr, ExprTrait, OnConflict, Query},
+};
+
+use super::types::*;
+use crate::auth::roles::Role;
+use crate::http::{AppError, AppResult};
+use crate::notifications::service::{About, Notice, notify};
+
+fn skills_of(text: &str) -> Vec<String> {
+    serde_json::from_str(text).unwrap_or_default()
+}
+
+fn application(model: volunteer_application::Model) -> ApplicationResponse {
+    ApplicationResponse {
+        id: model.id,
+        user_id: model.user_id,
+        station_id: model.station_id,
+        real_name: model.real_name,
+        skills: skills_of(&model.skills),
+        source: VolunteerSource::parse(&model.source),
+        team_id: model.team_id,
+        status: ApplicationStatus::parse(&model.status),
+        reason: model.reason,
+        reviewed_by: model.reviewed_by,
+        reviewed_at: model.reviewed_at,
+        created_at: model.created_at,
+    }
+}
+
+async fn is_volunteer(db: &impl ConnectionTrait, user_id: i32) -> AppResult<bool> {
+    Ok(user_role::Entity::find()
+        .filter(user_role::Column::UserId.eq(user_id))
+        .filter(user_role::Column::Role.eq(Role::Volunteer.as_str()))
+        .one(db)
+        .await?
+        .is_some())
+}
+
+/// Refuses with 422 on `volunteer_id` unless the user is a volunteer of the station.
+pub async fn ensure_volunteer_of(db: &impl ConnectionTrait, user_id: i32, station_id: i32) -> AppResult<()> {
+    let in_station = user::Entity::find_by_id(user_id)
+        .one(db)
+        .await?
+        .is_some_and(|u| u.station_id == Some(station_id));
+    if in_station && is_volunteer(db, user_id).await? {
+        Ok(())
+    } else {
+        Err(AppError::invalid_field("volunteer_id", "志愿者不存在或不属于本实践站"))
+    }
+}
+
+/// The home station of a volunteer; 422 on `volunteer_id` when the user is no volunteer.
+pub async fn volunteer_station(db: &impl ConnectionTrait, user_id: i32) -> AppResult<i32> {
+    let station = user::Entity::find_by_id(user_id)
+        .one(db)
+        .await?
+        .and_then(|u| u.station_id);
+    match station {
+        Some(station_id) if is_volunteer(db, user_id).await? => Ok(station_id),
+        _ => Err(AppError::invalid_field("volunteer_id", "志愿者不存在")),
+    }
+}
+
+/// Refuses with 422 on `team_id` unless the team belongs to the station.
+pub async fn ensure_team_of(db: &impl ConnectionTrait, team_id: i32, station_id: i32) -> AppResult<()> {
+    let ok = team::Entity::find_by_id(team_id)
+        .one(db)
+        .await?
+        .is_some_and(|t| t.station_id == station_id);
+    if ok {
+        Ok(())
+    } else {
+        Err(AppError::invalid_field("team_id", "服务队不存在或不属于本实践站"))
+    }
+}
+
+/// Files an application; one pending application per person (a unique key decides).
+pub async fn apply(
+    db: &impl ConnectionTrait,
+    user_id: i32,
+    station_id: i32,
+    req: CreateApplicationRequest,
+    now: DateTime<Utc>,
+) -> AppResult<ApplicationResponse> {
+    if is_volunteer(db, user_id).await? {
+        return Err(AppError::conflict("ALREADY_VOLUNTEER", "您已是志愿者"));
+    }
+    if let Some(team_id) = req.team_id {
+        ensure_team_of(db, team_id, station_id).await?;
+    }
+    let model = volunteer_application::ActiveModel {
+        user_id: Set(user_id),
+        station_id: Set(station_id),
+        real_name: Set(req.real_name),
+        skills: Set(serde_json::to_string(&req.skills).map_err(AppError::internal)?),
+        source: Set(req.source.as_str().to_owned()),
+        team_id: Set(req.team_id),
+        status: Set(ApplicationStatus::Pending.as_str().to_owned()),
+        pending_user_id: Set(Some(user_id)),
+        created_at: Set(now),
+        ..Default::default()
+    }
+    .insert(db)
+    .await
+    .map_err(|e| match AppError::from(e) {
+        AppError::Conflict { .. } => AppError::conflict("APPLICATION_PENDING", "您已有待审核的志愿者申请"),
+        other => other,
+    })?;
+    Ok(application(model))
+}
+
+pub async fn find_application(db: &impl ConnectionTrait, id: i32) -> AppResult<volunteer_application::Model> {
+    volunteer_application::Entity::find_by_id(id)
+        .one(db)
+        .await?
+        .ok_or_else(|| AppError::not_found("申请不存在"))
+}
+
+/// Applications of a station (or one user's), newest first.
+pub async fn list_applications(
+    db: &impl ConnectionTrait,
+    station_id: Option<i32>,
+    user_id: Option<i32>,
+    status: Option<ApplicationStatus>,
+    offset: u64,
+    limit: u64,
+) -> AppResult<(Vec<ApplicationResponse>, u64)> {
+    let mut query = volunteer_application::Entity::find();
+    if let Some(station_id) = station_id {
+        query = query.filter(volunteer_application::Column::StationId.eq(station_id));
+    }
+    if let Some(user_id) = user_id {
+        query = query.filter(volunteer_application::Column::UserId.eq(user_id));
+    }
+    if let Some(status) = status {
+        query = query.filter(volunteer_application::Column::Status.eq(status.as_str()));
+    }
+    let total = query.clone().count(db).await?;
+    let items = query
+        .order_by_desc(volunteer_application::Column::Id)
+        .offset(offset)
+        .limit(limit)
+        .all(db)
+        .await?
+        .into_iter()
+        .map(application)
+        .collect();
+    Ok((items, total))
+}
+
+fn not_pending() -> AppError {
+    AppError::conflict("APPLICATION_NOT_PENDING", "该申请已审核")
+}
+
+/// Approves a pending application: the profile, the `volunteer` role, the team membership and
+/// the applicant's notification in one transaction whose first statement is the guarded update.
+pub async fn approve<C: ConnectionTrait + TransactionTrait>(
+    db: &C,
+    id: i32,
+    reviewer: i32,
+    now: DateTime<Utc>,
+) -> AppResult<ApplicationResponse> {
+    let txn = db.begin().await?;
+    let updated = volunteer_application::Entity::update_many()
+        .col_expr(volunteer_application::Column::Status, Expr::value("approved"))
+        .col_expr(volunteer_application::Column::PendingUserId, Expr::value(None::<i32>))
+        .col_expr(volunteer_application::Column::ReviewedBy, Expr::value(Some(reviewer)))
+        .col_expr(volunteer_application::Column::ReviewedAt, Expr::value(Some(now)))
+        .filter(volunteer_application::Column::Id.eq(id))
+        .filter(volunteer_application::Column::Status.eq("pending"))
+        .exec(&txn)
+        .await?
+        .rows_affected;
+    if updated == 0 {
+        txn.rollback().await?;
+        return Err(not_pending());
+    }
+    let app = find_application(&txn, id).await?;
+    volunteer::Entity::insert(volunteer::ActiveModel {
+        user_id: Set(app.user_id),
+        station_id: Set(app.station_id),
+        real_name: Set(app.real_name.clone()),
+        skills: Set(app.skills.clone()),
+        source: Set(app.source.clone()),
+        approved_at: Set(now),
+    })
+    .on_conflict(
+        OnConflict::column(volunteer::Column::UserId)
+            .update_columns([
+                volunteer::Column::StationId,
+                volunteer::Column::RealName,
+                volunteer::Column::Skills,
+                volunteer::Column::Source,
+                volunteer::Column::ApprovedAt,
+            ])
+            .to_owned(),
+    )
+    .exec_without_returning(&txn)
+    .await?;
+    crate::users::service::add_role(&txn, app.user_id, Role::Volunteer).await?;
+    if let Some(team_id) = app.team_id {
+        add_member_row(&txn, team_id, app.user_id, now).await?;
+    }
+    let notice = Notice {
+        kind: "volunteer_approved",
+        title: "您的志愿者申请已通过".into(),
+        body: "重新登录后即可接单".into(),
+        about: Some(About {
+            resource_type: "volunteer_application",
+            resource_id: id,
+        }),
+    };
+    notify(&txn, &[app.user_id], &notice, now).await?;
+    txn.commit().await?;
+    Ok(application(app))
+}
+
+pub async fn reject<C: ConnectionTrait + TransactionTrait>(
+    db: &C,
+    id: i32,
+    reviewer: i32,
+    reason: String,
+    now: DateTime<Utc>,
+) -> AppResult<ApplicationResponse> {
+    let txn = db.begin().await?;
+    let updated = volunteer_application::Entity::update_many()
+        .col_expr(volunteer_application::Column::Status, Expr::value("rejected"))
+        .col_expr(volunteer_application::Column::PendingUserId, Expr::value(None::<i32>))
+        .col_expr(volunteer_application::Column::Reason, Expr::value(Some(reason.clone())))
+        .col_expr(volunteer_application::Column::ReviewedBy, Expr::value(Some(reviewer)))
+        .col_expr(volunteer_application::Column::ReviewedAt, Expr::value(Some(now)))
+        .filter(volunteer_application::Column::Id.eq(id))
+        .filter(volunteer_application::Column::Status.eq("pending"))
+        .exec(&txn)
+        .await?
+        .rows_affected;
+    if updated == 0 {
+        txn.rollback().await?;
+        return Err(not_pending());
+    }
+    let app = find_application(&txn, id).await?;
+    let notice = Notice {
+        kind: "volunteer_rejected",
+        title: "您的志愿者申请未通过".into(),
+        body: reason,
+        about: Some(About {
+            resource_type: "volunteer_application",
+            resource_id: id,
+        }),
+    };
+    notify(&txn, &[app.user_id], &notice, now).await?;
+    txn.commit().await?;
+    Ok(application(app))
+}
+
+async fn add_member_row(db: &impl ConnectionTrait, team_id: i32, user_id: i32, now: DateTime<Utc>) -> AppResult<u64> {
+    Ok(team_member::Entity::insert(team_member::ActiveModel {
+        team_id: Set(team_id),
+        user_id: Set(user_id),
+        joined_at: Set(now),
+    })
+    .on_conflict(
+        OnConflict::columns([team_member::Column::TeamId, team_member::Column::UserId])
+            .do_nothing()
+            .to_owned(),
+    )
+    .exec_without_returning(db)
+    .await?)
+}
+
+#[derive(Debug, FromQueryResult)]
+struct OrderStats {
+    volunteer_id: Option<i32>,
+    finished: i64,
+    rated: i64,
+    stars: Option<i64>,
+}
+
+/// Volunteers are users holding the `volunteer` role; the application profile (real name,
+/// skills, source) is added when they came through an application.
+fn volunteer_ids() -> sea_orm::sea_query::SelectStatement {
+    Query::select()
+        .column(user_role::Column::UserId)
+        .from(user_role::Entity)
+        .and_where(user_role::Column::Role.eq(Role::Volunteer.as_str()))
+        .to_owned()
+}
+
+async fn profiles(db: &impl ConnectionTrait, users: Vec<user::Model>) -> AppResult<Vec<VolunteerResponse>> {
+    let ids: Vec<i32> = users.iter().map(|u| u.id).collect();
+    let mut details: HashMap<i32, volunteer::Model> = volunteer::Entity::find()
+        .filter(volunteer::Column::UserId.is_in(ids.clone()))
+        .all(db)
+        .await?
+        .into_iter()
+        .map(|v| (v.user_id, v))
+        .collect();
+    let mut teams: HashMap<i32, Vec<i32>> = HashMap::new();
+    for m in team_member::Entity::find()
+        .filter(team_member::Column::UserId.is_in(ids.clone()))
+        .order_by_asc(team_member::Column::TeamId)
+        .all(db)
+        .await?
+    {
+        teams.entry(m.user_id).or_default().push(m.team_id);
+    }
+    let minutes = crate::hours::service::total_minutes(db, &ids, None).await?;
+    let stats: HashMap<i32, OrderStats> = order::Entity::find()
+        .select_only()
+        .column(order::Column::VolunteerId)
+        .column_as(
+            Expr::cust("SUM(CASE WHEN status IN ('completed', 'rated') THEN 1 ELSE 0 END)").cast_as("bigint"),
+            "finished",
+        )
+        .column_as(order::Column::Stars.count().cast_as("bigint"), "rated")
+        .column_as(order::Column::Stars.sum().cast_as("bigint"), "stars")
+        .filter(order::Column::VolunteerId.is_in(ids))
+        .group_by(order::Column::VolunteerId)
+        .into_model::<OrderStats>()
+        .all(db)
+        .await?
+        .into_iter()
+        .filter_map(|s| s.volunteer_id.map(|v| (v, s)))
+        .collect();
+    Ok(users
+        .into_iter()
+        .map(|user| {
+            let detail = details.remove(&user.id);
+            let confirmed = minutes.get(&user.id).copied().unwrap_or(0);
+            let stat = stats.get(&user.id);
+            VolunteerResponse {
+                id: user.id,
+                user_id: user.id,
+                real_name: detail
+                    .as_ref()
+                    .map(|d| d.real_name.clone())
+                    .unwrap_or_else(|| user.name.clone()),
+                name: user.name,
+                phone: user.phone,
+                skills: detail.as_ref().map(|d| skills_of(&d.skills)).unwrap_or_default(),
+                source: detail.as_ref().and_then(|d| VolunteerSource::parse(&d.source)),
+                station_id: user.station_id,
+                team_ids: teams.remove(&user.id).unwrap_or_default(),
+                confirmed_minutes: confirmed,
+                confirmed_hours: (confirmed as f64 / 60.0 * 100.0).round() / 100.0,
+                finished_orders: stat.map(|s| u64::try_from(s.finished).unwrap_or(0)).unwrap_or(0),
+                average_rating: stat.filter(|s| s.rated > 0).map(|s| {
+                    let mean = s.stars.unwrap_or(0) as f64 / s.rated as f64;
+                    (mean * 100.0).round() / 100.0
+                }),
+                approved_at: detail.map(|d| d.approved_at),
+            }
+        })
+        .collect())
+}
+
+/// A user holding the `volunteer` role.
+pub async fn find_volunteer(db: &impl ConnectionTrait, user_id: i32) -> AppResult<user::Model> {
+    let found = user::Entity::find_by_id(user_id)
+        .filter(user::Column::Id.in_subquery(volunteer_ids()))
+        .one(db)
+        .await?;
+    found.ok_or_else(|| AppError::not_found("志愿者不存在"))
+}
+
+pub async fn profile(db: &impl ConnectionTrait, model: user::Model) -> AppResult<VolunteerResponse> {
+    profiles(db, vec![model])
+        .await?
+        .pop()
+        .ok_or_else(|| AppError::not_found("志愿者不存在"))
+}
+
+/// Volunteers matching the filter, newest first.
+pub async fn list_volunteers(
+    db: &impl ConnectionTrait,
+    station_id: Option<i32>,
+    filter: &VolunteerFilter,
+    offset: u64,
+    limit: u64,
+) -> AppResult<(Vec<VolunteerResponse>, u64)> {
+    let mut condition = Condition::all().add(user::Column::Id.in_subquery(volunteer_ids()));
+    if let Some(station_id) = station_id {
+        condition = condition.add(user::Column::StationId.eq(station_id));
+    }
+    if let Some(skill) = filter.skill.as_deref().map(str::trim).filter(|s| !s.is_empty()) {
+        let quoted = serde_json::to_string(skill).map_err(AppError::internal)?;
+        condition = condition.add(
+            user::Column::Id.in_subquery(
+                Query::select()
+                    .column(volunteer::Column::UserId)
+                    .from(volunteer::Entity)
+                    .and_where(volunteer::Column::Skills.contains(quoted))
+                    .to_owned(),
+            ),
+        );
+    }
+    if let Some(team_id) = filter.team_id {
+        condition = condition.add(
+            user::Column::Id.in_subquery(
+                Query::select()
+                    .column(team_member::Column::UserId)
+                    .from(team_member::Entity)
+                    .and_where(team_member::Column::TeamId.eq(team_id))
+                    .to_owned(),
+            ),
+        );
+    }
+    if let Some(platform_id) = filter.platform_id {
+        condition = condition.add(
+            user::Column::Id.in_subquery(
+                Query::select()
+                    .column(team_member::Column::UserId)
+                    .from(team_member::Entity)
+                    .and_where(
+                        team_member::Column::TeamId.in_subquery(
+                            Query::select()
+                                .column(team::Column::Id)
+                                .from(team::Entity)
+                                .and_where(team::Column::PlatformId.eq(platform_id))
+                                .to_owned(),
+                        ),
+                    )
+                    .to_owned(),
+            ),
+        );
+    }
+    let query = user::Entity::find().filter(condition);
+    let total = query.clone().count(db).await?;
+    let rows = query
+        .order_by_desc(user::Column::Id)
+        .offset(offset)
+        .limit(limit)
+        .all(db)
+        .await?;
+    Ok((profiles(db, rows).await?, total))
+}
+
+async fn team_response(db: &impl ConnectionTrait, model: team::Model) -> AppResult<TeamResponse> {
+    let member_ids = team_member::Entity::find()
+        .filter(team_member::Column::TeamId.eq(model.id))
+        .order_by_asc(team_member::Column::JoinedAt)
+        .all(db)
+        .await?
+        .into_iter()
+        .map(|m| m.user_id)
+        .collect();
+    Ok(TeamResponse {
+        id: model.id,
+        station_id: model.station_id,
+        platform_id: model.platform_id,
+        name: model.name,
+        description: model.description,
+        leader_id: model.leader_id,
+        member_ids,
+        created_at: model.created_at,
+    })
+}
+
+pub async fn find_team(db: &impl ConnectionTrait, id: i32) -> AppResult<team::Model> {
+    team::Entity::find_by_id(id)
+        .one(db)
+        .await?
+        .ok_or_else(|| AppError::not_found("服务队不存在"))
+}
+
+pub async fn team(db: &impl ConnectionTrait, model: team::Model) -> AppResult<TeamResponse> {
+    team_response(db, model).await
+}
+
+pub async fn list_teams(
+    db: &impl ConnectionTrait,
+    station_id: Option<i32>,
+    platform_id: Option<i32>,
+) -> AppResult<Vec<TeamResponse>> {
+    let mut query = team::Entity::find().order_by_asc(team::Column::Id);
+    if let Some(station_id) = station_id {
+        query = query.filter(team::Column::StationId.eq(station_id));
+    }
+    if let Some(platform_id) = platform_id {
+        query = query.filter(team::Column::PlatformId.eq(platform_id));
+    }
+    let mut out = Vec::new();
+    for model in query.all(db).await? {
+        out.push(team_response(db, model).await?);
+    }
+    Ok(out)
+}
+
+pub async fn create_team<C: ConnectionTrait + TransactionTrait>(
+    db: &C,
+    station_id: i32,
+    req: CreateTeamRequest,
+    now: DateTime<Utc>,
+) -> AppResult<TeamResponse> {
+    let txn = db.begin().await?;
+    let model = team::ActiveModel {
+        station_id: Set(station_id),
+        platform_id: Set(req.platform_id),
+        name: Set(req.name),
+        description: Set(req.description),
+        leader_id: Set(req.leader_id),
+        created_at: Set(now),
+        ..Default::default()
+    }
+    .insert(&txn)
+    .await
+    .map_err(|e| match AppError::from(e) {
+        AppError::Conflict { .. } => AppError::conflict("TEAM_NAME_TAKEN", "本站已有同名服务队"),
+        other => other,
+    })?;
+    if let Some(leader) = req.leader_id {
+        add_member_row(&txn, model.id, leader, now).await?;
+    }
+    let response = team_response(&txn, model).await?;
+    txn.commit().await?;
+    Ok(response)
+}
+
+/// Adds a volunteer to a team; a second time is 409 `ALREADY_MEMBER`.
+pub async fn add_member(
+    db: &impl ConnectionTrait,
+    team: team::Model,
+    user_id: i32,
+    now: DateTime<Utc>,
+) -> AppResult<TeamResponse> {
+    if add_member_row(db, team.id, user_id, now).await? == 0 {
+        return Err(AppError::conflict("ALREADY_MEMBER", "该志愿者已在服务队中"));
+    }
+    team_response(db, team).await
+}
