@@ -3,6 +3,8 @@
 
 use sea_orm_migration::{prelude::*, schema::*};
 
+use crate::indexes::{index, unique_index};
+
 use crate::m20261128_000001_foundation::{Platforms, Stations, Users};
 
 #[derive(DeriveMigrationName)]
@@ -69,16 +71,11 @@ impl MigrationTrait for Migration {
             )
             .await?;
         manager
-            .create_index(
-                Index::create()
-                    .name("idx_teams_station_name")
-                    .table(Teams::Table)
-                    .col(Teams::StationId)
-                    .col(Teams::Name)
-                    .unique()
-                    .if_not_exists()
-                    .to_owned(),
-            )
+            .create_index(unique_index(
+                "idx_teams_station_name",
+                Teams::Table,
+                [Teams::StationId, Teams::Name],
+            ))
             .await?;
 
         manager
@@ -105,14 +102,11 @@ impl MigrationTrait for Migration {
             )
             .await?;
         manager
-            .create_index(
-                Index::create()
-                    .name("idx_team_members_user")
-                    .table(TeamMembers::Table)
-                    .col(TeamMembers::UserId)
-                    .if_not_exists()
-                    .to_owned(),
-            )
+            .create_index(index(
+                "idx_team_members_user",
+                TeamMembers::Table,
+                [TeamMembers::UserId],
+            ))
             .await?;
 
         manager
@@ -250,12 +244,7 @@ impl MigrationTrait for Migration {
             ("idx_orders_volunteer", vec![Orders::VolunteerId]),
             ("idx_orders_status", vec![Orders::Status]),
         ] {
-            let mut index = Index::create();
-            index.name(name).table(Orders::Table).if_not_exists();
-            for column in columns {
-                index.col(column);
-            }
-            manager.create_index(index.to_owned()).await?;
+            manager.create_index(index(name, Orders::Table, columns)).await?;
         }
 
         manager
@@ -282,14 +271,11 @@ impl MigrationTrait for Migration {
             )
             .await?;
         manager
-            .create_index(
-                Index::create()
-                    .name("idx_order_events_order")
-                    .table(OrderEvents::Table)
-                    .col(OrderEvents::OrderId)
-                    .if_not_exists()
-                    .to_owned(),
-            )
+            .create_index(index(
+                "idx_order_events_order",
+                OrderEvents::Table,
+                [OrderEvents::OrderId],
+            ))
             .await?;
         Ok(())
     }

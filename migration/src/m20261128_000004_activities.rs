@@ -2,6 +2,8 @@
 
 use sea_orm_migration::{prelude::*, schema::*};
 
+use crate::indexes::{index, unique_index};
+
 use crate::m20261128_000001_foundation::{Platforms, Stations, Users};
 
 #[derive(DeriveMigrationName)]
@@ -72,16 +74,7 @@ impl MigrationTrait for Migration {
             ("idx_activities_starts_at", Activities::StartsAt),
             ("idx_activities_status", Activities::Status),
         ] {
-            manager
-                .create_index(
-                    Index::create()
-                        .name(name)
-                        .table(Activities::Table)
-                        .col(column)
-                        .if_not_exists()
-                        .to_owned(),
-                )
-                .await?;
+            manager.create_index(index(name, Activities::Table, [column])).await?;
         }
 
         manager
@@ -117,39 +110,30 @@ impl MigrationTrait for Migration {
             )
             .await?;
         manager
-            .create_index(
-                Index::create()
-                    .name("idx_activity_signups_one_per_person")
-                    .table(ActivitySignups::Table)
-                    .col(ActivitySignups::ActivityId)
-                    .col(ActivitySignups::UserId)
-                    .unique()
-                    .if_not_exists()
-                    .to_owned(),
-            )
+            .create_index(unique_index(
+                "idx_activity_signups_one_per_person",
+                ActivitySignups::Table,
+                [ActivitySignups::ActivityId, ActivitySignups::UserId],
+            ))
             .await?;
         // The waitlist in order, for promotion and for positions.
         manager
-            .create_index(
-                Index::create()
-                    .name("idx_activity_signups_queue")
-                    .table(ActivitySignups::Table)
-                    .col(ActivitySignups::ActivityId)
-                    .col(ActivitySignups::Status)
-                    .col(ActivitySignups::WaitlistSeq)
-                    .if_not_exists()
-                    .to_owned(),
-            )
+            .create_index(index(
+                "idx_activity_signups_queue",
+                ActivitySignups::Table,
+                [
+                    ActivitySignups::ActivityId,
+                    ActivitySignups::Status,
+                    ActivitySignups::WaitlistSeq,
+                ],
+            ))
             .await?;
         manager
-            .create_index(
-                Index::create()
-                    .name("idx_activity_signups_user")
-                    .table(ActivitySignups::Table)
-                    .col(ActivitySignups::UserId)
-                    .if_not_exists()
-                    .to_owned(),
-            )
+            .create_index(index(
+                "idx_activity_signups_user",
+                ActivitySignups::Table,
+                [ActivitySignups::UserId],
+            ))
             .await?;
 
         manager
@@ -189,14 +173,7 @@ impl MigrationTrait for Migration {
             ("idx_leave_requests_user", LeaveRequests::UserId),
         ] {
             manager
-                .create_index(
-                    Index::create()
-                        .name(name)
-                        .table(LeaveRequests::Table)
-                        .col(column)
-                        .if_not_exists()
-                        .to_owned(),
-                )
+                .create_index(index(name, LeaveRequests::Table, [column]))
                 .await?;
         }
         Ok(())
