@@ -160,7 +160,8 @@ pub struct RateRequest {
     #[schema(max_length = 500)]
     #[validate(length(max = 500, message = "评价最多 500 个字符"))]
     pub comment: Option<String>,
-    /// Required for 1 or 2 stars.
+    /// Required for 1 or 2 stars (also accepted as `reason`).
+    #[serde(alias = "reason")]
     pub reason_tag: Option<ReasonTag>,
 }
 
