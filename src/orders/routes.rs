@@ -3,11 +3,10 @@
 
 use actix_web::{HttpResponse, get, post, web};
 use entity::order;
-use sea_orm::{Condition, prelude::*};
 use utoipa_actix_web::service_config::ServiceConfig;
 
 use super::service::{self, Caller, Step};
-use super::state::{DispatchMode, OrderAction};
+use super::steps;
 use super::types::*;
 use crate::auth::roles::Role;
 use crate::http::idempotency::{Created, IdempotencyKey, create_once};
@@ -196,35 +195,7 @@ async fn dispatch_order(
     let req = body.0;
     let order = visible_order(&state, &user, id).await?;
     user.require_staff_of(order.station_id)?;
-    let mut step = Step::new(OrderAction::Dispatch).note(req.note);
-    match req.mode {
-        DispatchTarget::Open => {
-            step.mode = Some(DispatchMode::Open);
-            step = step
-                .set(order::Column::VolunteerId, None::<i32>)
-                .set(order::Column::TeamId, None::<i32>);
-        }
-        DispatchTarget::Volunteer => {
-            let volunteer_id = req
-                .volunteer_id
-                .ok_or_else(|| AppError::invalid_field("volunteer_id", "派给志愿者时须指定 volunteer_id"))?;
-            crate::volunteers::service::ensure_volunteer_of(&state.db, volunteer_id, order.station_id).await?;
-            step.mode = Some(DispatchMode::Direct);
-            step = step
-                .set(order::Column::VolunteerId, Some(volunteer_id))
-                .set(order::Column::TeamId, None::<i32>);
-        }
-        DispatchTarget::Team => {
-            let team_id = req
-                .team_id
-                .ok_or_else(|| AppError::invalid_field("team_id", "派给服务队时须指定 team_id"))?;
-            crate::volunteers::service::ensure_team_of(&state.db, team_id, order.station_id).await?;
-            step.mode = Some(DispatchMode::Direct);
-            step = step
-                .set(order::Column::VolunteerId, None::<i32>)
-                .set(order::Column::TeamId, Some(team_id));
-        }
-    }
+    let step = steps::dispatch(&state.db, order.station_id, req).await?;
     run(&state, &user, id, step).await
 }
 
@@ -249,11 +220,7 @@ async fn reject_order(
     id: web::Path<i32>,
     body: ValidatedJson<ReasonRequest>,
 ) -> AppResult<HttpResponse> {
-    let reason = body.0.reason;
-    let step = Step::new(OrderAction::Reject)
-        .note(Some(reason.clone()))
-        .set(order::Column::RejectReason, Some(reason));
-    run(&state, &user, id.into_inner(), step).await
+    run(&state, &user, id.into_inner(), steps::reject(body.0.reason)).await
 }
 
 /// Accept an order (接单)
@@ -274,10 +241,7 @@ async fn reject_order(
 #[post("/orders/{id}/accept")]
 async fn accept_order(state: web::Data<AppState>, user: AuthUser, id: web::Path<i32>) -> AppResult<HttpResponse> {
     user.require_any(&[Role::Volunteer])?;
-    let now = state.clock.now();
-    let step = Step::new(OrderAction::Accept)
-        .set(order::Column::VolunteerId, Some(user.id))
-        .set(order::Column::AcceptedAt, Some(now));
+    let step = steps::accept(user.id, state.clock.now());
     run(&state, &user, id.into_inner(), step).await
 }
 
@@ -298,21 +262,13 @@ async fn accept_order(state: web::Data<AppState>, user: AuthUser, id: web::Path<
 async fn decline_order(state: web::Data<AppState>, user: AuthUser, id: web::Path<i32>) -> AppResult<HttpResponse> {
     user.require_any(&[Role::Volunteer])?;
     let caller = Caller::load(&state.db, &user).await?;
-    let mut mine = Condition::any().add(order::Column::VolunteerId.eq(user.id));
-    if !caller.team_ids.is_empty() {
-        mine = mine.add(order::Column::TeamId.is_in(caller.team_ids.clone()));
-    }
-    let mut step = Step::new(OrderAction::Decline)
-        .set(order::Column::VolunteerId, None::<i32>)
-        .set(order::Column::TeamId, None::<i32>);
-    step.guard = Some(mine);
-    run(&state, &user, id.into_inner(), step).await
-}
-
-fn own_volunteer_step(action: OrderAction, user: &AuthUser) -> Step {
-    let mut step = Step::new(action);
-    step.guard = Some(Condition::all().add(order::Column::VolunteerId.eq(user.id)));
-    step
+    run(
+        &state,
+        &user,
+        id.into_inner(),
+        steps::decline(user.id, &caller.team_ids),
+    )
+    .await
 }
 
 /// Release an accepted order
@@ -331,11 +287,7 @@ fn own_volunteer_step(action: OrderAction, user: &AuthUser) -> Step {
 #[post("/orders/{id}/release")]
 async fn release_order(state: web::Data<AppState>, user: AuthUser, id: web::Path<i32>) -> AppResult<HttpResponse> {
     user.require_any(&[Role::Volunteer])?;
-    let step = own_volunteer_step(OrderAction::Release, &user)
-        .set(order::Column::VolunteerId, None::<i32>)
-        .set(order::Column::TeamId, None::<i32>)
-        .set(order::Column::AcceptedAt, None::<chrono::DateTime<chrono::Utc>>);
-    run(&state, &user, id.into_inner(), step).await
+    run(&state, &user, id.into_inner(), steps::release(user.id)).await
 }
 
 /// Start serving
@@ -353,13 +305,7 @@ async fn release_order(state: web::Data<AppState>, user: AuthUser, id: web::Path
 #[post("/orders/{id}/start")]
 async fn start_order(state: web::Data<AppState>, user: AuthUser, id: web::Path<i32>) -> AppResult<HttpResponse> {
     user.require_any(&[Role::Volunteer])?;
-    run(
-        &state,
-        &user,
-        id.into_inner(),
-        own_volunteer_step(OrderAction::Start, &user),
-    )
-    .await
+    run(&state, &user, id.into_inner(), steps::start(user.id)).await
 }
 
 /// Complete an order
@@ -385,11 +331,7 @@ async fn complete_order(
     body: ValidatedJson<CompleteRequest>,
 ) -> AppResult<HttpResponse> {
     user.require_any(&[Role::Volunteer])?;
-    let req = body.0;
-    let step = own_volunteer_step(OrderAction::Complete, &user)
-        .set(order::Column::Summary, Some(req.summary))
-        .set(order::Column::ServiceMinutes, Some(req.service_minutes))
-        .set(order::Column::CompletedAt, Some(state.clock.now()));
+    let step = steps::complete(user.id, body.0, state.clock.now());
     run(&state, &user, id.into_inner(), step).await
 }
 
@@ -420,20 +362,7 @@ async fn rate_order(
     let req = body.0;
     // Strangers learn nothing about the order, not even that their body was incomplete.
     visible_order(&state, &user, id).await?;
-    let low = req.stars <= 2;
-    if low && req.reason_tag.is_none() {
-        return Err(AppError::invalid_field("reason_tag", "1 到 2 星的评价须选择原因"));
-    }
-    let mut step = Step::new(OrderAction::Rate)
-        .note(req.comment.clone())
-        .set(order::Column::Stars, Some(req.stars))
-        .set(order::Column::RatingComment, req.comment)
-        .set(order::Column::ReasonTag, req.reason_tag.map(|t| t.as_str().to_owned()))
-        .set(order::Column::RatedAt, Some(state.clock.now()));
-    if low {
-        step = step.set(order::Column::FollowUpStatus, Some("pending".to_owned()));
-    }
-    step.guard = Some(Condition::all().add(order::Column::ResidentId.eq(user.id)));
+    let step = steps::rate(user.id, req, state.clock.now())?;
     run(&state, &user, id, step).await
 }
 
@@ -459,11 +388,7 @@ async fn cancel_order(
     id: web::Path<i32>,
     body: ValidatedJson<ReasonRequest>,
 ) -> AppResult<HttpResponse> {
-    let reason = body.0.reason;
-    let step = Step::new(OrderAction::Cancel)
-        .note(Some(reason.clone()))
-        .set(order::Column::CancelReason, Some(reason));
-    run(&state, &user, id.into_inner(), step).await
+    run(&state, &user, id.into_inner(), steps::cancel(body.0.reason)).await
 }
 
 /// Record a follow-up call (回访)
@@ -487,13 +412,7 @@ async fn record_follow_up(
     id: web::Path<i32>,
     body: ValidatedJson<FollowUpRequest>,
 ) -> AppResult<HttpResponse> {
-    let outcome = body.0.outcome;
-    let step = Step::new(OrderAction::FollowUp)
-        .note(Some(outcome.clone()))
-        .set(order::Column::FollowUpStatus, Some("done".to_owned()))
-        .set(order::Column::FollowUpOutcome, Some(outcome))
-        .set(order::Column::FollowUpBy, Some(user.id))
-        .set(order::Column::FollowUpAt, Some(state.clock.now()));
+    let step = steps::follow_up(user.id, body.0.outcome, state.clock.now());
     run(&state, &user, id.into_inner(), step).await
 }
 
