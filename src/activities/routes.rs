@@ -1,7 +1,6 @@
 //! Activity, sign-up and check-in endpoints.
 
 use actix_web::{HttpResponse, delete, get, patch, post, put, web};
-use sea_orm::TransactionTrait;
 use utoipa_actix_web::service_config::ServiceConfig;
 
 use super::state::Action;
@@ -330,9 +329,7 @@ async fn sign_up(
 async fn cancel_my_signup(state: web::Data<AppState>, user: AuthUser, id: web::Path<i32>) -> AppResult<HttpResponse> {
     let now = state.clock.now();
     let activity = service::find_visible(&state.db, Some(&user), id.into_inner()).await?;
-    let txn = state.db.begin().await?;
-    signups::cancel_mine(&txn, &user, &activity, now).await?;
-    txn.commit().await?;
+    signups::cancel_mine(&state.db, &user, &activity, now).await?;
     Ok(HttpResponse::NoContent().finish())
 }
 

@@ -8,7 +8,7 @@ use chrono::{DateTime, Utc};
 use entity::{activity, activity_signup, user};
 use sea_orm::{
     ActiveValue::Set,
-    ConnectionTrait, DatabaseTransaction, QueryOrder, QuerySelect,
+    ConnectionTrait, DatabaseConnection, DatabaseTransaction, QueryOrder, QuerySelect, TransactionTrait,
     prelude::*,
     sea_query::{Expr, ExprTrait},
 };
@@ -241,6 +241,18 @@ pub async fn mine(db: &impl ConnectionTrait, user_id: i32, activity_id: i32) -> 
 
 /// Cancels the caller's own sign-up before the start; a freed place goes to the waitlist.
 pub async fn cancel_mine(
+    db: &DatabaseConnection,
+    user: &AuthUser,
+    activity: &activity::Model,
+    now: DateTime<Utc>,
+) -> AppResult<()> {
+    let txn = db.begin().await?;
+    cancel_mine_in(&txn, user, activity, now).await?;
+    txn.commit().await?;
+    Ok(())
+}
+
+async fn cancel_mine_in(
     txn: &DatabaseTransaction,
     user: &AuthUser,
     activity: &activity::Model,

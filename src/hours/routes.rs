@@ -3,10 +3,8 @@
 use actix_web::{HttpResponse, get, post, web};
 use utoipa_actix_web::service_config::ServiceConfig;
 
-use sea_orm::EntityTrait;
-
 use super::{service, types::*};
-use crate::http::{AppError, AppResult, AuthUser, Pagination, ValidatedJson, ValidatedQuery, created};
+use crate::http::{AppResult, AuthUser, Pagination, ValidatedJson, ValidatedQuery, created};
 use crate::startup::AppState;
 
 pub fn configure(cfg: &mut ServiceConfig) {
@@ -59,15 +57,6 @@ async fn correct_hours(
     let req = body.0;
     let volunteer = crate::volunteers::service::volunteer_station(&state.db, req.volunteer_id).await?;
     user.require_staff_of(volunteer)?;
-    if let Some(order_id) = req.order_id {
-        let in_station = entity::order::Entity::find_by_id(order_id)
-            .one(&state.db)
-            .await?
-            .is_some_and(|o| o.station_id == volunteer);
-        if !in_station {
-            return Err(AppError::invalid_field("order_id", "订单不存在或不属于本实践站"));
-        }
-    }
     let volunteer_id = req.volunteer_id;
     let entry = service::correct(&state.db, volunteer, req, user.id, state.clock.now()).await?;
     Ok(created(format!("/api/v1/volunteers/{volunteer_id}"), &entry))

@@ -128,6 +128,18 @@ pub async fn correct<C: ConnectionTrait + sea_orm::TransactionTrait>(
     now: DateTime<Utc>,
 ) -> AppResult<HoursEntry> {
     use sea_orm::TransactionSession;
+    if let Some(order_id) = req.order_id {
+        let in_station = entity::order::Entity::find_by_id(order_id)
+            .one(db)
+            .await?
+            .is_some_and(|o| o.station_id == station_id);
+        if !in_station {
+            return Err(crate::http::AppError::invalid_field(
+                "order_id",
+                "订单不存在或不属于本实践站",
+            ));
+        }
+    }
     let txn = db.begin().await?;
     let model = service_hour::ActiveModel {
         user_id: Set(req.volunteer_id),
