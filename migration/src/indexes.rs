@@ -1,4 +1,4 @@
-//! Index statements, so each migration states only what it indexes.
+//! Index and foreign-key statements, so each migration states only what it links and indexes.
 
 use sea_orm_migration::prelude::*;
 
@@ -25,4 +25,15 @@ where
     let mut statement = index(name, table, columns);
     statement.unique();
     statement
+}
+
+/// A foreign key from `(table, column)` to `(table, column)`.
+pub fn references<T, C, U, D>(from: (T, C), to: (U, D)) -> ForeignKeyCreateStatement
+where
+    T: IntoIden,
+    C: IntoIden,
+    U: IntoIden,
+    D: IntoIden,
+{
+    ForeignKey::create().from(from.0, from.1).to(to.0, to.1).to_owned()
 }

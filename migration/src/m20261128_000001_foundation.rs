@@ -2,7 +2,7 @@
 
 use sea_orm_migration::{prelude::*, schema::*};
 
-use crate::indexes::{index, unique_index};
+use crate::indexes::{index, references, unique_index};
 
 #[derive(DeriveMigrationName)]
 pub struct Migration;
@@ -49,11 +49,10 @@ impl MigrationTrait for Migration {
                     .col(integer_null(Users::StationId))
                     .col(timestamp_with_time_zone(Users::CreatedAt))
                     .col(timestamp_with_time_zone(Users::UpdatedAt))
-                    .foreign_key(
-                        ForeignKey::create()
-                            .from(Users::Table, Users::StationId)
-                            .to(Stations::Table, Stations::Id),
-                    )
+                    .foreign_key(&mut references(
+                        (Users::Table, Users::StationId),
+                        (Stations::Table, Stations::Id),
+                    ))
                     .to_owned(),
             )
             .await?;
@@ -70,9 +69,7 @@ impl MigrationTrait for Migration {
                     .col(string_len(UserRoles::Role, 16))
                     .primary_key(Index::create().col(UserRoles::UserId).col(UserRoles::Role))
                     .foreign_key(
-                        ForeignKey::create()
-                            .from(UserRoles::Table, UserRoles::UserId)
-                            .to(Users::Table, Users::Id)
+                        references((UserRoles::Table, UserRoles::UserId), (Users::Table, Users::Id))
                             .on_delete(ForeignKeyAction::Cascade),
                     )
                     .to_owned(),
@@ -96,9 +93,7 @@ impl MigrationTrait for Migration {
                     .col(timestamp_with_time_zone_null(RefreshTokens::RevokedAt))
                     .col(timestamp_with_time_zone(RefreshTokens::CreatedAt))
                     .foreign_key(
-                        ForeignKey::create()
-                            .from(RefreshTokens::Table, RefreshTokens::UserId)
-                            .to(Users::Table, Users::Id)
+                        references((RefreshTokens::Table, RefreshTokens::UserId), (Users::Table, Users::Id))
                             .on_delete(ForeignKeyAction::Cascade),
                     )
                     .to_owned(),
@@ -124,11 +119,10 @@ impl MigrationTrait for Migration {
                     .col(string(Platforms::Name))
                     .col(text_null(Platforms::Description))
                     .col(timestamp_with_time_zone_default_now(Platforms::CreatedAt))
-                    .foreign_key(
-                        ForeignKey::create()
-                            .from(Platforms::Table, Platforms::StationId)
-                            .to(Stations::Table, Stations::Id),
-                    )
+                    .foreign_key(&mut references(
+                        (Platforms::Table, Platforms::StationId),
+                        (Stations::Table, Stations::Id),
+                    ))
                     .to_owned(),
             )
             .await?;

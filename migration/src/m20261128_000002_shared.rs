@@ -2,7 +2,7 @@
 
 use sea_orm_migration::{prelude::*, schema::*};
 
-use crate::indexes::{index, unique_index};
+use crate::indexes::{index, references, unique_index};
 
 use crate::m20261128_000001_foundation::{Stations, Users};
 
@@ -27,9 +27,7 @@ impl MigrationTrait for Migration {
                     .col(timestamp_with_time_zone_null(Notifications::ReadAt))
                     .col(timestamp_with_time_zone(Notifications::CreatedAt))
                     .foreign_key(
-                        ForeignKey::create()
-                            .from(Notifications::Table, Notifications::UserId)
-                            .to(Users::Table, Users::Id)
+                        references((Notifications::Table, Notifications::UserId), (Users::Table, Users::Id))
                             .on_delete(ForeignKeyAction::Cascade),
                     )
                     .to_owned(),
@@ -58,16 +56,14 @@ impl MigrationTrait for Migration {
                     .col(integer_null(ServiceHours::RecordedBy))
                     .col(string_len_null(ServiceHours::DedupeKey, 80).unique_key())
                     .col(timestamp_with_time_zone(ServiceHours::ConfirmedAt))
-                    .foreign_key(
-                        ForeignKey::create()
-                            .from(ServiceHours::Table, ServiceHours::UserId)
-                            .to(Users::Table, Users::Id),
-                    )
-                    .foreign_key(
-                        ForeignKey::create()
-                            .from(ServiceHours::Table, ServiceHours::StationId)
-                            .to(Stations::Table, Stations::Id),
-                    )
+                    .foreign_key(&mut references(
+                        (ServiceHours::Table, ServiceHours::UserId),
+                        (Users::Table, Users::Id),
+                    ))
+                    .foreign_key(&mut references(
+                        (ServiceHours::Table, ServiceHours::StationId),
+                        (Stations::Table, Stations::Id),
+                    ))
                     .to_owned(),
             )
             .await?;

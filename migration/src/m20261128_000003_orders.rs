@@ -3,7 +3,7 @@
 
 use sea_orm_migration::{prelude::*, schema::*};
 
-use crate::indexes::{index, unique_index};
+use crate::indexes::{index, references, unique_index};
 
 use crate::m20261128_000001_foundation::{Platforms, Stations, Users};
 
@@ -26,16 +26,14 @@ impl MigrationTrait for Migration {
                     .col(timestamp_with_time_zone_null(ServiceItems::DeletedAt))
                     .col(timestamp_with_time_zone(ServiceItems::CreatedAt))
                     .col(timestamp_with_time_zone(ServiceItems::UpdatedAt))
-                    .foreign_key(
-                        ForeignKey::create()
-                            .from(ServiceItems::Table, ServiceItems::StationId)
-                            .to(Stations::Table, Stations::Id),
-                    )
-                    .foreign_key(
-                        ForeignKey::create()
-                            .from(ServiceItems::Table, ServiceItems::PlatformId)
-                            .to(Platforms::Table, Platforms::Id),
-                    )
+                    .foreign_key(&mut references(
+                        (ServiceItems::Table, ServiceItems::StationId),
+                        (Stations::Table, Stations::Id),
+                    ))
+                    .foreign_key(&mut references(
+                        (ServiceItems::Table, ServiceItems::PlatformId),
+                        (Platforms::Table, Platforms::Id),
+                    ))
                     .to_owned(),
             )
             .await?;
@@ -52,21 +50,18 @@ impl MigrationTrait for Migration {
                     .col(text_null(Teams::Description))
                     .col(integer_null(Teams::LeaderId))
                     .col(timestamp_with_time_zone(Teams::CreatedAt))
-                    .foreign_key(
-                        ForeignKey::create()
-                            .from(Teams::Table, Teams::StationId)
-                            .to(Stations::Table, Stations::Id),
-                    )
-                    .foreign_key(
-                        ForeignKey::create()
-                            .from(Teams::Table, Teams::PlatformId)
-                            .to(Platforms::Table, Platforms::Id),
-                    )
-                    .foreign_key(
-                        ForeignKey::create()
-                            .from(Teams::Table, Teams::LeaderId)
-                            .to(Users::Table, Users::Id),
-                    )
+                    .foreign_key(&mut references(
+                        (Teams::Table, Teams::StationId),
+                        (Stations::Table, Stations::Id),
+                    ))
+                    .foreign_key(&mut references(
+                        (Teams::Table, Teams::PlatformId),
+                        (Platforms::Table, Platforms::Id),
+                    ))
+                    .foreign_key(&mut references(
+                        (Teams::Table, Teams::LeaderId),
+                        (Users::Table, Users::Id),
+                    ))
                     .to_owned(),
             )
             .await?;
@@ -88,16 +83,13 @@ impl MigrationTrait for Migration {
                     .col(timestamp_with_time_zone(TeamMembers::JoinedAt))
                     .primary_key(Index::create().col(TeamMembers::TeamId).col(TeamMembers::UserId))
                     .foreign_key(
-                        ForeignKey::create()
-                            .from(TeamMembers::Table, TeamMembers::TeamId)
-                            .to(Teams::Table, Teams::Id)
+                        references((TeamMembers::Table, TeamMembers::TeamId), (Teams::Table, Teams::Id))
                             .on_delete(ForeignKeyAction::Cascade),
                     )
-                    .foreign_key(
-                        ForeignKey::create()
-                            .from(TeamMembers::Table, TeamMembers::UserId)
-                            .to(Users::Table, Users::Id),
-                    )
+                    .foreign_key(&mut references(
+                        (TeamMembers::Table, TeamMembers::UserId),
+                        (Users::Table, Users::Id),
+                    ))
                     .to_owned(),
             )
             .await?;
@@ -120,16 +112,14 @@ impl MigrationTrait for Migration {
                     .col(text(Volunteers::Skills))
                     .col(string_len(Volunteers::Source, 40))
                     .col(timestamp_with_time_zone(Volunteers::ApprovedAt))
-                    .foreign_key(
-                        ForeignKey::create()
-                            .from(Volunteers::Table, Volunteers::UserId)
-                            .to(Users::Table, Users::Id),
-                    )
-                    .foreign_key(
-                        ForeignKey::create()
-                            .from(Volunteers::Table, Volunteers::StationId)
-                            .to(Stations::Table, Stations::Id),
-                    )
+                    .foreign_key(&mut references(
+                        (Volunteers::Table, Volunteers::UserId),
+                        (Users::Table, Users::Id),
+                    ))
+                    .foreign_key(&mut references(
+                        (Volunteers::Table, Volunteers::StationId),
+                        (Stations::Table, Stations::Id),
+                    ))
                     .to_owned(),
             )
             .await?;
@@ -153,16 +143,14 @@ impl MigrationTrait for Migration {
                     .col(integer_null(VolunteerApplications::ReviewedBy))
                     .col(timestamp_with_time_zone_null(VolunteerApplications::ReviewedAt))
                     .col(timestamp_with_time_zone(VolunteerApplications::CreatedAt))
-                    .foreign_key(
-                        ForeignKey::create()
-                            .from(VolunteerApplications::Table, VolunteerApplications::UserId)
-                            .to(Users::Table, Users::Id),
-                    )
-                    .foreign_key(
-                        ForeignKey::create()
-                            .from(VolunteerApplications::Table, VolunteerApplications::StationId)
-                            .to(Stations::Table, Stations::Id),
-                    )
+                    .foreign_key(&mut references(
+                        (VolunteerApplications::Table, VolunteerApplications::UserId),
+                        (Users::Table, Users::Id),
+                    ))
+                    .foreign_key(&mut references(
+                        (VolunteerApplications::Table, VolunteerApplications::StationId),
+                        (Stations::Table, Stations::Id),
+                    ))
                     .to_owned(),
             )
             .await?;
@@ -205,36 +193,30 @@ impl MigrationTrait for Migration {
                     .col(timestamp_with_time_zone_null(Orders::FollowUpAt))
                     .col(timestamp_with_time_zone(Orders::CreatedAt))
                     .col(timestamp_with_time_zone(Orders::UpdatedAt))
-                    .foreign_key(
-                        ForeignKey::create()
-                            .from(Orders::Table, Orders::StationId)
-                            .to(Stations::Table, Stations::Id),
-                    )
-                    .foreign_key(
-                        ForeignKey::create()
-                            .from(Orders::Table, Orders::ResidentId)
-                            .to(Users::Table, Users::Id),
-                    )
-                    .foreign_key(
-                        ForeignKey::create()
-                            .from(Orders::Table, Orders::PlatformId)
-                            .to(Platforms::Table, Platforms::Id),
-                    )
-                    .foreign_key(
-                        ForeignKey::create()
-                            .from(Orders::Table, Orders::ServiceItemId)
-                            .to(ServiceItems::Table, ServiceItems::Id),
-                    )
-                    .foreign_key(
-                        ForeignKey::create()
-                            .from(Orders::Table, Orders::VolunteerId)
-                            .to(Users::Table, Users::Id),
-                    )
-                    .foreign_key(
-                        ForeignKey::create()
-                            .from(Orders::Table, Orders::TeamId)
-                            .to(Teams::Table, Teams::Id),
-                    )
+                    .foreign_key(&mut references(
+                        (Orders::Table, Orders::StationId),
+                        (Stations::Table, Stations::Id),
+                    ))
+                    .foreign_key(&mut references(
+                        (Orders::Table, Orders::ResidentId),
+                        (Users::Table, Users::Id),
+                    ))
+                    .foreign_key(&mut references(
+                        (Orders::Table, Orders::PlatformId),
+                        (Platforms::Table, Platforms::Id),
+                    ))
+                    .foreign_key(&mut references(
+                        (Orders::Table, Orders::ServiceItemId),
+                        (ServiceItems::Table, ServiceItems::Id),
+                    ))
+                    .foreign_key(&mut references(
+                        (Orders::Table, Orders::VolunteerId),
+                        (Users::Table, Users::Id),
+                    ))
+                    .foreign_key(&mut references(
+                        (Orders::Table, Orders::TeamId),
+                        (Teams::Table, Teams::Id),
+                    ))
                     .to_owned(),
             )
             .await?;
@@ -262,9 +244,7 @@ impl MigrationTrait for Migration {
                     .col(text_null(OrderEvents::Note))
                     .col(timestamp_with_time_zone(OrderEvents::CreatedAt))
                     .foreign_key(
-                        ForeignKey::create()
-                            .from(OrderEvents::Table, OrderEvents::OrderId)
-                            .to(Orders::Table, Orders::Id)
+                        references((OrderEvents::Table, OrderEvents::OrderId), (Orders::Table, Orders::Id))
                             .on_delete(ForeignKeyAction::Cascade),
                     )
                     .to_owned(),

@@ -2,7 +2,7 @@
 
 use sea_orm_migration::{prelude::*, schema::*};
 
-use crate::indexes::{index, unique_index};
+use crate::indexes::{index, references, unique_index};
 
 use crate::m20261128_000001_foundation::{Platforms, Stations, Users};
 
@@ -51,21 +51,18 @@ impl MigrationTrait for Migration {
                     .col(timestamp_with_time_zone_null(Activities::AttendanceConfirmedAt))
                     .col(timestamp_with_time_zone(Activities::CreatedAt))
                     .col(timestamp_with_time_zone(Activities::UpdatedAt))
-                    .foreign_key(
-                        ForeignKey::create()
-                            .from(Activities::Table, Activities::StationId)
-                            .to(Stations::Table, Stations::Id),
-                    )
-                    .foreign_key(
-                        ForeignKey::create()
-                            .from(Activities::Table, Activities::PlatformId)
-                            .to(Platforms::Table, Platforms::Id),
-                    )
-                    .foreign_key(
-                        ForeignKey::create()
-                            .from(Activities::Table, Activities::HostId)
-                            .to(Users::Table, Users::Id),
-                    )
+                    .foreign_key(&mut references(
+                        (Activities::Table, Activities::StationId),
+                        (Stations::Table, Stations::Id),
+                    ))
+                    .foreign_key(&mut references(
+                        (Activities::Table, Activities::PlatformId),
+                        (Platforms::Table, Platforms::Id),
+                    ))
+                    .foreign_key(&mut references(
+                        (Activities::Table, Activities::HostId),
+                        (Users::Table, Users::Id),
+                    ))
                     .to_owned(),
             )
             .await?;
@@ -96,16 +93,16 @@ impl MigrationTrait for Migration {
                     .col(timestamp_with_time_zone(ActivitySignups::CreatedAt))
                     .col(timestamp_with_time_zone(ActivitySignups::UpdatedAt))
                     .foreign_key(
-                        ForeignKey::create()
-                            .from(ActivitySignups::Table, ActivitySignups::ActivityId)
-                            .to(Activities::Table, Activities::Id)
-                            .on_delete(ForeignKeyAction::Cascade),
+                        references(
+                            (ActivitySignups::Table, ActivitySignups::ActivityId),
+                            (Activities::Table, Activities::Id),
+                        )
+                        .on_delete(ForeignKeyAction::Cascade),
                     )
-                    .foreign_key(
-                        ForeignKey::create()
-                            .from(ActivitySignups::Table, ActivitySignups::UserId)
-                            .to(Users::Table, Users::Id),
-                    )
+                    .foreign_key(&mut references(
+                        (ActivitySignups::Table, ActivitySignups::UserId),
+                        (Users::Table, Users::Id),
+                    ))
                     .to_owned(),
             )
             .await?;
@@ -155,16 +152,16 @@ impl MigrationTrait for Migration {
                     .col(timestamp_with_time_zone(LeaveRequests::CreatedAt))
                     .col(timestamp_with_time_zone(LeaveRequests::UpdatedAt))
                     .foreign_key(
-                        ForeignKey::create()
-                            .from(LeaveRequests::Table, LeaveRequests::ActivityId)
-                            .to(Activities::Table, Activities::Id)
-                            .on_delete(ForeignKeyAction::Cascade),
+                        references(
+                            (LeaveRequests::Table, LeaveRequests::ActivityId),
+                            (Activities::Table, Activities::Id),
+                        )
+                        .on_delete(ForeignKeyAction::Cascade),
                     )
-                    .foreign_key(
-                        ForeignKey::create()
-                            .from(LeaveRequests::Table, LeaveRequests::UserId)
-                            .to(Users::Table, Users::Id),
-                    )
+                    .foreign_key(&mut references(
+                        (LeaveRequests::Table, LeaveRequests::UserId),
+                        (Users::Table, Users::Id),
+                    ))
                     .to_owned(),
             )
             .await?;
