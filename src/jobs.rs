@@ -7,7 +7,7 @@ use std::time::Duration;
 use actix_web::web;
 
 use crate::http::AppResult;
-use crate::startup::AppState;
+use crate::state::AppState;
 
 /// What one run did: a job name and how many rows it changed.
 pub type JobReport = Vec<(&'static str, u64)>;

@@ -16,6 +16,7 @@ pub mod orders;
 pub mod platforms;
 pub mod service_items;
 pub mod startup;
+pub mod state;
 pub mod stations;
 pub mod telemetry;
 pub mod users;

@@ -22,26 +22,9 @@ use crate::{
     config::Settings,
     http::{self, routes::RouteTable},
     ops::metrics::Metrics,
+    state::{AppState, CHECKIN_ATTEMPTS_PER_MINUTE},
     users,
 };
-
-/// Wrong check-in codes a user may send in a minute before getting 429.
-pub const CHECKIN_ATTEMPTS_PER_MINUTE: u32 = 5;
-
-/// What every request handler can reach.
-pub struct AppState {
-    pub db: DatabaseConnection,
-    pub settings: Arc<Settings>,
-    pub clock: Clock,
-    pub jwt: JwtKeys,
-    pub passwords: PasswordHashing,
-    pub login_limiter: LoginLimiter,
-    /// Wrong check-in codes per user.
-    pub checkin_limiter: UserLimiter,
-    /// A hash verified against when a login names an unknown phone (equal cost either way).
-    pub dummy_hash: String,
-    pub metrics: Metrics,
-}
 
 /// A built server, bound to its port, not yet running.
 pub struct Application {

@@ -9,7 +9,7 @@ use crate::http::{
     AppResult, AuthUser, MaybeAuthUser, OptionalJson, Page, Pagination, ValidatedJson, ValidatedQuery, created,
     idempotency::{Created, IdempotencyKey, create_once},
 };
-use crate::startup::AppState;
+use crate::state::AppState;
 
 pub fn configure(cfg: &mut ServiceConfig) {
     cfg.service(list_activities)

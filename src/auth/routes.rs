@@ -5,7 +5,7 @@ use utoipa_actix_web::service_config::ServiceConfig;
 
 use super::{service, types::*};
 use crate::http::{AppResult, AuthUser, Problem, ValidatedJson, created};
-use crate::startup::AppState;
+use crate::state::AppState;
 use crate::users::types::UserResponse;
 
 pub fn configure(cfg: &mut ServiceConfig) {

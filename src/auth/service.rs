@@ -7,7 +7,7 @@ use sea_orm::TransactionTrait;
 use super::{tokens, types::*};
 use crate::auth::roles::Role;
 use crate::http::{AppError, AppResult, FieldError};
-use crate::startup::AppState;
+use crate::state::AppState;
 use crate::users::{self, types::UserResponse};
 
 pub async fn register(state: &AppState, req: RegisterRequest) -> AppResult<UserResponse> {

@@ -5,7 +5,7 @@ use utoipa_actix_web::service_config::ServiceConfig;
 
 use super::{service, types::*};
 use crate::http::{AppResult, AuthUser, Pagination, ValidatedJson, ValidatedQuery, created};
-use crate::startup::AppState;
+use crate::state::AppState;
 
 pub fn configure(cfg: &mut ServiceConfig) {
     cfg.service(my_hours).service(correct_hours);

@@ -13,7 +13,7 @@ use validator::Validate;
 
 use super::error::AppError;
 use crate::auth::{jwt, roles::Role};
-use crate::startup::AppState;
+use crate::state::AppState;
 
 /// The caller, proven by a valid access token.
 #[derive(Debug, Clone)]

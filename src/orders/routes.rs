@@ -11,7 +11,7 @@ use super::types::*;
 use crate::auth::roles::Role;
 use crate::http::idempotency::{Created, IdempotencyKey, create_once};
 use crate::http::{AppError, AppResult, AuthUser, Page, Pagination, Problem, ValidatedJson, ValidatedQuery};
-use crate::startup::AppState;
+use crate::state::AppState;
 
 pub fn configure(cfg: &mut ServiceConfig) {
     cfg.service(create_order)

@@ -7,7 +7,7 @@ use super::{service, types::*};
 use crate::http::{
     AppResult, AuthUser, MaybeAuthUser, Page, Pagination, Problem, ValidatedJson, ValidatedQuery, created,
 };
-use crate::startup::AppState;
+use crate::state::AppState;
 
 pub fn configure(cfg: &mut ServiceConfig) {
     cfg.service(list_platforms).service(create_platform);

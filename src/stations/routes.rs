@@ -8,7 +8,7 @@ use utoipa_actix_web::service_config::ServiceConfig;
 use super::{service, types::*};
 use crate::auth::roles::Role;
 use crate::http::{AppResult, AuthUser, Page, Pagination, ValidatedJson, ValidatedQuery, created};
-use crate::startup::AppState;
+use crate::state::AppState;
 
 pub fn configure(cfg: &mut ServiceConfig) {
     cfg.service(list_stations)

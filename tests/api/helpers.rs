@@ -115,7 +115,7 @@ pub struct TestApp {
     pub address: String,
     pub client: reqwest::Client,
     pub clock: Clock,
-    pub state: actix_web::web::Data<wenming::startup::AppState>,
+    pub state: actix_web::web::Data<wenming::state::AppState>,
     pub db: TestDatabase,
     admin: tokio::sync::OnceCell<String>,
 }
