@@ -1,5 +1,7 @@
 use sea_orm::entity::prelude::*;
 
+use crate::enums::{ActivityKind, ActivityStatus, Audience, FocusGroup};
+
 /// An activity (活动) of a station: drafted by a secretary, approved by the director, signed up
 /// for, checked in to, and archived with its record.
 #[derive(Clone, Debug, PartialEq, Eq, DeriveEntityModel)]
@@ -9,25 +11,22 @@ pub struct Model {
     pub id: i32,
     pub station_id: i32,
     pub title: String,
-    /// `practice`, `training`, `lecture` or `meeting`.
-    pub kind: String,
+    pub kind: ActivityKind,
     pub platform_id: i32,
     pub description: String,
     pub location: String,
     pub theme: Option<String>,
-    pub focus_group: Option<String>,
+    pub focus_group: Option<FocusGroup>,
     pub plan_id: Option<i32>,
     pub starts_at: DateTimeUtc,
     pub ends_at: DateTimeUtc,
     pub capacity: i32,
     pub signup_opens_at: Option<DateTimeUtc>,
     pub signup_closes_at: Option<DateTimeUtc>,
-    /// `public`, `volunteers` or `members`.
-    pub audience: String,
+    pub audience: Audience,
     pub host_id: i32,
     pub created_by: i32,
-    /// `draft`, `pending_approval`, `published`, `ongoing`, `finished`, `archived`, `cancelled`.
-    pub status: String,
+    pub status: ActivityStatus,
     /// Confirmed sign-ups; only changed by guarded updates (`< capacity`).
     pub confirmed_count: i32,
     /// The last waitlist position handed out.

@@ -1,5 +1,7 @@
 use sea_orm::entity::prelude::*;
 
+use crate::enums::{Attendance, LeaveStatus, SignupStatus};
+
 /// One person's sign-up (报名) for an activity; unique per (activity, user).
 #[derive(Clone, Debug, PartialEq, Eq, DeriveEntityModel)]
 #[sea_orm(table_name = "activity_signups")]
@@ -8,16 +10,15 @@ pub struct Model {
     pub id: i32,
     pub activity_id: i32,
     pub user_id: i32,
-    /// `confirmed`, `waitlisted` or `cancelled`.
-    pub status: String,
+    pub status: SignupStatus,
     /// The waitlist number handed out when the sign-up was waitlisted (1, 2, …).
     pub waitlist_seq: Option<i32>,
     pub checked_in_at: Option<DateTimeUtc>,
     pub checked_out_at: Option<DateTimeUtc>,
-    /// The latest leave request's status: `pending`, `approved`, `rejected`, `withdrawn`.
-    pub leave_status: Option<String>,
-    /// `attended`, `absent` or `excused`, set when attendance is confirmed (or leave approved).
-    pub attendance: Option<String>,
+    /// The latest leave request's status.
+    pub leave_status: Option<LeaveStatus>,
+    /// Set when attendance is confirmed (or leave approved).
+    pub attendance: Option<Attendance>,
     /// Credited minutes, set when attendance is confirmed.
     pub minutes: Option<i32>,
     pub cancelled_at: Option<DateTimeUtc>,

@@ -1,5 +1,7 @@
 use sea_orm::entity::prelude::*;
 
+use crate::enums::{LeaveStatus, ReasonCategory};
+
 /// A request for leave (请假) from an activity a person signed up for.
 #[derive(Clone, Debug, PartialEq, Eq, DeriveEntityModel)]
 #[sea_orm(table_name = "leave_requests")]
@@ -11,10 +13,9 @@ pub struct Model {
     pub user_id: i32,
     pub station_id: i32,
     pub reason: String,
-    /// `illness`, `official_duty`, `family_emergency` or `other`; required for trainings.
-    pub reason_category: Option<String>,
-    /// `pending`, `approved`, `rejected` or `withdrawn`.
-    pub status: String,
+    /// Required for trainings.
+    pub reason_category: Option<ReasonCategory>,
+    pub status: LeaveStatus,
     pub comment: Option<String>,
     pub decided_by: Option<i32>,
     pub decided_at: Option<DateTimeUtc>,

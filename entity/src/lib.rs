@@ -3,6 +3,7 @@
 
 pub mod activity;
 pub mod activity_signup;
+pub mod enums;
 pub mod idempotency_key;
 pub mod leave_request;
 pub mod notification;

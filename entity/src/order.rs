@@ -1,5 +1,7 @@
 use sea_orm::entity::prelude::*;
 
+use crate::enums::{FocusGroup, FollowUpStatus, OrderStatus, ReasonTag};
+
 /// A service order (服务订单); `status` follows the state machine in `src/orders/state.rs`.
 #[derive(Clone, Debug, PartialEq, Eq, DeriveEntityModel)]
 #[sea_orm(table_name = "orders")]
@@ -17,8 +19,8 @@ pub struct Model {
     pub contact_phone: String,
     pub expected_at: Option<DateTimeUtc>,
     pub deadline_at: Option<DateTimeUtc>,
-    pub focus_group: Option<String>,
-    pub status: String,
+    pub focus_group: Option<FocusGroup>,
+    pub status: OrderStatus,
     pub volunteer_id: Option<i32>,
     pub team_id: Option<i32>,
     pub reject_reason: Option<String>,
@@ -29,10 +31,10 @@ pub struct Model {
     pub completed_at: Option<DateTimeUtc>,
     pub stars: Option<i32>,
     pub rating_comment: Option<String>,
-    pub reason_tag: Option<String>,
+    pub reason_tag: Option<ReasonTag>,
     pub rated_at: Option<DateTimeUtc>,
     pub auto_confirmed: bool,
-    pub follow_up_status: Option<String>,
+    pub follow_up_status: Option<FollowUpStatus>,
     pub follow_up_outcome: Option<String>,
     pub follow_up_by: Option<i32>,
     pub follow_up_at: Option<DateTimeUtc>,

@@ -1,5 +1,7 @@
 use sea_orm::entity::prelude::*;
 
+use crate::enums::OrderStatus;
+
 /// One transition of an order, written in the transaction of the change.
 #[derive(Clone, Debug, PartialEq, Eq, DeriveEntityModel)]
 #[sea_orm(table_name = "order_events")]
@@ -11,8 +13,8 @@ pub struct Model {
     pub actor_id: Option<i32>,
     pub actor_role: String,
     pub action: String,
-    pub from_status: Option<String>,
-    pub to_status: String,
+    pub from_status: Option<OrderStatus>,
+    pub to_status: OrderStatus,
     pub note: Option<String>,
     pub created_at: DateTimeUtc,
 }

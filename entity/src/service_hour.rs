@@ -1,5 +1,7 @@
 use sea_orm::entity::prelude::*;
 
+use crate::enums::HoursSource;
+
 /// One entry of the service-hours ledger. Entries are never changed or deleted; a correction
 /// is a new entry (negative minutes take hours away).
 #[derive(Clone, Debug, PartialEq, Eq, DeriveEntityModel)]
@@ -9,8 +11,7 @@ pub struct Model {
     pub id: i32,
     pub user_id: i32,
     pub station_id: i32,
-    /// `order`, `activity` or `correction`.
-    pub source: String,
+    pub source: HoursSource,
     pub source_id: Option<i32>,
     pub minutes: i32,
     pub note: Option<String>,

@@ -1,5 +1,7 @@
 use sea_orm::entity::prelude::*;
 
+use crate::enums::VolunteerSource;
+
 /// A volunteer's profile, written when their application is approved.
 #[derive(Clone, Debug, PartialEq, Eq, DeriveEntityModel)]
 #[sea_orm(table_name = "volunteers")]
@@ -10,7 +12,7 @@ pub struct Model {
     pub real_name: String,
     /// A JSON array of skill names.
     pub skills: String,
-    pub source: String,
+    pub source: VolunteerSource,
     pub approved_at: DateTimeUtc,
 }
 

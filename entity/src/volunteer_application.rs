@@ -1,5 +1,7 @@
 use sea_orm::entity::prelude::*;
 
+use crate::enums::{ApplicationStatus, VolunteerSource};
+
 #[derive(Clone, Debug, PartialEq, Eq, DeriveEntityModel)]
 #[sea_orm(table_name = "volunteer_applications")]
 pub struct Model {
@@ -10,10 +12,9 @@ pub struct Model {
     pub real_name: String,
     /// A JSON array of skill names.
     pub skills: String,
-    pub source: String,
+    pub source: VolunteerSource,
     pub team_id: Option<i32>,
-    /// `pending`, `approved` or `rejected`.
-    pub status: String,
+    pub status: ApplicationStatus,
     /// The applicant while pending, else `None`: a unique key allowing one pending application.
     #[sea_orm(unique)]
     pub pending_user_id: Option<i32>,

@@ -13,11 +13,14 @@ use sea_orm::{
 };
 
 use super::signups;
-use super::state::{self, Action, ActivityStatus, Actor, Participation, Refusal, SignupStatus};
+use super::state::{
+    self, Action, ActivityStatus, Actor, Attendance, Participation, Refusal, SignupStatus, effective_status,
+};
 use super::types::*;
 use crate::auth::roles::Role;
 use crate::hours::{service as hours, types::HoursSource};
 use crate::http::{AppError, AppResult, AuthUser, Pagination};
+use crate::leave::state::LeaveStatus;
 use crate::notifications::service::{About, Notice, notify};
 
 /// The activity, or 404.
@@ -81,7 +84,7 @@ pub fn check(
     action: Action,
     now: DateTime<Utc>,
 ) -> AppResult<ActivityStatus> {
-    let status = ActivityStatus::parse(&model.status).effective(model.starts_at, now);
+    let status = effective_status(model.status, model.starts_at, now);
     state::next(status, action, actor(Some(user), model)).map_err(refusal)
 }
 
@@ -120,7 +123,7 @@ async fn waitlisted_counts(db: &impl ConnectionTrait, ids: &[i32]) -> AppResult<
         .column(activity_signup::Column::ActivityId)
         .column_as(activity_signup::Column::Id.count(), "n")
         .filter(activity_signup::Column::ActivityId.is_in(ids.to_vec()))
-        .filter(activity_signup::Column::Status.eq(SignupStatus::Waitlisted.as_str()))
+        .filter(activity_signup::Column::Status.eq(SignupStatus::Waitlisted))
         .group_by(activity_signup::Column::ActivityId)
         .into_model::<ActivityCount>()
         .all(db)
@@ -186,8 +189,8 @@ fn response(
     facts: &(Vec<Role>, Option<i32>),
     now: DateTime<Utc>,
 ) -> ActivityResponse {
-    let status = ActivityStatus::parse(&model.status).effective(model.starts_at, now);
-    let audience = Audience::parse(&model.audience);
+    let status = effective_status(model.status, model.starts_at, now);
+    let audience = model.audience;
     let actor = actor(user, &model);
     let signup_open = state::signup_open(
         status,
@@ -201,10 +204,10 @@ fn response(
         let participation = my
             .as_ref()
             .map(|(s, _)| Participation {
-                status: Some(SignupStatus::parse(&s.status)),
+                status: Some(s.status),
                 checked_in: s.checked_in_at.is_some(),
                 checked_out: s.checked_out_at.is_some(),
-                leave_open: matches!(s.leave_status.as_deref(), Some("pending" | "approved")),
+                leave_open: matches!(s.leave_status, Some(LeaveStatus::Pending | LeaveStatus::Approved)),
             })
             .unwrap_or_default();
         allowed_actions.extend(state::participant_actions(
@@ -227,7 +230,7 @@ fn response(
         id: model.id,
         station_id: model.station_id,
         title: model.title,
-        kind: ActivityKind::parse(&model.kind),
+        kind: model.kind,
         platform_id: model.platform_id,
         description: model.description,
         location: model.location,
@@ -254,7 +257,7 @@ fn response(
         record,
         my_signup: my.map(|(s, position)| MySignup {
             id: s.id,
-            status: SignupStatus::parse(&s.status),
+            status: s.status,
             position,
             leave: s.leave_status,
             checked_in_at: s.checked_in_at,
@@ -328,7 +331,7 @@ pub async fn create(
     Ok(activity::ActiveModel {
         station_id: Set(station_id),
         title: Set(req.title),
-        kind: Set(req.kind.as_str().to_owned()),
+        kind: Set(req.kind),
         platform_id: Set(req.platform_id),
         description: Set(req.description),
         location: Set(req.location),
@@ -340,10 +343,10 @@ pub async fn create(
         capacity: Set(req.capacity),
         signup_opens_at: Set(req.signup_opens_at),
         signup_closes_at: Set(req.signup_closes_at),
-        audience: Set(req.audience.unwrap_or(Audience::Public).as_str().to_owned()),
+        audience: Set(req.audience.unwrap_or(Audience::Public)),
         host_id: Set(host_id),
         created_by: Set(user.id),
-        status: Set(ActivityStatus::Draft.as_str().to_owned()),
+        status: Set(ActivityStatus::Draft),
         confirmed_count: Set(0),
         waitlist_seq: Set(0),
         created_at: Set(now),
@@ -380,7 +383,7 @@ pub async fn update(
         active.title = Set(v);
     }
     if let Some(v) = req.kind {
-        active.kind = Set(v.as_str().to_owned());
+        active.kind = Set(v);
     }
     if let Some(v) = req.platform_id {
         active.platform_id = Set(v);
@@ -395,7 +398,7 @@ pub async fn update(
         active.capacity = Set(v);
     }
     if let Some(v) = req.audience {
-        active.audience = Set(v.as_str().to_owned());
+        active.audience = Set(v);
     }
     if let Some(v) = req.host_id {
         active.host_id = Set(v);
@@ -418,7 +421,7 @@ pub async fn update(
     let result = activity::Entity::update_many()
         .set(active)
         .filter(activity::Column::Id.eq(id))
-        .filter(activity::Column::Status.eq(ActivityStatus::Draft.as_str()))
+        .filter(activity::Column::Status.eq(ActivityStatus::Draft))
         .exec(db)
         .await?;
     if result.rows_affected == 0 {
@@ -437,14 +440,14 @@ async fn move_state(
     now: DateTime<Utc>,
 ) -> AppResult<()> {
     let mut update = activity::Entity::update_many()
-        .col_expr(activity::Column::Status, Expr::value(to.as_str()))
+        .col_expr(activity::Column::Status, Expr::value(to))
         .col_expr(activity::Column::UpdatedAt, Expr::value(now));
     for (column, value) in extra {
         update = update.col_expr(column, value);
     }
     let result = update
         .filter(activity::Column::Id.eq(id))
-        .filter(activity::Column::Status.is_in(from.iter().map(|s| s.as_str())))
+        .filter(activity::Column::Status.is_in(from.iter().copied()))
         .exec(db)
         .await?;
     if result.rows_affected == 0 {
@@ -457,7 +460,7 @@ async fn move_state(
 async fn signed_up_users(db: &impl ConnectionTrait, activity_id: i32) -> AppResult<Vec<i32>> {
     Ok(activity_signup::Entity::find()
         .filter(activity_signup::Column::ActivityId.eq(activity_id))
-        .filter(activity_signup::Column::Status.ne(SignupStatus::Cancelled.as_str()))
+        .filter(activity_signup::Column::Status.ne(SignupStatus::Cancelled))
         .all(db)
         .await?
         .into_iter()
@@ -544,17 +547,17 @@ pub async fn transition(
         }
         Action::Cancel => {
             let reason = reason.unwrap_or_default();
-            let stored_from: &[S] = match ActivityStatus::parse(&model.status) {
+            let stored_from: &[S] = match model.status {
                 S::Published => &[S::Published],
                 _ => &[S::Draft, S::PendingApproval],
             };
             // A published activity may be cancelled only before it starts.
             let mut update = activity::Entity::update_many()
-                .col_expr(activity::Column::Status, Expr::value(S::Cancelled.as_str()))
+                .col_expr(activity::Column::Status, Expr::value(S::Cancelled))
                 .col_expr(activity::Column::CancelReason, Expr::value(reason.clone()))
                 .col_expr(activity::Column::UpdatedAt, Expr::value(now))
                 .filter(activity::Column::Id.eq(id))
-                .filter(activity::Column::Status.is_in(stored_from.iter().map(|s| s.as_str())));
+                .filter(activity::Column::Status.is_in(stored_from.iter().copied()));
             if stored_from == [S::Published] {
                 update = update.filter(activity::Column::StartsAt.gt(now));
             }
@@ -577,11 +580,11 @@ pub async fn transition(
         }
         Action::Finish => {
             let update = activity::Entity::update_many()
-                .col_expr(activity::Column::Status, Expr::value(S::Finished.as_str()))
+                .col_expr(activity::Column::Status, Expr::value(S::Finished))
                 .col_expr(activity::Column::FinishedAt, Expr::value(now))
                 .col_expr(activity::Column::UpdatedAt, Expr::value(now))
                 .filter(activity::Column::Id.eq(id))
-                .filter(activity::Column::Status.is_in([S::Published.as_str(), S::Ongoing.as_str()]))
+                .filter(activity::Column::Status.is_in([S::Published, S::Ongoing]))
                 .filter(activity::Column::StartsAt.lte(now));
             if update.exec(&txn).await?.rows_affected == 0 {
                 return Err(refusal(Refusal::WrongState));
@@ -612,12 +615,12 @@ pub async fn record(
         .col_expr(activity::Column::UpdatedAt, Expr::value(now));
     if req.attendance_confirmed {
         update = update
-            .col_expr(activity::Column::Status, Expr::value(ActivityStatus::Archived.as_str()))
+            .col_expr(activity::Column::Status, Expr::value(ActivityStatus::Archived))
             .col_expr(activity::Column::AttendanceConfirmedAt, Expr::value(now));
     }
     let changed = update
         .filter(activity::Column::Id.eq(id))
-        .filter(activity::Column::Status.eq(ActivityStatus::Finished.as_str()))
+        .filter(activity::Column::Status.eq(ActivityStatus::Finished))
         .exec(&txn)
         .await?;
     if changed.rows_affected == 0 {
@@ -626,7 +629,7 @@ pub async fn record(
     if req.attendance_confirmed {
         let confirmed = activity_signup::Entity::find()
             .filter(activity_signup::Column::ActivityId.eq(id))
-            .filter(activity_signup::Column::Status.eq(SignupStatus::Confirmed.as_str()))
+            .filter(activity_signup::Column::Status.eq(SignupStatus::Confirmed))
             .all(&txn)
             .await?;
         for signup in confirmed {
@@ -637,11 +640,11 @@ pub async fn record(
                 signup.checked_out_at,
             );
             let attendance = if signup.checked_in_at.is_some() {
-                "attended"
-            } else if signup.leave_status.as_deref() == Some("approved") {
-                "excused"
+                Attendance::Attended
+            } else if signup.leave_status == Some(LeaveStatus::Approved) {
+                Attendance::Excused
             } else {
-                "absent"
+                Attendance::Absent
             };
             activity_signup::Entity::update_many()
                 .col_expr(activity_signup::Column::Attendance, Expr::value(attendance))
@@ -651,7 +654,7 @@ pub async fn record(
                 .exec(&txn)
                 .await?;
             let roles = crate::users::service::roles_of(&txn, signup.user_id).await?;
-            if attendance == "attended" && minutes > 0 && roles.contains(&Role::Volunteer) {
+            if attendance == Attendance::Attended && minutes > 0 && roles.contains(&Role::Volunteer) {
                 hours::credit(
                     &txn,
                     hours::Credit {
@@ -722,27 +725,25 @@ pub async fn list(
     query = query.filter(visible);
     query = match filter.status {
         None => query
-            .filter(activity::Column::Status.is_in([S::Published.as_str(), S::Ongoing.as_str()]))
+            .filter(activity::Column::Status.is_in([S::Published, S::Ongoing]))
             .filter(activity::Column::EndsAt.gte(now)),
         Some(S::Published) => query
-            .filter(activity::Column::Status.eq(S::Published.as_str()))
+            .filter(activity::Column::Status.eq(S::Published))
             .filter(activity::Column::StartsAt.gt(now)),
         Some(S::Ongoing) => query.filter(
-            Condition::any()
-                .add(activity::Column::Status.eq(S::Ongoing.as_str()))
-                .add(
-                    Condition::all()
-                        .add(activity::Column::Status.eq(S::Published.as_str()))
-                        .add(activity::Column::StartsAt.lte(now)),
-                ),
+            Condition::any().add(activity::Column::Status.eq(S::Ongoing)).add(
+                Condition::all()
+                    .add(activity::Column::Status.eq(S::Published))
+                    .add(activity::Column::StartsAt.lte(now)),
+            ),
         ),
-        Some(other) => query.filter(activity::Column::Status.eq(other.as_str())),
+        Some(other) => query.filter(activity::Column::Status.eq(other)),
     };
     if let Some(platform_id) = filter.platform_id {
         query = query.filter(activity::Column::PlatformId.eq(platform_id));
     }
     if let Some(kind) = filter.kind {
-        query = query.filter(activity::Column::Kind.eq(kind.as_str()));
+        query = query.filter(activity::Column::Kind.eq(kind));
     }
     if let Some(month) = &filter.month {
         let (from, to) = month_range(month)?;
@@ -794,7 +795,7 @@ pub async fn new_checkin_code(
         .col_expr(activity::Column::CheckinCode, Expr::value(code.clone()))
         .col_expr(activity::Column::CheckinCodeExpiresAt, Expr::value(expires_at))
         .filter(activity::Column::Id.eq(id))
-        .filter(activity::Column::Status.is_in([ActivityStatus::Published.as_str(), ActivityStatus::Ongoing.as_str()]))
+        .filter(activity::Column::Status.is_in([ActivityStatus::Published, ActivityStatus::Ongoing]))
         .exec(db)
         .await?;
     if result.rows_affected == 0 {
@@ -807,9 +808,9 @@ pub async fn new_checkin_code(
 /// update, safe in several processes at once.
 pub async fn start_due(db: &impl ConnectionTrait, now: DateTime<Utc>) -> AppResult<u64> {
     Ok(activity::Entity::update_many()
-        .col_expr(activity::Column::Status, Expr::value(ActivityStatus::Ongoing.as_str()))
+        .col_expr(activity::Column::Status, Expr::value(ActivityStatus::Ongoing))
         .col_expr(activity::Column::UpdatedAt, Expr::value(now))
-        .filter(activity::Column::Status.eq(ActivityStatus::Published.as_str()))
+        .filter(activity::Column::Status.eq(ActivityStatus::Published))
         .filter(activity::Column::StartsAt.lte(now))
         .exec(db)
         .await?

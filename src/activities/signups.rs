@@ -14,14 +14,14 @@ use sea_orm::{
 };
 
 use super::service::{self, audience_allows, member_facts};
-use super::state::{self, ActivityStatus, Participation, SignupStatus};
+use super::state::{self, ActivityStatus, Participation, SignupStatus, effective_status};
 use super::types::*;
 use crate::http::{AppError, AppResult, AuthUser, Pagination};
 use crate::notifications::service::{About, Notice, notify};
 
 /// The current place of a waitlisted sign-up among those still waiting (1 = next).
 pub async fn position(db: &impl ConnectionTrait, signup: &activity_signup::Model) -> AppResult<Option<i64>> {
-    if signup.status != SignupStatus::Waitlisted.as_str() {
+    if signup.status != SignupStatus::Waitlisted {
         return Ok(None);
     }
     let Some(seq) = signup.waitlist_seq else {
@@ -29,7 +29,7 @@ pub async fn position(db: &impl ConnectionTrait, signup: &activity_signup::Model
     };
     let ahead = activity_signup::Entity::find()
         .filter(activity_signup::Column::ActivityId.eq(signup.activity_id))
-        .filter(activity_signup::Column::Status.eq(SignupStatus::Waitlisted.as_str()))
+        .filter(activity_signup::Column::Status.eq(SignupStatus::Waitlisted))
         .filter(activity_signup::Column::WaitlistSeq.lt(seq))
         .count(db)
         .await?;
@@ -63,20 +63,17 @@ pub async fn free_place(
 ) -> AppResult<Option<i32>> {
     let next = activity_signup::Entity::find()
         .filter(activity_signup::Column::ActivityId.eq(activity.id))
-        .filter(activity_signup::Column::Status.eq(SignupStatus::Waitlisted.as_str()))
+        .filter(activity_signup::Column::Status.eq(SignupStatus::Waitlisted))
         .order_by_asc(activity_signup::Column::WaitlistSeq)
         .order_by_asc(activity_signup::Column::Id)
         .one(txn)
         .await?;
     if let Some(next) = next {
         let promoted = activity_signup::Entity::update_many()
-            .col_expr(
-                activity_signup::Column::Status,
-                Expr::value(SignupStatus::Confirmed.as_str()),
-            )
+            .col_expr(activity_signup::Column::Status, Expr::value(SignupStatus::Confirmed))
             .col_expr(activity_signup::Column::UpdatedAt, Expr::value(now))
             .filter(activity_signup::Column::Id.eq(next.id))
-            .filter(activity_signup::Column::Status.eq(SignupStatus::Waitlisted.as_str()))
+            .filter(activity_signup::Column::Status.eq(SignupStatus::Waitlisted))
             .exec(txn)
             .await?;
         if promoted.rows_affected == 1 {
@@ -114,7 +111,7 @@ pub async fn check_can_sign_up(
     activity: &activity::Model,
     now: DateTime<Utc>,
 ) -> AppResult<()> {
-    let status = ActivityStatus::parse(&activity.status);
+    let status = activity.status;
     if !state::signup_open(
         status,
         activity.starts_at,
@@ -125,7 +122,7 @@ pub async fn check_can_sign_up(
         return Err(AppError::conflict("SIGNUP_CLOSED", "当前不在报名时间内"));
     }
     let (roles, home) = member_facts(db, user).await?;
-    if !audience_allows(Audience::parse(&activity.audience), activity.station_id, &roles, home) {
+    if !audience_allows(activity.audience, activity.station_id, &roles, home) {
         return Err(AppError::forbidden("AUDIENCE_NOT_ALLOWED", "该活动仅限特定人群报名"));
     }
     Ok(())
@@ -149,7 +146,7 @@ pub async fn sign_up(
             Expr::col(activity::Column::ConfirmedCount).add(1),
         )
         .filter(activity::Column::Id.eq(activity.id))
-        .filter(activity::Column::Status.eq(ActivityStatus::Published.as_str()))
+        .filter(activity::Column::Status.eq(ActivityStatus::Published))
         .filter(Expr::col(activity::Column::ConfirmedCount).lt(Expr::col(activity::Column::Capacity)))
         .exec(txn)
         .await?
@@ -164,7 +161,7 @@ pub async fn sign_up(
                 Expr::col(activity::Column::WaitlistSeq).add(1),
             )
             .filter(activity::Column::Id.eq(activity.id))
-            .filter(activity::Column::Status.eq(ActivityStatus::Published.as_str()))
+            .filter(activity::Column::Status.eq(ActivityStatus::Published))
             .exec(txn)
             .await?;
         if bumped.rows_affected == 0 {
@@ -183,10 +180,10 @@ pub async fn sign_up(
         .one(txn)
         .await?;
     match existing {
-        Some(old) if old.status == SignupStatus::Cancelled.as_str() && old.attendance.is_none() => {
+        Some(old) if old.status == SignupStatus::Cancelled && old.attendance.is_none() => {
             // Signing up again after cancelling reuses the row (one per person).
             let result = activity_signup::Entity::update_many()
-                .col_expr(activity_signup::Column::Status, Expr::value(status.as_str()))
+                .col_expr(activity_signup::Column::Status, Expr::value(status))
                 .col_expr(activity_signup::Column::WaitlistSeq, Expr::value(seq))
                 .col_expr(
                     activity_signup::Column::LeaveStatus,
@@ -198,7 +195,7 @@ pub async fn sign_up(
                 )
                 .col_expr(activity_signup::Column::UpdatedAt, Expr::value(now))
                 .filter(activity_signup::Column::Id.eq(old.id))
-                .filter(activity_signup::Column::Status.eq(SignupStatus::Cancelled.as_str()))
+                .filter(activity_signup::Column::Status.eq(SignupStatus::Cancelled))
                 .exec(txn)
                 .await?;
             if result.rows_affected == 0 {
@@ -213,7 +210,7 @@ pub async fn sign_up(
         None => activity_signup::ActiveModel {
             activity_id: Set(activity.id),
             user_id: Set(user.id),
-            status: Set(status.as_str().to_owned()),
+            status: Set(status),
             waitlist_seq: Set(seq),
             created_at: Set(now),
             updated_at: Set(now),
@@ -233,7 +230,7 @@ pub async fn mine(db: &impl ConnectionTrait, user_id: i32, activity_id: i32) -> 
     activity_signup::Entity::find()
         .filter(activity_signup::Column::ActivityId.eq(activity_id))
         .filter(activity_signup::Column::UserId.eq(user_id))
-        .filter(activity_signup::Column::Status.ne(SignupStatus::Cancelled.as_str()))
+        .filter(activity_signup::Column::Status.ne(SignupStatus::Cancelled))
         .one(db)
         .await?
         .ok_or_else(|| AppError::conflict("NOT_SIGNED_UP", "您未报名该活动"))
@@ -264,10 +261,7 @@ async fn cancel_mine_in(
     }
     let signup = mine(txn, user.id, activity.id).await?;
     let result = activity_signup::Entity::update_many()
-        .col_expr(
-            activity_signup::Column::Status,
-            Expr::value(SignupStatus::Cancelled.as_str()),
-        )
+        .col_expr(activity_signup::Column::Status, Expr::value(SignupStatus::Cancelled))
         .col_expr(activity_signup::Column::CancelledAt, Expr::value(now))
         .col_expr(activity_signup::Column::UpdatedAt, Expr::value(now))
         .filter(activity_signup::Column::Id.eq(signup.id))
@@ -277,7 +271,7 @@ async fn cancel_mine_in(
     if result.rows_affected == 0 {
         return Err(AppError::conflict("NOT_SIGNED_UP", "您未报名该活动"));
     }
-    if signup.status == SignupStatus::Confirmed.as_str() {
+    if signup.status == SignupStatus::Confirmed {
         free_place(txn, activity, now).await?;
     }
     Ok(())
@@ -293,7 +287,7 @@ pub async fn check_in_or_out(
     limiter: &crate::auth::rate_limit::UserLimiter,
     now: DateTime<Utc>,
 ) -> AppResult<activity_signup::Model> {
-    let status = ActivityStatus::parse(&activity.status).effective(activity.starts_at, now);
+    let status = effective_status(activity.status, activity.starts_at, now);
     let running = matches!(status, ActivityStatus::Published | ActivityStatus::Ongoing);
     let window = if checkout {
         running || status == ActivityStatus::Finished
@@ -307,7 +301,7 @@ pub async fn check_in_or_out(
         ));
     }
     let signup = mine(db, user.id, activity.id).await?;
-    if signup.status != SignupStatus::Confirmed.as_str() {
+    if signup.status != SignupStatus::Confirmed {
         return Err(AppError::conflict("NOT_SIGNED_UP", "候补报名不能签到"));
     }
     let valid = activity.checkin_code.as_deref() == Some(code.trim())
@@ -381,9 +375,9 @@ pub async fn responses(
                 signup.checked_out_at,
             )
         });
-        let status = SignupStatus::parse(&signup.status);
+        let status = signup.status;
         let allowed_actions = if signup.user_id == viewer.id && status != SignupStatus::Cancelled {
-            let effective = ActivityStatus::parse(&activity.status).effective(activity.starts_at, now);
+            let effective = effective_status(activity.status, activity.starts_at, now);
             state::participant_actions(
                 effective,
                 false,
@@ -395,7 +389,7 @@ pub async fn responses(
                     status: Some(status),
                     checked_in: signup.checked_in_at.is_some(),
                     checked_out: signup.checked_out_at.is_some(),
-                    leave_open: matches!(signup.leave_status.as_deref(), Some("pending" | "approved")),
+                    leave_open: matches!(signup.leave_status, Some(LeaveStatus::Pending | LeaveStatus::Approved)),
                 },
             )
         } else {

@@ -2,55 +2,16 @@
 //! stored state, the time and the caller's relation to the activity.
 
 use chrono::{DateTime, Duration, Utc};
-use serde::{Deserialize, Serialize};
-use utoipa::ToSchema;
 
-/// Where an activity is in its life.
-#[derive(Debug, Clone, Copy, PartialEq, Eq, Serialize, Deserialize, ToSchema)]
-#[serde(rename_all = "snake_case")]
-pub enum ActivityStatus {
-    Draft,
-    PendingApproval,
-    Published,
-    Ongoing,
-    Finished,
-    Archived,
-    Cancelled,
-}
+pub use entity::enums::{ActivityStatus, Attendance, SignupStatus};
 
-impl ActivityStatus {
-    pub fn as_str(self) -> &'static str {
-        match self {
-            Self::Draft => "draft",
-            Self::PendingApproval => "pending_approval",
-            Self::Published => "published",
-            Self::Ongoing => "ongoing",
-            Self::Finished => "finished",
-            Self::Archived => "archived",
-            Self::Cancelled => "cancelled",
-        }
-    }
-
-    pub fn parse(text: &str) -> Self {
-        match text {
-            "pending_approval" => Self::PendingApproval,
-            "published" => Self::Published,
-            "ongoing" => Self::Ongoing,
-            "finished" => Self::Finished,
-            "archived" => Self::Archived,
-            "cancelled" => Self::Cancelled,
-            _ => Self::Draft,
-        }
-    }
-
-    /// The status as the caller sees it: a published activity is ongoing from its start time,
-    /// whether or not the job sweep has written that yet.
-    pub fn effective(self, starts_at: DateTime<Utc>, now: DateTime<Utc>) -> Self {
-        if self == Self::Published && now >= starts_at {
-            Self::Ongoing
-        } else {
-            self
-        }
+/// The status as the caller sees it: a published activity is ongoing from its start time,
+/// whether or not the job sweep has written that yet.
+pub fn effective_status(status: ActivityStatus, starts_at: DateTime<Utc>, now: DateTime<Utc>) -> ActivityStatus {
+    if status == ActivityStatus::Published && now >= starts_at {
+        ActivityStatus::Ongoing
+    } else {
+        status
     }
 }
 
@@ -164,33 +125,6 @@ pub fn allowed_actions(status: ActivityStatus, actor: Actor) -> Vec<&'static str
         .collect()
 }
 
-/// A sign-up's status.
-#[derive(Debug, Clone, Copy, PartialEq, Eq, Serialize, Deserialize, ToSchema)]
-#[serde(rename_all = "snake_case")]
-pub enum SignupStatus {
-    Confirmed,
-    Waitlisted,
-    Cancelled,
-}
-
-impl SignupStatus {
-    pub fn as_str(self) -> &'static str {
-        match self {
-            Self::Confirmed => "confirmed",
-            Self::Waitlisted => "waitlisted",
-            Self::Cancelled => "cancelled",
-        }
-    }
-
-    pub fn parse(text: &str) -> Self {
-        match text {
-            "confirmed" => Self::Confirmed,
-            "waitlisted" => Self::Waitlisted,
-            _ => Self::Cancelled,
-        }
-    }
-}
-
 /// How early before the start check-in opens.
 pub const CHECKIN_OPENS_BEFORE: Duration = Duration::minutes(30);
 
@@ -203,7 +137,7 @@ pub fn signup_open(
     closes_at: Option<DateTime<Utc>>,
     now: DateTime<Utc>,
 ) -> bool {
-    status.effective(starts_at, now) == ActivityStatus::Published
+    effective_status(status, starts_at, now) == ActivityStatus::Published
         && opens_at.is_none_or(|t| now >= t)
         && now < closes_at.unwrap_or(starts_at).min(starts_at)
 }
@@ -336,11 +270,11 @@ mod tests {
     #[test]
     fn published_turns_ongoing_at_the_start() {
         assert_eq!(
-            ActivityStatus::Published.effective(at(9, 0), at(8, 59)),
+            effective_status(ActivityStatus::Published, at(9, 0), at(8, 59)),
             ActivityStatus::Published
         );
         assert_eq!(
-            ActivityStatus::Published.effective(at(9, 0), at(9, 0)),
+            effective_status(ActivityStatus::Published, at(9, 0), at(9, 0)),
             ActivityStatus::Ongoing
         );
     }

@@ -5,69 +5,11 @@ use serde::{Deserialize, Serialize};
 use utoipa::{IntoParams, ToSchema};
 use validator::Validate;
 
-pub use super::state::{ActivityStatus, SignupStatus};
+pub use super::state::{ActivityStatus, Attendance, SignupStatus};
+pub use crate::leave::state::LeaveStatus;
+pub use crate::orders::types::FocusGroup;
 
-/// What kind of activity.
-#[derive(Debug, Clone, Copy, PartialEq, Eq, Serialize, Deserialize, ToSchema)]
-#[serde(rename_all = "snake_case")]
-pub enum ActivityKind {
-    /// 实践活动
-    Practice,
-    /// 业务培训 (leave needs a reason category and the director)
-    Training,
-    /// 宣讲
-    Lecture,
-    /// 会议
-    Meeting,
-}
-
-impl ActivityKind {
-    pub fn as_str(self) -> &'static str {
-        match self {
-            Self::Practice => "practice",
-            Self::Training => "training",
-            Self::Lecture => "lecture",
-            Self::Meeting => "meeting",
-        }
-    }
-    pub fn parse(text: &str) -> Self {
-        match text {
-            "training" => Self::Training,
-            "lecture" => Self::Lecture,
-            "meeting" => Self::Meeting,
-            _ => Self::Practice,
-        }
-    }
-}
-
-/// Who may sign up.
-#[derive(Debug, Clone, Copy, PartialEq, Eq, Serialize, Deserialize, ToSchema)]
-#[serde(rename_all = "snake_case")]
-pub enum Audience {
-    /// Anyone with an account.
-    Public,
-    /// Holders of the volunteer role.
-    Volunteers,
-    /// Users whose home station is the activity's station.
-    Members,
-}
-
-impl Audience {
-    pub fn as_str(self) -> &'static str {
-        match self {
-            Self::Public => "public",
-            Self::Volunteers => "volunteers",
-            Self::Members => "members",
-        }
-    }
-    pub fn parse(text: &str) -> Self {
-        match text {
-            "volunteers" => Self::Volunteers,
-            "members" => Self::Members,
-            _ => Self::Public,
-        }
-    }
-}
+pub use entity::enums::{ActivityKind, Audience};
 
 /// A new activity (a draft).
 #[derive(Debug, Clone, Serialize, Deserialize, Validate, ToSchema)]
@@ -110,10 +52,8 @@ pub struct CreateActivityRequest {
     pub theme: Option<String>,
     /// The annual plan this activity belongs to, if any.
     pub plan_id: Option<i32>,
-    /// The group served, e.g. `elderly`, `children`, `migrant_workers`.
-    #[schema(min_length = 1, max_length = 40)]
-    #[validate(length(min = 1, max = 40, message = "服务对象须为 1 到 40 个字符"))]
-    pub focus_group: Option<String>,
+    /// The group served (重点人群), the same set as orders.
+    pub focus_group: Option<FocusGroup>,
     /// The station (admins only; staff always draft for their own station).
     pub station_id: Option<i32>,
 }
@@ -146,9 +86,7 @@ pub struct UpdateActivityRequest {
     #[validate(length(min = 1, max = 100, message = "主题须为 1 到 100 个字符"))]
     pub theme: Option<String>,
     pub plan_id: Option<i32>,
-    #[schema(min_length = 1, max_length = 40)]
-    #[validate(length(min = 1, max = 40, message = "服务对象须为 1 到 40 个字符"))]
-    pub focus_group: Option<String>,
+    pub focus_group: Option<FocusGroup>,
 }
 
 /// A reason (reject, cancel).
@@ -200,7 +138,7 @@ pub struct MySignup {
     /// Place in the waitlist (1 = next to be promoted), for waitlisted sign-ups.
     pub position: Option<i64>,
     /// The leave request's status, if any.
-    pub leave: Option<String>,
+    pub leave: Option<LeaveStatus>,
     pub checked_in_at: Option<DateTime<Utc>>,
     pub checked_out_at: Option<DateTime<Utc>>,
 }
@@ -229,7 +167,7 @@ pub struct ActivityResponse {
     pub description: String,
     pub location: String,
     pub theme: Option<String>,
-    pub focus_group: Option<String>,
+    pub focus_group: Option<FocusGroup>,
     pub plan_id: Option<i32>,
     pub starts_at: DateTime<Utc>,
     pub ends_at: DateTime<Utc>,
@@ -272,9 +210,8 @@ pub struct ActivityFilter {
     #[param(pattern = r"^[0-9]{4}-(0[1-9]|1[0-2])$", example = "2026-12")]
     pub month: Option<String>,
     pub station_id: Option<i32>,
-    #[param(max_length = 40)]
-    #[validate(length(max = 40, message = "服务对象最多 40 个字符"))]
-    pub focus_group: Option<String>,
+    #[param(inline)]
+    pub focus_group: Option<FocusGroup>,
     /// Only activities with places left.
     pub has_places: Option<bool>,
     /// Text in the title.
@@ -333,10 +270,10 @@ pub struct SignupResponse {
     pub position: Option<i64>,
     pub checked_in_at: Option<DateTime<Utc>>,
     pub checked_out_at: Option<DateTime<Utc>>,
-    /// The latest leave request's status (`pending`, `approved`, `rejected`, `withdrawn`).
-    pub leave: Option<String>,
-    /// `attended`, `absent` or `excused` once attendance is confirmed (excused from approved leave).
-    pub attendance: Option<String>,
+    /// The latest leave request's status.
+    pub leave: Option<LeaveStatus>,
+    /// Set once attendance is confirmed (`excused` from approved leave).
+    pub attendance: Option<Attendance>,
     /// Service minutes: the overlap of check-in to check-out (or the end) with the activity.
     pub minutes: i32,
     pub hours: f64,

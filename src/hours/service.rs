@@ -31,12 +31,12 @@ pub struct Credit {
 pub async fn credit(db: &impl ConnectionTrait, credit: Credit, now: DateTime<Utc>) -> AppResult<bool> {
     let dedupe_key = match (credit.source, credit.source_id) {
         (HoursSource::Correction, _) | (_, None) => None,
-        (source, Some(id)) => Some(format!("{}:{id}:{}", source.as_str(), credit.user_id)),
+        (source, Some(id)) => Some(format!("{}:{id}:{}", source.to_value(), credit.user_id)),
     };
     let written = service_hour::Entity::insert(service_hour::ActiveModel {
         user_id: Set(credit.user_id),
         station_id: Set(credit.station_id),
-        source: Set(credit.source.as_str().to_owned()),
+        source: Set(credit.source),
         source_id: Set(credit.source_id),
         minutes: Set(credit.minutes),
         note: Set(credit.note),
@@ -55,18 +55,10 @@ pub async fn credit(db: &impl ConnectionTrait, credit: Credit, now: DateTime<Utc
     Ok(written > 0)
 }
 
-fn source_of(text: &str) -> HoursSource {
-    match text {
-        "order" => HoursSource::Order,
-        "activity" => HoursSource::Activity,
-        _ => HoursSource::Correction,
-    }
-}
-
 fn entry(model: service_hour::Model) -> HoursEntry {
     HoursEntry {
         id: model.id,
-        source: source_of(&model.source),
+        source: model.source,
         source_id: model.source_id,
         minutes: model.minutes,
         station_id: model.station_id,
@@ -144,7 +136,7 @@ pub async fn correct<C: ConnectionTrait + sea_orm::TransactionTrait>(
     let model = service_hour::ActiveModel {
         user_id: Set(req.volunteer_id),
         station_id: Set(station_id),
-        source: Set(HoursSource::Correction.as_str().to_owned()),
+        source: Set(HoursSource::Correction),
         source_id: Set(req.order_id),
         minutes: Set(req.minutes),
         note: Set(Some(req.reason.clone())),

@@ -1,30 +1,10 @@
 //! Response types of the hours endpoints.
 
 use chrono::{DateTime, Utc};
-use serde::{Deserialize, Serialize};
+use serde::Serialize;
 use utoipa::ToSchema;
 
-/// Where confirmed hours come from.
-#[derive(Debug, Clone, Copy, PartialEq, Eq, Serialize, Deserialize, ToSchema)]
-#[serde(rename_all = "snake_case")]
-pub enum HoursSource {
-    /// A service order, confirmed when rated or auto-confirmed.
-    Order,
-    /// An activity's attendance, confirmed by the host with the record.
-    Activity,
-    /// A staff correction (may be negative).
-    Correction,
-}
-
-impl HoursSource {
-    pub fn as_str(self) -> &'static str {
-        match self {
-            HoursSource::Order => "order",
-            HoursSource::Activity => "activity",
-            HoursSource::Correction => "correction",
-        }
-    }
-}
+pub use entity::enums::HoursSource;
 
 /// One confirmed entry of the ledger.
 #[derive(Debug, Serialize, ToSchema)]

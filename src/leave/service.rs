@@ -11,6 +11,7 @@ use sea_orm::{
 
 use super::state::{self, LeaveAction, LeaveActor, LeaveRefusal, LeaveStatus};
 use super::types::*;
+use crate::activities::state::Attendance;
 use crate::activities::{
     service as activities,
     signups::{self, free_place, lock_activity},
@@ -29,7 +30,7 @@ fn about(id: i32) -> Option<About> {
 }
 
 fn is_training(activity: &activity::Model) -> bool {
-    ActivityKind::parse(&activity.kind) == ActivityKind::Training
+    activity.kind == ActivityKind::Training
 }
 
 fn actor(user: &AuthUser, leave: &leave_request::Model, activity: &activity::Model) -> LeaveActor {
@@ -75,7 +76,7 @@ pub async fn responses(
         .into_iter()
         .filter_map(|row| {
             let activity = activities.get(&row.activity_id)?;
-            let status = LeaveStatus::parse(&row.status);
+            let status = row.status;
             Some(LeaveResponse {
                 id: row.id,
                 activity_id: row.activity_id,
@@ -138,20 +139,14 @@ pub async fn create(
     let signup = signups::mine(db, user.id, activity.id).await?;
     let txn = db.begin().await?;
     let claimed = activity_signup::Entity::update_many()
-        .col_expr(
-            activity_signup::Column::LeaveStatus,
-            Expr::value(LeaveStatus::Pending.as_str()),
-        )
+        .col_expr(activity_signup::Column::LeaveStatus, Expr::value(LeaveStatus::Pending))
         .col_expr(activity_signup::Column::UpdatedAt, Expr::value(now))
         .filter(activity_signup::Column::Id.eq(signup.id))
-        .filter(activity_signup::Column::Status.ne(SignupStatus::Cancelled.as_str()))
+        .filter(activity_signup::Column::Status.ne(SignupStatus::Cancelled))
         .filter(
             Condition::any()
                 .add(activity_signup::Column::LeaveStatus.is_null())
-                .add(
-                    activity_signup::Column::LeaveStatus
-                        .is_in([LeaveStatus::Rejected.as_str(), LeaveStatus::Withdrawn.as_str()]),
-                ),
+                .add(activity_signup::Column::LeaveStatus.is_in([LeaveStatus::Rejected, LeaveStatus::Withdrawn])),
         )
         .exec(&txn)
         .await?;
@@ -167,8 +162,8 @@ pub async fn create(
         user_id: Set(user.id),
         station_id: Set(activity.station_id),
         reason: Set(req.reason),
-        reason_category: Set(req.reason_category.map(|c| c.as_str().to_owned())),
-        status: Set(LeaveStatus::Pending.as_str().to_owned()),
+        reason_category: Set(req.reason_category.map(|c| c)),
+        status: Set(LeaveStatus::Pending),
         created_at: Set(now),
         updated_at: Set(now),
         ..Default::default()
@@ -219,13 +214,13 @@ pub async fn decide(
 ) -> AppResult<leave_request::Model> {
     let row = find_visible(db, user, id).await?;
     let activity = activities::find(db, row.activity_id).await?;
-    let to = state::next(LeaveStatus::parse(&row.status), action, actor(user, &row, &activity)).map_err(refusal)?;
+    let to = state::next(row.status, action, actor(user, &row, &activity)).map_err(refusal)?;
     let txn = db.begin().await?;
     if action == LeaveAction::Approve {
         lock_activity(&txn, activity.id).await?;
     }
     let mut update = leave_request::Entity::update_many()
-        .col_expr(leave_request::Column::Status, Expr::value(to.as_str()))
+        .col_expr(leave_request::Column::Status, Expr::value(to))
         .col_expr(leave_request::Column::UpdatedAt, Expr::value(now));
     if action != LeaveAction::Withdraw {
         update = update
@@ -235,7 +230,7 @@ pub async fn decide(
     }
     let changed = update
         .filter(leave_request::Column::Id.eq(id))
-        .filter(leave_request::Column::Status.eq(LeaveStatus::Pending.as_str()))
+        .filter(leave_request::Column::Status.eq(LeaveStatus::Pending))
         .exec(&txn)
         .await?;
     if changed.rows_affected == 0 {
@@ -246,16 +241,13 @@ pub async fn decide(
         .await?
         .ok_or_else(|| AppError::not_found("报名不存在"))?;
     let mut signup_update = activity_signup::Entity::update_many()
-        .col_expr(activity_signup::Column::LeaveStatus, Expr::value(to.as_str()))
+        .col_expr(activity_signup::Column::LeaveStatus, Expr::value(to))
         .col_expr(activity_signup::Column::UpdatedAt, Expr::value(now));
-    let held_place = signup.status == SignupStatus::Confirmed.as_str();
-    if action == LeaveAction::Approve && signup.status != SignupStatus::Cancelled.as_str() {
+    let held_place = signup.status == SignupStatus::Confirmed;
+    if action == LeaveAction::Approve && signup.status != SignupStatus::Cancelled {
         signup_update = signup_update
-            .col_expr(
-                activity_signup::Column::Status,
-                Expr::value(SignupStatus::Cancelled.as_str()),
-            )
-            .col_expr(activity_signup::Column::Attendance, Expr::value("excused"))
+            .col_expr(activity_signup::Column::Status, Expr::value(SignupStatus::Cancelled))
+            .col_expr(activity_signup::Column::Attendance, Expr::value(Attendance::Excused))
             .col_expr(activity_signup::Column::CancelledAt, Expr::value(now));
     }
     signup_update
@@ -313,7 +305,7 @@ pub async fn list(
         query = query.filter(visible);
     }
     if let Some(status) = filter.status {
-        query = query.filter(leave_request::Column::Status.eq(status.as_str()));
+        query = query.filter(leave_request::Column::Status.eq(status));
     }
     if let Some(activity_id) = filter.activity_id {
         query = query.filter(leave_request::Column::ActivityId.eq(activity_id));

@@ -1,36 +1,6 @@
 //! The leave request state machine: `pending` → `approved` | `rejected` | `withdrawn`.
 
-use serde::{Deserialize, Serialize};
-use utoipa::ToSchema;
-
-/// Where a leave request is.
-#[derive(Debug, Clone, Copy, PartialEq, Eq, Serialize, Deserialize, ToSchema)]
-#[serde(rename_all = "snake_case")]
-pub enum LeaveStatus {
-    Pending,
-    Approved,
-    Rejected,
-    Withdrawn,
-}
-
-impl LeaveStatus {
-    pub fn as_str(self) -> &'static str {
-        match self {
-            Self::Pending => "pending",
-            Self::Approved => "approved",
-            Self::Rejected => "rejected",
-            Self::Withdrawn => "withdrawn",
-        }
-    }
-    pub fn parse(text: &str) -> Self {
-        match text {
-            "approved" => Self::Approved,
-            "rejected" => Self::Rejected,
-            "withdrawn" => Self::Withdrawn,
-            _ => Self::Pending,
-        }
-    }
-}
+pub use entity::enums::LeaveStatus;
 
 /// A decision on a leave request.
 #[derive(Debug, Clone, Copy, PartialEq, Eq)]

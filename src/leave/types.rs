@@ -7,27 +7,7 @@ use validator::Validate;
 
 pub use super::state::LeaveStatus;
 
-/// Why a person asks for leave; required for trainings.
-#[derive(Debug, Clone, Copy, PartialEq, Eq, Serialize, Deserialize, ToSchema)]
-#[serde(rename_all = "snake_case")]
-pub enum ReasonCategory {
-    Illness,
-    OfficialDuty,
-    FamilyEmergency,
-    /// Explained in `reason`.
-    Other,
-}
-
-impl ReasonCategory {
-    pub fn as_str(self) -> &'static str {
-        match self {
-            Self::Illness => "illness",
-            Self::OfficialDuty => "official_duty",
-            Self::FamilyEmergency => "family_emergency",
-            Self::Other => "other",
-        }
-    }
-}
+pub use entity::enums::ReasonCategory;
 
 /// A new leave request.
 #[derive(Debug, Deserialize, Validate, ToSchema)]
@@ -62,12 +42,12 @@ pub struct LeaveResponse {
     pub id: i32,
     pub activity_id: i32,
     pub activity_title: String,
-    pub activity_kind: String,
+    pub activity_kind: crate::activities::types::ActivityKind,
     pub station_id: i32,
     pub user_id: i32,
     pub user_name: String,
     pub reason: String,
-    pub reason_category: Option<String>,
+    pub reason_category: Option<ReasonCategory>,
     pub status: LeaveStatus,
     pub comment: Option<String>,
     pub decided_by: Option<i32>,

@@ -57,7 +57,7 @@ impl Caller {
     /// Whether the caller may see the order at all (else it is a 404).
     fn sees(&self, order: &order::Model) -> bool {
         let actor = self.actor(order);
-        let status = status_of(order);
+        let status = order.status;
         actor.is_owner
             || self.user.can_oversee(order.station_id)
             || actor.is_named_volunteer
@@ -103,13 +103,9 @@ async fn team_member_ids(db: &impl ConnectionTrait, team_id: i32) -> AppResult<V
         .collect())
 }
 
-fn status_of(order: &order::Model) -> OrderStatus {
-    OrderStatus::parse(&order.status).unwrap_or(OrderStatus::Submitted)
-}
-
 fn facts_of(order: &order::Model) -> Facts {
     Facts {
-        follow_up_pending: order.follow_up_status.as_deref() == Some("pending"),
+        follow_up_pending: order.follow_up_status == Some(FollowUpStatus::Pending),
     }
 }
 
@@ -163,7 +159,7 @@ async fn context(db: &impl ConnectionTrait, orders: &[order::Model]) -> AppResul
 }
 
 fn respond(order: order::Model, caller: &Caller, ctx: &Context) -> OrderResponse {
-    let status = status_of(&order);
+    let status = order.status;
     let actor = caller.actor(&order);
     let facts = facts_of(&order);
     let person = caller.sees_person(&order);
@@ -197,7 +193,7 @@ fn respond(order: order::Model, caller: &Caller, ctx: &Context) -> OrderResponse
         },
         expected_at: order.expected_at,
         deadline_at: order.deadline_at,
-        focus_group: order.focus_group.as_deref().and_then(FocusGroup::parse),
+        focus_group: order.focus_group,
         station_id: order.station_id,
         resident_id: order.resident_id,
         placed_by: order.placed_by,
@@ -261,8 +257,8 @@ pub async fn insert(txn: &DatabaseTransaction, new: NewOrder, now: DateTime<Utc>
         contact_phone: Set(req.contact_phone),
         expected_at: Set(req.expected_at),
         deadline_at: Set(req.deadline_at),
-        focus_group: Set(req.focus_group.map(|g| g.as_str().to_owned())),
-        status: Set(OrderStatus::Submitted.as_str().to_owned()),
+        focus_group: Set(req.focus_group.map(|g| g)),
+        status: Set(OrderStatus::Submitted),
         auto_confirmed: Set(false),
         created_at: Set(now),
         updated_at: Set(now),
@@ -304,8 +300,8 @@ async fn record_event(db: &impl ConnectionTrait, event: Event, now: DateTime<Utc
         actor_id: Set(event.actor_id),
         actor_role: Set(event.actor_role.to_owned()),
         action: Set(event.action.to_owned()),
-        from_status: Set(event.from.map(|s| s.as_str().to_owned())),
-        to_status: Set(event.to.as_str().to_owned()),
+        from_status: Set(event.from.map(|s| s)),
+        to_status: Set(event.to),
         note: Set(event.note),
         created_at: Set(now),
         ..Default::default()
@@ -329,8 +325,8 @@ pub async fn events(db: &impl ConnectionTrait, order_id: i32) -> AppResult<Vec<O
             action: e.action,
             actor_id: e.actor_id,
             actor_role: e.actor_role,
-            from_status: e.from_status.as_deref().and_then(OrderStatus::parse),
-            to_status: OrderStatus::parse(&e.to_status).unwrap_or(OrderStatus::Submitted),
+            from_status: e.from_status,
+            to_status: e.to_status,
             note: e.note,
             created_at: e.created_at,
         })
@@ -352,7 +348,7 @@ pub async fn list(
         let station_id = user.home_station()?;
         condition = condition
             .add(order::Column::StationId.eq(station_id))
-            .add(order::Column::Status.eq(OrderStatus::Open.as_str()));
+            .add(order::Column::Status.eq(OrderStatus::Open));
     } else if user.is_admin() || user.has(Role::Supervisor) {
         if let Some(station_id) = filter.station_id {
             condition = condition.add(order::Column::StationId.eq(station_id));
@@ -368,19 +364,19 @@ pub async fn list(
             mine = mine.add(
                 Condition::all()
                     .add(order::Column::TeamId.is_in(caller.team_ids.clone()))
-                    .add(order::Column::Status.eq(OrderStatus::Assigned.as_str())),
+                    .add(order::Column::Status.eq(OrderStatus::Assigned)),
             );
         }
         condition = condition.add(mine);
     }
     if let Some(status) = filter.status {
-        condition = condition.add(order::Column::Status.eq(status.as_str()));
+        condition = condition.add(order::Column::Status.eq(status));
     }
     if let Some(platform_id) = filter.platform_id {
         condition = condition.add(order::Column::PlatformId.eq(platform_id));
     }
     if let Some(group) = filter.focus_group {
-        condition = condition.add(order::Column::FocusGroup.eq(group.as_str()));
+        condition = condition.add(order::Column::FocusGroup.eq(group));
     }
     if let Some(from) = filter.from {
         condition = condition.add(order::Column::CreatedAt.gte(from));
@@ -412,10 +408,7 @@ pub async fn follow_ups(
 ) -> AppResult<(Vec<OrderResponse>, u64)> {
     let query = order::Entity::find()
         .filter(order::Column::StationId.eq(station_id))
-        .filter(order::Column::FollowUpStatus.eq(match status {
-            FollowUpStatus::Pending => "pending",
-            FollowUpStatus::Done => "done",
-        }));
+        .filter(order::Column::FollowUpStatus.eq(status));
     let total = query.clone().count(db).await?;
     let orders = query
         .order_by_desc(order::Column::RatedAt)
@@ -489,7 +482,7 @@ fn notices(order: &order::Model, action: OrderAction, actor: Actor, team_members
             }
             let volunteers: Vec<i32> = match order.volunteer_id {
                 Some(v) => vec![v],
-                None if order.status == OrderStatus::Assigned.as_str() => team_members.to_vec(),
+                None if order.status == OrderStatus::Assigned => team_members.to_vec(),
                 None => Vec::new(),
             };
             if !volunteers.is_empty() {
@@ -518,7 +511,7 @@ pub async fn transition<C: ConnectionTrait + TransactionTrait>(
     if !may_know {
         return Err(not_found());
     }
-    let from = status_of(&order);
+    let from = order.status;
     let to = state::next(from, step.action, actor, facts_of(&order), step.mode).map_err(refusal)?;
     let team_members = match order.team_id {
         Some(team) if step.action == OrderAction::Cancel => team_member_ids(db, team).await?,
@@ -536,7 +529,7 @@ pub async fn transition<C: ConnectionTrait + TransactionTrait>(
 
     let txn = db.begin().await?;
     let mut update = order::Entity::update_many()
-        .col_expr(order::Column::Status, Expr::value(to.as_str()))
+        .col_expr(order::Column::Status, Expr::value(to))
         .col_expr(order::Column::UpdatedAt, Expr::value(now))
         .filter(order::Column::Id.eq(id));
     for (column, value) in step.sets.clone() {
@@ -545,9 +538,9 @@ pub async fn transition<C: ConnectionTrait + TransactionTrait>(
     update = if step.action == OrderAction::Accept {
         update.filter(accept_guard(caller))
     } else if step.action == OrderAction::FollowUp {
-        update.filter(order::Column::FollowUpStatus.eq("pending"))
+        update.filter(order::Column::FollowUpStatus.eq(FollowUpStatus::Pending))
     } else {
-        update.filter(order::Column::Status.eq(from.as_str()))
+        update.filter(order::Column::Status.eq(from))
     };
     if let Some(guard) = step.guard.clone() {
         update = update.filter(guard);
@@ -594,13 +587,13 @@ fn accept_guard(caller: &Caller) -> Condition {
     }
     let mut any = Condition::any().add(
         Condition::all()
-            .add(order::Column::Status.eq(OrderStatus::Assigned.as_str()))
+            .add(order::Column::Status.eq(OrderStatus::Assigned))
             .add(assigned_to_me),
     );
     if let Some(station_id) = user.station_id.filter(|_| user.has(Role::Volunteer)) {
         any = any.add(
             Condition::all()
-                .add(order::Column::Status.eq(OrderStatus::Open.as_str()))
+                .add(order::Column::Status.eq(OrderStatus::Open))
                 .add(order::Column::StationId.eq(station_id)),
         );
     }
@@ -655,22 +648,20 @@ async fn credit_hours(
 /// update, so several processes may sweep at once.
 pub async fn expire_overdue<C: ConnectionTrait + TransactionTrait>(db: &C, now: DateTime<Utc>) -> AppResult<u64> {
     let overdue = || {
-        Condition::all()
-            .add(order::Column::Status.eq(OrderStatus::Open.as_str()))
-            .add(
-                Condition::any().add(order::Column::DeadlineAt.lt(now)).add(
-                    Condition::all()
-                        .add(order::Column::DeadlineAt.is_null())
-                        .add(order::Column::ExpectedAt.lt(now)),
-                ),
-            )
+        Condition::all().add(order::Column::Status.eq(OrderStatus::Open)).add(
+            Condition::any().add(order::Column::DeadlineAt.lt(now)).add(
+                Condition::all()
+                    .add(order::Column::DeadlineAt.is_null())
+                    .add(order::Column::ExpectedAt.lt(now)),
+            ),
+        )
     };
     let candidates = order::Entity::find().filter(overdue()).all(db).await?;
     let mut changed = 0;
     for order in candidates {
         let txn = db.begin().await?;
         let updated = order::Entity::update_many()
-            .col_expr(order::Column::Status, Expr::value(OrderStatus::Expired.as_str()))
+            .col_expr(order::Column::Status, Expr::value(OrderStatus::Expired))
             .col_expr(order::Column::UpdatedAt, Expr::value(now))
             .filter(order::Column::Id.eq(order.id))
             .filter(overdue())
@@ -716,7 +707,7 @@ pub async fn auto_confirm<C: ConnectionTrait + TransactionTrait>(db: &C, now: Da
     let cutoff = now - Duration::days(AUTO_CONFIRM_DAYS);
     let due = || {
         Condition::all()
-            .add(order::Column::Status.eq(OrderStatus::Completed.as_str()))
+            .add(order::Column::Status.eq(OrderStatus::Completed))
             .add(order::Column::CompletedAt.lte(cutoff))
     };
     let candidates = order::Entity::find().filter(due()).all(db).await?;
@@ -724,7 +715,7 @@ pub async fn auto_confirm<C: ConnectionTrait + TransactionTrait>(db: &C, now: Da
     for order in candidates {
         let txn = db.begin().await?;
         let updated = order::Entity::update_many()
-            .col_expr(order::Column::Status, Expr::value(OrderStatus::Rated.as_str()))
+            .col_expr(order::Column::Status, Expr::value(OrderStatus::Rated))
             .col_expr(order::Column::AutoConfirmed, Expr::value(true))
             .col_expr(order::Column::RatedAt, Expr::value(now))
             .col_expr(order::Column::UpdatedAt, Expr::value(now))

@@ -13,65 +13,7 @@
 use serde::{Deserialize, Serialize};
 use utoipa::ToSchema;
 
-/// Where an order is in its life.
-#[derive(Debug, Clone, Copy, PartialEq, Eq, Serialize, Deserialize, ToSchema)]
-#[serde(rename_all = "snake_case")]
-pub enum OrderStatus {
-    /// Placed by the resident, waiting for the station to review it.
-    Submitted,
-    /// Open to every volunteer of the station; the first to accept wins.
-    Open,
-    /// Dispatched to one volunteer or a team, waiting for them to accept.
-    Assigned,
-    /// A volunteer took it.
-    Accepted,
-    /// The volunteer is serving.
-    InService,
-    /// Served; waiting for the resident's rating.
-    Completed,
-    /// Rated by the resident (or auto-confirmed after 7 days); hours credited.
-    Rated,
-    /// Refused by the station.
-    Rejected,
-    /// Cancelled by the resident or the station.
-    Cancelled,
-    /// Open past its deadline with nobody accepting.
-    Expired,
-}
-
-impl OrderStatus {
-    pub const ALL: [OrderStatus; 10] = [
-        OrderStatus::Submitted,
-        OrderStatus::Open,
-        OrderStatus::Assigned,
-        OrderStatus::Accepted,
-        OrderStatus::InService,
-        OrderStatus::Completed,
-        OrderStatus::Rated,
-        OrderStatus::Rejected,
-        OrderStatus::Cancelled,
-        OrderStatus::Expired,
-    ];
-
-    pub fn as_str(self) -> &'static str {
-        match self {
-            OrderStatus::Submitted => "submitted",
-            OrderStatus::Open => "open",
-            OrderStatus::Assigned => "assigned",
-            OrderStatus::Accepted => "accepted",
-            OrderStatus::InService => "in_service",
-            OrderStatus::Completed => "completed",
-            OrderStatus::Rated => "rated",
-            OrderStatus::Rejected => "rejected",
-            OrderStatus::Cancelled => "cancelled",
-            OrderStatus::Expired => "expired",
-        }
-    }
-
-    pub fn parse(text: &str) -> Option<Self> {
-        Self::ALL.into_iter().find(|s| s.as_str() == text)
-    }
-}
+pub use entity::enums::OrderStatus;
 
 /// A transition a person may ask for.
 #[derive(Debug, Clone, Copy, PartialEq, Eq, Serialize, Deserialize, ToSchema)]

@@ -7,7 +7,7 @@ use sea_orm::{Condition, ConnectionTrait, prelude::*};
 
 use super::service::Step;
 use super::state::{DispatchMode, OrderAction};
-use super::types::{CompleteRequest, DispatchRequest, DispatchTarget, RateRequest};
+use super::types::{CompleteRequest, DispatchRequest, DispatchTarget, FollowUpStatus, RateRequest};
 use crate::http::{AppError, AppResult};
 
 /// Only while the caller is still the order's volunteer.
@@ -96,10 +96,10 @@ pub fn rate(resident_id: i32, req: RateRequest, now: DateTime<Utc>) -> AppResult
         .note(req.comment.clone())
         .set(order::Column::Stars, Some(req.stars))
         .set(order::Column::RatingComment, req.comment)
-        .set(order::Column::ReasonTag, req.reason_tag.map(|t| t.as_str().to_owned()))
+        .set(order::Column::ReasonTag, req.reason_tag.map(|t| t))
         .set(order::Column::RatedAt, Some(now));
     if low {
-        step = step.set(order::Column::FollowUpStatus, Some("pending".to_owned()));
+        step = step.set(order::Column::FollowUpStatus, Some(FollowUpStatus::Pending));
     }
     step.guard = Some(Condition::all().add(order::Column::ResidentId.eq(resident_id)));
     Ok(step)
@@ -114,7 +114,7 @@ pub fn cancel(reason: String) -> Step {
 pub fn follow_up(staff_id: i32, outcome: String, now: DateTime<Utc>) -> Step {
     Step::new(OrderAction::FollowUp)
         .note(Some(outcome.clone()))
-        .set(order::Column::FollowUpStatus, Some("done".to_owned()))
+        .set(order::Column::FollowUpStatus, Some(FollowUpStatus::Done))
         .set(order::Column::FollowUpOutcome, Some(outcome))
         .set(order::Column::FollowUpBy, Some(staff_id))
         .set(order::Column::FollowUpAt, Some(now))

@@ -7,62 +7,7 @@ use validator::Validate;
 
 use super::state::{OrderAction, OrderStatus};
 
-/// The group an order or activity serves (重点人群).
-#[derive(Debug, Clone, Copy, PartialEq, Eq, Serialize, Deserialize, ToSchema)]
-#[serde(rename_all = "snake_case")]
-pub enum FocusGroup {
-    /// 留守儿童
-    LeftBehindChildren,
-    /// 困境儿童
-    VulnerableChildren,
-    /// 老年人
-    Elderly,
-    /// 返乡农民工
-    MigrantWorkers,
-}
-
-impl FocusGroup {
-    pub fn as_str(self) -> &'static str {
-        match self {
-            FocusGroup::LeftBehindChildren => "left_behind_children",
-            FocusGroup::VulnerableChildren => "vulnerable_children",
-            FocusGroup::Elderly => "elderly",
-            FocusGroup::MigrantWorkers => "migrant_workers",
-        }
-    }
-
-    pub fn parse(text: &str) -> Option<Self> {
-        [
-            FocusGroup::LeftBehindChildren,
-            FocusGroup::VulnerableChildren,
-            FocusGroup::Elderly,
-            FocusGroup::MigrantWorkers,
-        ]
-        .into_iter()
-        .find(|g| g.as_str() == text)
-    }
-}
-
-/// Why a resident gave 1 or 2 stars.
-#[derive(Debug, Clone, Copy, PartialEq, Eq, Serialize, Deserialize, ToSchema)]
-#[serde(rename_all = "snake_case")]
-pub enum ReasonTag {
-    Late,
-    Attitude,
-    NotSolved,
-    Other,
-}
-
-impl ReasonTag {
-    pub fn as_str(self) -> &'static str {
-        match self {
-            ReasonTag::Late => "late",
-            ReasonTag::Attitude => "attitude",
-            ReasonTag::NotSolved => "not_solved",
-            ReasonTag::Other => "other",
-        }
-    }
-}
+pub use entity::enums::{FocusGroup, FollowUpStatus, ReasonTag};
 
 /// A new order. Residents order for themselves; staff may order on behalf of a resident of
 /// their station who has no phone (代点单) by naming `resident_id`.
@@ -180,7 +125,7 @@ pub struct RatingResponse {
     /// 1 to 5; `null` when auto-confirmed without a rating.
     pub stars: Option<i32>,
     pub comment: Option<String>,
-    pub reason_tag: Option<String>,
+    pub reason_tag: Option<ReasonTag>,
     pub rated_at: Option<DateTime<Utc>>,
     /// Confirmed by the system after 7 days without a rating.
     pub auto_confirmed: bool,
@@ -189,8 +134,7 @@ pub struct RatingResponse {
 /// The follow-up call after a 1–2 star rating.
 #[derive(Debug, Serialize, ToSchema)]
 pub struct FollowUpResponse {
-    /// `pending` or `done`.
-    pub status: String,
+    pub status: FollowUpStatus,
     pub outcome: Option<String>,
     pub recorded_by: Option<i32>,
     pub recorded_at: Option<DateTime<Utc>>,
@@ -311,11 +255,4 @@ pub struct FollowUpFilter {
     /// `pending` (the default) or `done`.
     #[param(inline)]
     pub status: Option<FollowUpStatus>,
-}
-
-#[derive(Debug, Clone, Copy, Deserialize, ToSchema, PartialEq, Eq)]
-#[serde(rename_all = "snake_case")]
-pub enum FollowUpStatus {
-    Pending,
-    Done,
 }

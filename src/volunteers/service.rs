@@ -27,9 +27,9 @@ fn application(model: volunteer_application::Model) -> ApplicationResponse {
         station_id: model.station_id,
         real_name: model.real_name,
         skills: skills_of(&model.skills),
-        source: VolunteerSource::parse(&model.source),
+        source: model.source,
         team_id: model.team_id,
-        status: ApplicationStatus::parse(&model.status),
+        status: model.status,
         reason: model.reason,
         reviewed_by: model.reviewed_by,
         reviewed_at: model.reviewed_at,
@@ -103,9 +103,9 @@ pub async fn apply(
         station_id: Set(station_id),
         real_name: Set(req.real_name),
         skills: Set(serde_json::to_string(&req.skills).map_err(AppError::internal)?),
-        source: Set(req.source.as_str().to_owned()),
+        source: Set(req.source),
         team_id: Set(req.team_id),
-        status: Set(ApplicationStatus::Pending.as_str().to_owned()),
+        status: Set(ApplicationStatus::Pending),
         pending_user_id: Set(Some(user_id)),
         created_at: Set(now),
         ..Default::default()
@@ -143,7 +143,7 @@ pub async fn list_applications(
         query = query.filter(volunteer_application::Column::UserId.eq(user_id));
     }
     if let Some(status) = status {
-        query = query.filter(volunteer_application::Column::Status.eq(status.as_str()));
+        query = query.filter(volunteer_application::Column::Status.eq(status));
     }
     let total = query.clone().count(db).await?;
     let items = query
@@ -172,12 +172,15 @@ pub async fn approve<C: ConnectionTrait + TransactionTrait>(
 ) -> AppResult<ApplicationResponse> {
     let txn = db.begin().await?;
     let updated = volunteer_application::Entity::update_many()
-        .col_expr(volunteer_application::Column::Status, Expr::value("approved"))
+        .col_expr(
+            volunteer_application::Column::Status,
+            Expr::value(ApplicationStatus::Approved),
+        )
         .col_expr(volunteer_application::Column::PendingUserId, Expr::value(None::<i32>))
         .col_expr(volunteer_application::Column::ReviewedBy, Expr::value(Some(reviewer)))
         .col_expr(volunteer_application::Column::ReviewedAt, Expr::value(Some(now)))
         .filter(volunteer_application::Column::Id.eq(id))
-        .filter(volunteer_application::Column::Status.eq("pending"))
+        .filter(volunteer_application::Column::Status.eq(ApplicationStatus::Pending))
         .exec(&txn)
         .await?
         .rows_affected;
@@ -234,13 +237,16 @@ pub async fn reject<C: ConnectionTrait + TransactionTrait>(
 ) -> AppResult<ApplicationResponse> {
     let txn = db.begin().await?;
     let updated = volunteer_application::Entity::update_many()
-        .col_expr(volunteer_application::Column::Status, Expr::value("rejected"))
+        .col_expr(
+            volunteer_application::Column::Status,
+            Expr::value(ApplicationStatus::Rejected),
+        )
         .col_expr(volunteer_application::Column::PendingUserId, Expr::value(None::<i32>))
         .col_expr(volunteer_application::Column::Reason, Expr::value(Some(reason.clone())))
         .col_expr(volunteer_application::Column::ReviewedBy, Expr::value(Some(reviewer)))
         .col_expr(volunteer_application::Column::ReviewedAt, Expr::value(Some(now)))
         .filter(volunteer_application::Column::Id.eq(id))
-        .filter(volunteer_application::Column::Status.eq("pending"))
+        .filter(volunteer_application::Column::Status.eq(ApplicationStatus::Pending))
         .exec(&txn)
         .await?
         .rows_affected;
@@ -348,7 +354,7 @@ async fn profiles(db: &impl ConnectionTrait, users: Vec<user::Model>) -> AppResu
                 name: user.name,
                 phone: user.phone,
                 skills: detail.as_ref().map(|d| skills_of(&d.skills)).unwrap_or_default(),
-                source: detail.as_ref().and_then(|d| VolunteerSource::parse(&d.source)),
+                source: detail.as_ref().map(|d| d.source),
                 station_id: user.station_id,
                 team_ids: teams.remove(&user.id).unwrap_or_default(),
                 confirmed_minutes: confirmed,

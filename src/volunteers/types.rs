@@ -5,80 +5,7 @@ use serde::{Deserialize, Serialize};
 use utoipa::{IntoParams, ToSchema};
 use validator::{Validate, ValidationError};
 
-/// Where a volunteer comes from (product rule 8).
-#[derive(Debug, Clone, Copy, PartialEq, Eq, Serialize, Deserialize, ToSchema)]
-#[serde(rename_all = "snake_case")]
-pub enum VolunteerSource {
-    /// 社区工作者
-    CommunityStaff,
-    /// 退休文化工作者
-    RetiredCulturalWorkers,
-    /// 道德模范、身边好人
-    ModelFigures,
-    /// 文艺志愿者
-    ArtVolunteers,
-    /// 大学生
-    CollegeStudents,
-    /// 返乡创业人员
-    ReturningEntrepreneurs,
-    /// 党员
-    PartyMembers,
-}
-
-impl VolunteerSource {
-    const ALL: [VolunteerSource; 7] = [
-        VolunteerSource::CommunityStaff,
-        VolunteerSource::RetiredCulturalWorkers,
-        VolunteerSource::ModelFigures,
-        VolunteerSource::ArtVolunteers,
-        VolunteerSource::CollegeStudents,
-        VolunteerSource::ReturningEntrepreneurs,
-        VolunteerSource::PartyMembers,
-    ];
-
-    pub fn as_str(self) -> &'static str {
-        match self {
-            VolunteerSource::CommunityStaff => "community_staff",
-            VolunteerSource::RetiredCulturalWorkers => "retired_cultural_workers",
-            VolunteerSource::ModelFigures => "model_figures",
-            VolunteerSource::ArtVolunteers => "art_volunteers",
-            VolunteerSource::CollegeStudents => "college_students",
-            VolunteerSource::ReturningEntrepreneurs => "returning_entrepreneurs",
-            VolunteerSource::PartyMembers => "party_members",
-        }
-    }
-
-    pub fn parse(text: &str) -> Option<Self> {
-        Self::ALL.into_iter().find(|s| s.as_str() == text)
-    }
-}
-
-/// Where an application is.
-#[derive(Debug, Clone, Copy, PartialEq, Eq, Serialize, Deserialize, ToSchema)]
-#[serde(rename_all = "snake_case")]
-pub enum ApplicationStatus {
-    Pending,
-    Approved,
-    Rejected,
-}
-
-impl ApplicationStatus {
-    pub fn as_str(self) -> &'static str {
-        match self {
-            ApplicationStatus::Pending => "pending",
-            ApplicationStatus::Approved => "approved",
-            ApplicationStatus::Rejected => "rejected",
-        }
-    }
-
-    pub fn parse(text: &str) -> Self {
-        match text {
-            "approved" => ApplicationStatus::Approved,
-            "rejected" => ApplicationStatus::Rejected,
-            _ => ApplicationStatus::Pending,
-        }
-    }
-}
+pub use entity::enums::{ApplicationStatus, VolunteerSource};
 
 fn validate_skills(skills: &[String]) -> Result<(), ValidationError> {
     if skills.iter().all(|s| (1..=30).contains(&s.chars().count())) {
@@ -122,7 +49,7 @@ pub struct ApplicationResponse {
     pub station_id: i32,
     pub real_name: String,
     pub skills: Vec<String>,
-    pub source: Option<VolunteerSource>,
+    pub source: VolunteerSource,
     pub team_id: Option<i32>,
     pub status: ApplicationStatus,
     /// Why it was rejected.
