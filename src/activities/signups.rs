@@ -265,7 +265,7 @@ async fn cancel_mine_in(
         .col_expr(activity_signup::Column::CancelledAt, Expr::value(now))
         .col_expr(activity_signup::Column::UpdatedAt, Expr::value(now))
         .filter(activity_signup::Column::Id.eq(signup.id))
-        .filter(activity_signup::Column::Status.eq(signup.status.clone()))
+        .filter(activity_signup::Column::Status.eq(signup.status))
         .exec(txn)
         .await?;
     if result.rows_affected == 0 {

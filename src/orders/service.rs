@@ -166,11 +166,11 @@ fn respond(order: order::Model, caller: &Caller, ctx: &Context) -> OrderResponse
     let rating = order.rated_at.map(|rated_at| RatingResponse {
         stars: order.stars,
         comment: order.rating_comment.clone(),
-        reason_tag: order.reason_tag.clone(),
+        reason_tag: order.reason_tag,
         rated_at: Some(rated_at),
         auto_confirmed: order.auto_confirmed,
     });
-    let follow_up = order.follow_up_status.clone().map(|status| FollowUpResponse {
+    let follow_up = order.follow_up_status.map(|status| FollowUpResponse {
         status,
         outcome: order.follow_up_outcome.clone(),
         recorded_by: order.follow_up_by,
@@ -257,7 +257,7 @@ pub async fn insert(txn: &DatabaseTransaction, new: NewOrder, now: DateTime<Utc>
         contact_phone: Set(req.contact_phone),
         expected_at: Set(req.expected_at),
         deadline_at: Set(req.deadline_at),
-        focus_group: Set(req.focus_group.map(|g| g)),
+        focus_group: Set(req.focus_group),
         status: Set(OrderStatus::Submitted),
         auto_confirmed: Set(false),
         created_at: Set(now),
@@ -300,7 +300,7 @@ async fn record_event(db: &impl ConnectionTrait, event: Event, now: DateTime<Utc
         actor_id: Set(event.actor_id),
         actor_role: Set(event.actor_role.to_owned()),
         action: Set(event.action.to_owned()),
-        from_status: Set(event.from.map(|s| s)),
+        from_status: Set(event.from),
         to_status: Set(event.to),
         note: Set(event.note),
         created_at: Set(now),

@@ -96,7 +96,7 @@ pub fn rate(resident_id: i32, req: RateRequest, now: DateTime<Utc>) -> AppResult
         .note(req.comment.clone())
         .set(order::Column::Stars, Some(req.stars))
         .set(order::Column::RatingComment, req.comment)
-        .set(order::Column::ReasonTag, req.reason_tag.map(|t| t))
+        .set(order::Column::ReasonTag, req.reason_tag)
         .set(order::Column::RatedAt, Some(now));
     if low {
         step = step.set(order::Column::FollowUpStatus, Some(FollowUpStatus::Pending));

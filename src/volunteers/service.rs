@@ -194,7 +194,7 @@ pub async fn approve<C: ConnectionTrait + TransactionTrait>(
         station_id: Set(app.station_id),
         real_name: Set(app.real_name.clone()),
         skills: Set(app.skills.clone()),
-        source: Set(app.source.clone()),
+        source: Set(app.source),
         approved_at: Set(now),
     })
     .on_conflict(
