@@ -1519,3 +1519,25 @@ pub async fn auto_confirm<C: ConnectionTrait + TransactionTrait>(db: &C, now: Da
     }
     Ok(changed)
 }
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    #[test]
+    fn phones_addresses_and_names_are_masked_for_lists() {
+        assert_eq!(mask_phone("13912345678"), "139****5678");
+        assert_eq!(mask_phone("12345"), "****45");
+        assert_eq!(mask_address("东湖路 88 号 3 栋 201"), "东湖路****");
+        assert_eq!(mask_name("王芳"), "王*");
+        assert_eq!(mask_name("欧阳"), "欧*");
+        assert_eq!(mask_name(""), "");
+    }
+
+    #[test]
+    fn a_notice_carries_its_reason_when_there_is_one() {
+        assert_eq!(with_reason("代买降压药", Some("腰伤")), "代买降压药：腰伤");
+        assert_eq!(with_reason("代买降压药", Some("  ")), "代买降压药");
+        assert_eq!(with_reason("代买降压药", None), "代买降压药");
+    }
+}

@@ -6,7 +6,7 @@ use utoipa_actix_web::service_config::ServiceConfig;
 use super::{service, types::*};
 use crate::auth::roles::Role;
 use crate::http::{
-    AppError, AppResult, AuthUser, OptionalJson, Page, Pagination, Problem, ValidatedJson, ValidatedQuery, created,
+    AppResult, AuthUser, OptionalJson, Page, Pagination, Problem, ValidatedJson, ValidatedQuery, created,
 };
 use crate::state::AppState;
 
@@ -182,11 +182,7 @@ async fn list_volunteers(
 )]
 #[get("/volunteers/{id}")]
 async fn get_volunteer(state: web::Data<AppState>, user: AuthUser, id: web::Path<i32>) -> AppResult<HttpResponse> {
-    let model = service::find_volunteer(&state.db, id.into_inner()).await?;
-    let overseen = model.station_id.is_some_and(|s| user.can_oversee(s)) || user.has(Role::Supervisor);
-    if model.id != user.id && !overseen {
-        return Err(AppError::not_found("志愿者不存在"));
-    }
+    let model = service::find_visible_volunteer(&state.db, &user, id.into_inner()).await?;
     Ok(HttpResponse::Ok().json(service::profile(&state.db, model).await?))
 }
 
@@ -234,17 +230,7 @@ async fn create_team(
     user: AuthUser,
     body: ValidatedJson<CreateTeamRequest>,
 ) -> AppResult<HttpResponse> {
-    let req = body.0;
-    let station_id = user.station_or_home(req.station_id)?;
-    user.require_staff_of(station_id)?;
-    crate::stations::service::ensure_exists(&state.db, station_id, "station_id").await?;
-    crate::platforms::service::ensure_usable(&state.db, req.platform_id, station_id, "platform_id").await?;
-    if let Some(leader) = req.leader_id {
-        service::ensure_volunteer_of(&state.db, leader, station_id)
-            .await
-            .map_err(|_| AppError::invalid_field("leader_id", "队长须为本实践站的志愿者"))?;
-    }
-    let team = service::create_team(&state.db, station_id, req, state.clock.now()).await?;
+    let team = service::create_team(&state.db, &user, body.0, state.clock.now()).await?;
     Ok(created(format!("/api/v1/teams/{}", team.id), &team))
 }
 
@@ -285,11 +271,8 @@ async fn add_team_member(
     id: web::Path<i32>,
     body: ValidatedJson<AddMemberRequest>,
 ) -> AppResult<HttpResponse> {
-    let team = service::find_team(&state.db, id.into_inner()).await?;
-    user.require_staff_of(team.station_id)?;
-    service::ensure_volunteer_of(&state.db, body.0.volunteer_id, team.station_id).await?;
-    let team_id = team.id;
-    let response = service::add_member(&state.db, team, body.0.volunteer_id, state.clock.now()).await?;
+    let team_id = id.into_inner();
+    let response = service::add_member(&state.db, &user, team_id, body.0.volunteer_id, state.clock.now()).await?;
     Ok(created(format!("/api/v1/teams/{team_id}"), &response))
 }
 

@@ -390,6 +390,21 @@ pub async fn find_volunteer(db: &impl ConnectionTrait, user_id: i32) -> AppResul
     found.ok_or_else(|| AppError::not_found("志愿者不存在"))
 }
 
+/// The volunteer, if the caller may see them: themself, staff of their station, supervisors
+/// (404 for anyone else).
+pub async fn find_visible_volunteer(
+    db: &impl ConnectionTrait,
+    user: &AuthUser,
+    user_id: i32,
+) -> AppResult<user::Model> {
+    let model = find_volunteer(db, user_id).await?;
+    let overseen = model.station_id.is_some_and(|s| user.can_oversee(s)) || user.has(Role::Supervisor);
+    if model.id != user.id && !overseen {
+        return Err(AppError::not_found("志愿者不存在"));
+    }
+    Ok(model)
+}
+
 pub async fn profile(db: &impl ConnectionTrait, model: user::Model) -> AppResult<VolunteerResponse> {
     profiles(db, vec![model])
         .await?
@@ -513,12 +528,23 @@ pub async fn list_teams(
     Ok(out)
 }
 
+/// Creates a team of the caller's station (an admin names it); the platform must be usable by
+/// the station and the leader, a volunteer of the station, becomes the first member.
 pub async fn create_team<C: ConnectionTrait + TransactionTrait>(
     db: &C,
-    station_id: i32,
+    user: &AuthUser,
     req: CreateTeamRequest,
     now: DateTime<Utc>,
 ) -> AppResult<TeamResponse> {
+    let station_id = user.station_or_home(req.station_id)?;
+    user.require_staff_of(station_id)?;
+    crate::stations::service::ensure_exists(db, station_id, "station_id").await?;
+    crate::platforms::service::ensure_usable(db, req.platform_id, station_id, "platform_id").await?;
+    if let Some(leader) = req.leader_id {
+        ensure_volunteer_of(db, leader, station_id)
+            .await
+            .map_err(|_| AppError::invalid_field("leader_id", "队长须为本实践站的志愿者"))?;
+    }
     let txn = db.begin().await?;
     let model = team::ActiveModel {
         station_id: Set(station_id),
@@ -543,13 +569,18 @@ pub async fn create_team<C: ConnectionTrait + TransactionTrait>(
     Ok(response)
 }
 
-/// Adds a volunteer to a team; a second time is 409 `ALREADY_MEMBER`.
+/// Staff of the team's station add a volunteer of the station; a second time is 409
+/// `ALREADY_MEMBER`.
 pub async fn add_member(
     db: &impl ConnectionTrait,
-    team: team::Model,
+    staff: &AuthUser,
+    team_id: i32,
     user_id: i32,
     now: DateTime<Utc>,
 ) -> AppResult<TeamResponse> {
+    let team = find_team(db, team_id).await?;
+    staff.require_staff_of(team.station_id)?;
+    ensure_volunteer_of(db, user_id, team.station_id).await?;
     if add_member_row(db, team.id, user_id, now).await? == 0 {
         return Err(AppError::conflict("ALREADY_MEMBER", "该志愿者已在服务队中"));
     }
