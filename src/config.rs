@@ -53,6 +53,10 @@ pub struct Settings {
     pub workers: usize,
     pub background_jobs: bool,
     pub job_interval: Duration,
+    /// A `submitted` order not dispatched within this is overdue and escalated to staff.
+    pub order_dispatch_overdue: Duration,
+    /// An `assigned` order not accepted within this is overdue and escalated to staff.
+    pub order_accept_overdue: Duration,
 }
 
 impl Settings {
@@ -92,6 +96,10 @@ impl Settings {
 
         let secs = |name: &'static str, default: u64, min: u64, max: u64| -> Result<Duration, SettingError> {
             number(get(name), name, default, min, max).map(Duration::from_secs)
+        };
+
+        let mins = |name: &'static str, default: u64| -> Result<Duration, SettingError> {
+            number(get(name), name, default, 1, 30 * 1_440).map(|m| Duration::from_secs(m * 60))
         };
 
         let log_format = match get("LOG_FORMAT").unwrap_or("text") {
@@ -170,6 +178,8 @@ impl Settings {
                 256,
             )? as usize,
             job_interval: secs("JOB_INTERVAL_SECS", 30, 1, 3_600)?,
+            order_dispatch_overdue: mins("ORDER_DISPATCH_OVERDUE_MINS", 120)?,
+            order_accept_overdue: mins("ORDER_ACCEPT_OVERDUE_MINS", 240)?,
             background_jobs: match get("BACKGROUND_JOBS").unwrap_or("on") {
                 "on" | "true" | "1" => true,
                 "off" | "false" | "0" => false,
@@ -243,6 +253,15 @@ mod tests {
         let settings = Settings::from_map(&vars(&[])).unwrap();
         assert!(settings.is_sqlite());
         assert_eq!(settings.bind_addr.to_string(), "127.0.0.1:8080");
+    }
+
+    #[test]
+    fn order_overdue_times_default_to_two_and_four_hours() {
+        let settings = Settings::from_map(&vars(&[])).unwrap();
+        assert_eq!(settings.order_dispatch_overdue, Duration::from_secs(120 * 60));
+        assert_eq!(settings.order_accept_overdue, Duration::from_secs(240 * 60));
+        let err = Settings::from_map(&vars(&[("ORDER_ACCEPT_OVERDUE_MINS", "0")])).unwrap_err();
+        assert_eq!(err.name, "ORDER_ACCEPT_OVERDUE_MINS");
     }
 
     #[test]

@@ -25,6 +25,11 @@ pub async fn run_once(state: &AppState) -> AppResult<JobReport> {
         crate::orders::service::expire_overdue(&state.db, now).await?,
     ));
     report.push((
+        "orders_escalate",
+        crate::orders::service::escalate_overdue(&state.db, crate::orders::service::Timing::new(&state.settings, now))
+            .await?,
+    ));
+    report.push((
         "orders_auto_confirm",
         crate::orders::service::auto_confirm(&state.db, now).await?,
     ));

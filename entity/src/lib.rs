@@ -8,6 +8,7 @@ pub mod idempotency_key;
 pub mod leave_request;
 pub mod notification;
 pub mod order;
+pub mod order_decline;
 pub mod order_event;
 pub mod platform;
 pub mod refresh_token;

@@ -40,6 +40,9 @@ pub struct Model {
     pub follow_up_at: Option<DateTimeUtc>,
     pub created_at: DateTimeUtc,
     pub updated_at: DateTimeUtc,
+    /// When the overdue sweep escalated the order in its current state (cleared on every
+    /// transition), so that each escalation is claimed and announced exactly once.
+    pub escalated_at: Option<DateTimeUtc>,
 }
 
 #[derive(Copy, Clone, Debug, EnumIter, DeriveRelation)]

@@ -5,13 +5,21 @@ use actix_web::{HttpResponse, get, post, web};
 use entity::order;
 use utoipa_actix_web::service_config::ServiceConfig;
 
-use super::service::{self, Caller, Step};
+use super::service::{self, Caller, Step, Timing};
 use super::steps;
 use super::types::*;
 use crate::auth::roles::Role;
 use crate::http::idempotency::{Created, IdempotencyKey, create_once};
-use crate::http::{AppError, AppResult, AuthUser, Page, Pagination, Problem, ValidatedJson, ValidatedQuery};
+use crate::http::{
+    AppError, AppResult, AuthUser, OptionalJson, Page, Pagination, Problem, ValidatedJson, ValidatedQuery,
+};
 use crate::state::AppState;
+
+/// The caller with their teams, at the request's moment.
+async fn caller(state: &AppState, user: &AuthUser) -> AppResult<Caller> {
+    let timing = Timing::new(&state.settings, state.clock.now());
+    Caller::load(&state.db, user, timing).await
+}
 
 pub fn configure(cfg: &mut ServiceConfig) {
     cfg.service(create_order)
@@ -19,6 +27,7 @@ pub fn configure(cfg: &mut ServiceConfig) {
         .service(get_order)
         .service(order_events)
         .service(dispatch_order)
+        .service(redispatch_order)
         .service(reject_order)
         .service(accept_order)
         .service(decline_order)
@@ -35,7 +44,9 @@ pub fn configure(cfg: &mut ServiceConfig) {
 ///
 /// Roles: a resident orders for themselves (their home station); staff (secretary, director)
 /// may order on behalf of a resident of their station who has no phone (代点单) by naming
-/// `resident_id`; the order then shows `placed_by`. Starts as `submitted`.
+/// `resident_id`; the order then shows `placed_by`, and the resident is notified. Starts as
+/// `submitted`; the station's staff are notified. `expected_at` and `deadline_at` may not lie
+/// in the past, and `deadline_at` may not precede `expected_at` (422 on the field).
 ///
 /// Send an `Idempotency-Key` header to retry safely: the same key from the same user answers
 /// with the first result (header `Idempotent-Replayed: true`) and creates nothing new; the same
@@ -47,6 +58,8 @@ pub fn configure(cfg: &mut ServiceConfig) {
     security(("bearer" = [])),
     responses(
         (status = 201, description = "Created (or the first result replayed)", body = OrderResponse),
+        (status = 403, description = "Only staff order for someone else (`FORBIDDEN`)", body = Problem, content_type = "application/problem+json"),
+        (status = 422, description = "Invalid field (`VALIDATION_FAILED`), e.g. `expected_at` or `deadline_at` in the past, `deadline_at` before `expected_at`, `resident_id` not of the station; or a reused key (`IDEMPOTENCY_KEY_REUSED`)", body = Problem, content_type = "application/problem+json"),
         (status = 409, description = "The same key is being processed (`IDEMPOTENCY_IN_PROGRESS`)", body = Problem, content_type = "application/problem+json"),
     )
 )]
@@ -59,41 +72,12 @@ async fn create_order(
 ) -> AppResult<HttpResponse> {
     let req = body.0;
     let now = state.clock.now();
-    let (station_id, resident_id, by_staff) = match req.resident_id {
-        Some(resident_id) => {
-            if !user.is_staff() {
-                return Err(AppError::forbidden("FORBIDDEN", "只有工作人员可以代居民点单"));
-            }
-            let resident = crate::users::service::find(&state.db, resident_id)
-                .await
-                .map_err(|_| AppError::invalid_field("resident_id", "居民不存在"))?;
-            let Some(station_id) = resident.station_id.filter(|s| user.is_staff_of(*s)) else {
-                return Err(AppError::invalid_field("resident_id", "只能为本实践站的居民代点单"));
-            };
-            (station_id, resident_id, true)
-        }
-        None => (user.home_station()?, user.id, false),
-    };
-    crate::platforms::service::ensure_usable(&state.db, req.platform_id, station_id, "platform_id").await?;
-    if let Some(item_id) = req.service_item_id {
-        crate::service_items::service::ensure_orderable(&state.db, item_id, station_id).await?;
-    }
-    let caller = Caller::load(&state.db, &user).await?;
-    let db = &state.db;
     let request_copy = serde_json::to_value(&req).map_err(AppError::internal)?;
+    let new = service::new_order(&state.db, &user, req, now).await?;
+    let caller = caller(&state, &user).await?;
+    let db = &state.db;
     create_once(db, user.id, "POST /orders", &key, &request_copy, now, async |txn| {
-        let model = service::insert(
-            txn,
-            service::NewOrder {
-                station_id,
-                resident_id,
-                placed_by: user.id,
-                placed_by_staff: by_staff,
-                request: req,
-            },
-            now,
-        )
-        .await?;
+        let model = service::insert(txn, new, now).await?;
         let response = service::view(txn, &caller, model).await?;
         Created::new(format!("/api/v1/orders/{}", response.id), &response)
     })
@@ -103,9 +87,11 @@ async fn create_order(
 /// List orders
 ///
 /// Residents: their own orders. Volunteers: their own, those assigned to them or their teams,
-/// or with `pool=open` the open orders of their station (without the resident's address and
-/// phone). Staff: their station's. Supervisors and admins: every station (`station_id` to pick
-/// one). Newest first.
+/// or with `pool=open` the open orders of their station (without the resident's identity,
+/// address and phone). Staff: their station's. Supervisors and admins: every station
+/// (`station_id` to pick one), with phones, addresses and names masked. Newest first.
+/// `overdue=true`: orders waiting too long to be dispatched (`ORDER_DISPATCH_OVERDUE_MINS`,
+/// default 120) or accepted (`ORDER_ACCEPT_OVERDUE_MINS`, default 240).
 #[utoipa::path(
     tag = "orders",
     params(Pagination, OrderFilter),
@@ -119,7 +105,7 @@ async fn list_orders(
     page: ValidatedQuery<Pagination>,
     filter: web::Query<OrderFilter>,
 ) -> AppResult<HttpResponse> {
-    let caller = Caller::load(&state.db, &user).await?;
+    let caller = caller(&state, &user).await?;
     let (items, total) = service::list(&state.db, &caller, &filter, page.0.offset(), page.0.page_size()).await?;
     Ok(HttpResponse::Ok().json(Page::new(items, &page.0, total)))
 }
@@ -127,7 +113,8 @@ async fn list_orders(
 /// Get an order
 ///
 /// Roles: its resident, its volunteer (or team, while assigned), volunteers of the station while
-/// it is open, staff of the station, supervisors. Anyone else gets 404.
+/// it is open, staff of the station, supervisors. Anyone else gets 404. A supervisor opening
+/// an order sees the resident's phone and address in full; the read is logged.
 #[utoipa::path(
     tag = "orders",
     params(("id" = i32, Path, description = "Order id")),
@@ -136,15 +123,15 @@ async fn list_orders(
 )]
 #[get("/orders/{id}")]
 async fn get_order(state: web::Data<AppState>, user: AuthUser, id: web::Path<i32>) -> AppResult<HttpResponse> {
-    let caller = Caller::load(&state.db, &user).await?;
-    let order = service::find_visible(&state.db, &caller, id.into_inner()).await?;
-    Ok(HttpResponse::Ok().json(service::view(&state.db, &caller, order).await?))
+    let caller = caller(&state, &user).await?;
+    Ok(HttpResponse::Ok().json(service::open(&state.db, &caller, id.into_inner()).await?))
 }
 
 /// Get an order's timeline
 ///
 /// Every transition: who (`actor_id`, `actor_role`), when, from, to and the note. Same access
-/// as the order.
+/// as the order; a volunteer who has not accepted it does not see the resident's (or the
+/// placing staff member's) id.
 #[utoipa::path(
     tag = "orders",
     params(("id" = i32, Path, description = "Order id")),
@@ -153,19 +140,23 @@ async fn get_order(state: web::Data<AppState>, user: AuthUser, id: web::Path<i32
 )]
 #[get("/orders/{id}/events")]
 async fn order_events(state: web::Data<AppState>, user: AuthUser, id: web::Path<i32>) -> AppResult<HttpResponse> {
-    let caller = Caller::load(&state.db, &user).await?;
+    let caller = caller(&state, &user).await?;
     let order = service::find_visible(&state.db, &caller, id.into_inner()).await?;
-    Ok(HttpResponse::Ok().json(service::events(&state.db, order.id).await?))
+    Ok(HttpResponse::Ok().json(service::events(&state.db, &caller, &order).await?))
 }
 
 async fn run(state: &AppState, user: &AuthUser, id: i32, step: Step) -> AppResult<HttpResponse> {
-    let caller = Caller::load(&state.db, user).await?;
+    let caller = caller(state, user).await?;
     let order = service::transition(&state.db, &caller, id, step, state.clock.now()).await?;
-    Ok(HttpResponse::Ok().json(service::view(&state.db, &caller, order).await?))
+    answer(state, &caller, order).await
+}
+
+async fn answer(state: &AppState, caller: &Caller, order: order::Model) -> AppResult<HttpResponse> {
+    Ok(HttpResponse::Ok().json(service::view(&state.db, caller, order).await?))
 }
 
 async fn visible_order(state: &AppState, user: &AuthUser, id: i32) -> AppResult<order::Model> {
-    let caller = Caller::load(&state.db, user).await?;
+    let caller = caller(state, user).await?;
     service::find_visible(&state.db, &caller, id).await
 }
 
@@ -173,7 +164,8 @@ async fn visible_order(state: &AppState, user: &AuthUser, id: i32) -> AppResult<
 ///
 /// Roles: secretary or director of the order's station. `submitted` → `open` (`mode: open`, to
 /// every volunteer of the station) or `assigned` (`mode: volunteer` with `volunteer_id`, or
-/// `mode: team` with `team_id`). The volunteer or the team's members are notified.
+/// `mode: team` with `team_id`). The volunteer or the team's members are notified; when opened
+/// to the pool, every volunteer of the station is.
 #[utoipa::path(
     tag = "orders",
     params(("id" = i32, Path, description = "Order id")),
@@ -181,7 +173,10 @@ async fn visible_order(state: &AppState, user: &AuthUser, id: i32) -> AppResult<
     security(("bearer" = [])),
     responses(
         (status = 200, description = "Dispatched", body = OrderResponse),
+        (status = 403, description = "Not staff of the order's station (`FORBIDDEN`)", body = Problem, content_type = "application/problem+json"),
+        (status = 404, description = "No such order, or not visible to the caller (`NOT_FOUND`)", body = Problem, content_type = "application/problem+json"),
         (status = 409, description = "Not `submitted` (`ORDER_NOT_SUBMITTED`)", body = Problem, content_type = "application/problem+json"),
+        (status = 422, description = "`volunteer_id` or `team_id` missing or not of the station (`VALIDATION_FAILED`)", body = Problem, content_type = "application/problem+json"),
     )
 )]
 #[post("/orders/{id}/dispatch")]
@@ -191,12 +186,43 @@ async fn dispatch_order(
     id: web::Path<i32>,
     body: ValidatedJson<DispatchRequest>,
 ) -> AppResult<HttpResponse> {
-    let id = id.into_inner();
-    let req = body.0;
-    let order = visible_order(&state, &user, id).await?;
-    user.require_staff_of(order.station_id)?;
-    let step = steps::dispatch(&state.db, order.station_id, req).await?;
-    run(&state, &user, id, step).await
+    let caller = caller(&state, &user).await?;
+    let order = service::dispatch(&state.db, &caller, id.into_inner(), body.0).await?;
+    answer(&state, &caller, order).await
+}
+
+/// Re-dispatch an order (改派)
+///
+/// Roles: secretary or director of the order's station. Moves an `open` or `assigned` order:
+/// `mode: submitted` pulls it back to the station (→ `submitted`), `mode: open` puts an
+/// assigned order into the pool (→ `open`), `mode: volunteer` with `volunteer_id` or
+/// `mode: team` with `team_id` gives it to another volunteer or team (→ `assigned`). The
+/// timeline records a `redispatch` event with the note; the volunteer or team it is taken from
+/// is notified (`order_withdrawn`), and so is the new one (or the pool). Earlier declines of
+/// team members no longer count.
+#[utoipa::path(
+    tag = "orders",
+    params(("id" = i32, Path, description = "Order id")),
+    request_body = RedispatchRequest,
+    security(("bearer" = [])),
+    responses(
+        (status = 200, description = "Re-dispatched", body = OrderResponse),
+        (status = 403, description = "Not staff of the order's station (`FORBIDDEN`)", body = Problem, content_type = "application/problem+json"),
+        (status = 404, description = "No such order, or not visible to the caller (`NOT_FOUND`)", body = Problem, content_type = "application/problem+json"),
+        (status = 409, description = "Not `open` or `assigned`, or `mode: open` for an order already open (`ORDER_NOT_REDISPATCHABLE`)", body = Problem, content_type = "application/problem+json"),
+        (status = 422, description = "`volunteer_id` or `team_id` missing or not of the station (`VALIDATION_FAILED`)", body = Problem, content_type = "application/problem+json"),
+    )
+)]
+#[post("/orders/{id}/redispatch")]
+async fn redispatch_order(
+    state: web::Data<AppState>,
+    user: AuthUser,
+    id: web::Path<i32>,
+    body: ValidatedJson<RedispatchRequest>,
+) -> AppResult<HttpResponse> {
+    let caller = caller(&state, &user).await?;
+    let order = service::redispatch(&state.db, &caller, id.into_inner(), body.0).await?;
+    answer(&state, &caller, order).await
 }
 
 /// Reject an order
@@ -247,34 +273,38 @@ async fn accept_order(state: web::Data<AppState>, user: AuthUser, id: web::Path<
 
 /// Decline an assigned order
 ///
-/// Roles: the volunteer or a member of the team it was dispatched to. `assigned` → `submitted`,
-/// back to the station to dispatch again.
+/// Roles: the volunteer or a member of the team it was dispatched to, with an optional
+/// `reason`. The named volunteer's decline sends it back to the station (`assigned` →
+/// `submitted`). A team member's decline only removes that member: the order stays `assigned`
+/// to the team for the other members, and goes back to `submitted` once every member has
+/// declined. The station's staff are notified with the reason.
 #[utoipa::path(
     tag = "orders",
     params(("id" = i32, Path, description = "Order id")),
+    request_body = DeclineRequest,
     security(("bearer" = [])),
     responses(
         (status = 200, description = "Declined", body = OrderResponse),
-        (status = 409, description = "Not `assigned` (`INVALID_ORDER_STATE`)", body = Problem, content_type = "application/problem+json"),
+        (status = 409, description = "Not `assigned` (`INVALID_ORDER_STATE`), or the caller already declined it (`ORDER_ALREADY_DECLINED`)", body = Problem, content_type = "application/problem+json"),
     )
 )]
 #[post("/orders/{id}/decline")]
-async fn decline_order(state: web::Data<AppState>, user: AuthUser, id: web::Path<i32>) -> AppResult<HttpResponse> {
+async fn decline_order(
+    state: web::Data<AppState>,
+    user: AuthUser,
+    id: web::Path<i32>,
+    body: OptionalJson<DeclineRequest>,
+) -> AppResult<HttpResponse> {
     user.require_any(&[Role::Volunteer])?;
-    let caller = Caller::load(&state.db, &user).await?;
-    run(
-        &state,
-        &user,
-        id.into_inner(),
-        steps::decline(user.id, &caller.team_ids),
-    )
-    .await
+    let caller = caller(&state, &user).await?;
+    let order = service::decline(&state.db, &caller, id.into_inner(), body.0.reason).await?;
+    answer(&state, &caller, order).await
 }
 
 /// Release an accepted order
 ///
 /// Roles: the volunteer who accepted it, before starting. `accepted` → `open`, back in the
-/// station's pool.
+/// station's pool; the station's staff are notified.
 #[utoipa::path(
     tag = "orders",
     params(("id" = i32, Path, description = "Order id")),
@@ -340,7 +370,7 @@ async fn complete_order(
 /// Roles: the resident the order is for, once. `completed` → `rated`; the volunteer's minutes
 /// become confirmed hours and the volunteer is notified. 1 or 2 stars need a `reason_tag`
 /// (`late`, `attitude`, `not_solved`, `other`) and open a follow-up call (回访) on the
-/// secretary's list (`GET /follow-ups`).
+/// secretary's list (`GET /follow-ups`); the station's staff are notified with the reason.
 #[utoipa::path(
     tag = "orders",
     params(("id" = i32, Path, description = "Order id")),
@@ -435,7 +465,7 @@ async fn list_follow_ups(
 ) -> AppResult<HttpResponse> {
     let station_id = user.home_station()?;
     user.require_staff_of(station_id)?;
-    let caller = Caller::load(&state.db, &user).await?;
+    let caller = caller(&state, &user).await?;
     let (items, total) = service::follow_ups(
         &state.db,
         &caller,

@@ -5,6 +5,7 @@
 //! submitted --dispatch(open)--> open --accept--> accepted --start--> in_service --complete--> completed --rate--> rated
 //! submitted --dispatch(volunteer|team)--> assigned --accept--> accepted
 //! assigned --decline--> submitted             accepted --release (before start)--> open
+//! open | assigned --redispatch(staff)--> open | assigned | submitted
 //! submitted --reject(reason)--> rejected
 //! submitted | open | assigned | accepted --cancel--> cancelled   (resident; staff also in_service)
 //! open --deadline passes--> expired           completed --7 days unrated--> rated (auto)
@@ -30,11 +31,14 @@ pub enum OrderAction {
     Cancel,
     /// Record the outcome of the follow-up call (回访) after a low rating.
     FollowUp,
+    /// Staff pull an open or assigned order back, or move it to another volunteer or team.
+    Redispatch,
 }
 
 impl OrderAction {
-    pub const ALL: [OrderAction; 10] = [
+    pub const ALL: [OrderAction; 11] = [
         OrderAction::Dispatch,
+        OrderAction::Redispatch,
         OrderAction::Reject,
         OrderAction::Accept,
         OrderAction::Decline,
@@ -58,6 +62,7 @@ impl OrderAction {
             OrderAction::Rate => "rate",
             OrderAction::Cancel => "cancel",
             OrderAction::FollowUp => "follow_up",
+            OrderAction::Redispatch => "redispatch",
         }
     }
 }
@@ -89,14 +94,20 @@ pub enum Refusal {
 /// The dispatch target chosen by staff.
 #[derive(Debug, Clone, Copy, PartialEq, Eq)]
 pub enum DispatchMode {
+    /// To the station's pool.
     Open,
+    /// To one volunteer or one team.
     Direct,
+    /// Back to the station (`submitted`), only when re-dispatching.
+    Back,
 }
 
 /// Facts besides the status that some transitions depend on.
 #[derive(Debug, Clone, Copy, Default, PartialEq, Eq)]
 pub struct Facts {
     pub follow_up_pending: bool,
+    /// The caller, a member of the team the order is dispatched to, has declined it.
+    pub declined_by_caller: bool,
 }
 
 /// The state after `action`, or why the caller may not take it now.
@@ -121,6 +132,20 @@ pub fn next(
                 _ => Err(Refusal::WrongState("ORDER_NOT_SUBMITTED")),
             }
         }
+        A::Redispatch => {
+            if !actor.is_staff {
+                return Err(Refusal::NotAllowed);
+            }
+            let not = Refusal::WrongState("ORDER_NOT_REDISPATCHABLE");
+            match (status, mode) {
+                (S::Open, Some(DispatchMode::Open)) => Err(not),
+                (S::Assigned, Some(DispatchMode::Open)) => Ok(S::Open),
+                (S::Open | S::Assigned, Some(DispatchMode::Direct)) => Ok(S::Assigned),
+                (S::Open | S::Assigned, Some(DispatchMode::Back)) => Ok(S::Submitted),
+                (S::Open | S::Assigned, None) => Ok(status),
+                _ => Err(not),
+            }
+        }
         A::Reject => {
             if !actor.is_staff {
                 return Err(Refusal::NotAllowed);
@@ -143,6 +168,9 @@ pub fn next(
             if !may {
                 return Err(Refusal::NotAllowed);
             }
+            if status == S::Assigned && facts.declined_by_caller {
+                return Err(Refusal::WrongState("ORDER_ALREADY_DECLINED"));
+            }
             match status {
                 S::Open | S::Assigned => Ok(S::Accepted),
                 _ => Err(Refusal::WrongState("ORDER_ALREADY_TAKEN")),
@@ -153,6 +181,9 @@ pub fn next(
                 return Err(Refusal::NotAllowed);
             }
             match status {
+                // A team member's decline only removes them; the service returns the order to
+                // `submitted` once every member has declined.
+                S::Assigned if facts.declined_by_caller => Err(Refusal::WrongState("ORDER_ALREADY_DECLINED")),
                 S::Assigned => Ok(S::Submitted),
                 _ => Err(wrong),
             }
@@ -245,6 +276,7 @@ mod tests {
     };
     const NONE: Facts = Facts {
         follow_up_pending: false,
+        declined_by_caller: false,
     };
 
     #[test]
@@ -278,6 +310,58 @@ mod tests {
             next(S::Assigned, A::Accept, POOL_VOLUNTEER, NONE, None),
             Err(Refusal::NotAllowed)
         );
+    }
+
+    #[test]
+    fn staff_redispatch_open_or_assigned_orders_only() {
+        assert_eq!(
+            next(S::Open, A::Redispatch, STAFF, NONE, Some(DispatchMode::Back)),
+            Ok(S::Submitted)
+        );
+        assert_eq!(
+            next(S::Open, A::Redispatch, STAFF, NONE, Some(DispatchMode::Direct)),
+            Ok(S::Assigned)
+        );
+        assert_eq!(
+            next(S::Assigned, A::Redispatch, STAFF, NONE, Some(DispatchMode::Open)),
+            Ok(S::Open)
+        );
+        assert_eq!(
+            next(S::Open, A::Redispatch, STAFF, NONE, Some(DispatchMode::Open)),
+            Err(Refusal::WrongState("ORDER_NOT_REDISPATCHABLE"))
+        );
+        for status in [S::Submitted, S::Accepted, S::InService, S::Completed] {
+            assert_eq!(
+                next(status, A::Redispatch, STAFF, NONE, Some(DispatchMode::Back)),
+                Err(Refusal::WrongState("ORDER_NOT_REDISPATCHABLE"))
+            );
+        }
+        assert_eq!(
+            next(S::Assigned, A::Redispatch, NAMED, NONE, Some(DispatchMode::Back)),
+            Err(Refusal::NotAllowed)
+        );
+        assert_eq!(
+            next(S::Submitted, A::Dispatch, STAFF, NONE, Some(DispatchMode::Back)),
+            Err(Refusal::WrongState("ORDER_NOT_SUBMITTED"))
+        );
+    }
+
+    #[test]
+    fn a_member_who_declined_may_neither_accept_nor_decline_again() {
+        let member = Actor {
+            is_team_member: true,
+            ..POOL_VOLUNTEER
+        };
+        let declined = Facts {
+            declined_by_caller: true,
+            ..NONE
+        };
+        assert!(allowed_actions(S::Assigned, member, declined).is_empty());
+        assert_eq!(
+            next(S::Assigned, A::Accept, member, declined, None),
+            Err(Refusal::WrongState("ORDER_ALREADY_DECLINED"))
+        );
+        assert_eq!(allowed_actions(S::Assigned, member, NONE), vec![A::Accept, A::Decline]);
     }
 
     #[test]
@@ -331,6 +415,11 @@ mod tests {
             vec![A::Dispatch, A::Reject, A::Cancel]
         );
         assert_eq!(allowed_actions(S::Submitted, OWNER, NONE), vec![A::Cancel]);
+        assert_eq!(allowed_actions(S::Open, STAFF, NONE), vec![A::Redispatch, A::Cancel]);
+        assert_eq!(
+            allowed_actions(S::Assigned, STAFF, NONE),
+            vec![A::Redispatch, A::Cancel]
+        );
         assert_eq!(allowed_actions(S::Open, POOL_VOLUNTEER, NONE), vec![A::Accept]);
         assert_eq!(allowed_actions(S::Accepted, NAMED, NONE), vec![A::Release, A::Start]);
         assert_eq!(allowed_actions(S::InService, NAMED, NONE), vec![A::Complete]);
@@ -340,7 +429,8 @@ mod tests {
                 S::Rated,
                 STAFF,
                 Facts {
-                    follow_up_pending: true
+                    follow_up_pending: true,
+                    declined_by_caller: false,
                 }
             ),
             vec![A::FollowUp]

@@ -7,7 +7,9 @@ use sea_orm::{Condition, ConnectionTrait, prelude::*};
 
 use super::service::Step;
 use super::state::{DispatchMode, OrderAction};
-use super::types::{CompleteRequest, DispatchRequest, DispatchTarget, FollowUpStatus, RateRequest};
+use super::types::{
+    CompleteRequest, DispatchRequest, DispatchTarget, FollowUpStatus, RateRequest, RedispatchRequest, RedispatchTarget,
+};
 use crate::http::{AppError, AppResult};
 
 /// Only while the caller is still the order's volunteer.
@@ -17,26 +19,56 @@ fn own_volunteer(action: OrderAction, volunteer_id: i32) -> Step {
     step
 }
 
+/// The target of a dispatch or re-dispatch, resolved against the order's station.
+async fn target(
+    db: &impl ConnectionTrait,
+    station_id: i32,
+    mode: DispatchMode,
+    volunteer_id: Option<i32>,
+    team_id: Option<i32>,
+    direct_to_team: bool,
+) -> AppResult<(Option<i32>, Option<i32>)> {
+    if mode != DispatchMode::Direct {
+        return Ok((None, None));
+    }
+    if direct_to_team {
+        let team_id = team_id.ok_or_else(|| AppError::invalid_field("team_id", "派给服务队时须指定 team_id"))?;
+        crate::volunteers::service::ensure_team_of(db, team_id, station_id).await?;
+        Ok((None, Some(team_id)))
+    } else {
+        let volunteer_id =
+            volunteer_id.ok_or_else(|| AppError::invalid_field("volunteer_id", "派给志愿者时须指定 volunteer_id"))?;
+        crate::volunteers::service::ensure_volunteer_of(db, volunteer_id, station_id).await?;
+        Ok((Some(volunteer_id), None))
+    }
+}
+
 /// To every volunteer of the station, to one volunteer, or to one team of the order's station.
 pub async fn dispatch(db: &impl ConnectionTrait, station_id: i32, req: DispatchRequest) -> AppResult<Step> {
-    let mut step = Step::new(OrderAction::Dispatch).note(req.note);
-    let (mode, volunteer_id, team_id) = match req.mode {
-        DispatchTarget::Open => (DispatchMode::Open, None, None),
-        DispatchTarget::Volunteer => {
-            let volunteer_id = req
-                .volunteer_id
-                .ok_or_else(|| AppError::invalid_field("volunteer_id", "派给志愿者时须指定 volunteer_id"))?;
-            crate::volunteers::service::ensure_volunteer_of(db, volunteer_id, station_id).await?;
-            (DispatchMode::Direct, Some(volunteer_id), None)
-        }
-        DispatchTarget::Team => {
-            let team_id = req
-                .team_id
-                .ok_or_else(|| AppError::invalid_field("team_id", "派给服务队时须指定 team_id"))?;
-            crate::volunteers::service::ensure_team_of(db, team_id, station_id).await?;
-            (DispatchMode::Direct, None, Some(team_id))
-        }
+    let mode = match req.mode {
+        DispatchTarget::Open => DispatchMode::Open,
+        DispatchTarget::Volunteer | DispatchTarget::Team => DispatchMode::Direct,
     };
+    let to_team = req.mode == DispatchTarget::Team;
+    let (volunteer_id, team_id) = target(db, station_id, mode, req.volunteer_id, req.team_id, to_team).await?;
+    let mut step = Step::new(OrderAction::Dispatch).note(req.note);
+    step.mode = Some(mode);
+    Ok(step
+        .set(order::Column::VolunteerId, volunteer_id)
+        .set(order::Column::TeamId, team_id))
+}
+
+/// An open or assigned order moved: back to the station, into the pool, or to another
+/// volunteer or team.
+pub async fn redispatch(db: &impl ConnectionTrait, station_id: i32, req: RedispatchRequest) -> AppResult<Step> {
+    let mode = match req.mode {
+        RedispatchTarget::Open => DispatchMode::Open,
+        RedispatchTarget::Volunteer | RedispatchTarget::Team => DispatchMode::Direct,
+        RedispatchTarget::Submitted => DispatchMode::Back,
+    };
+    let to_team = req.mode == RedispatchTarget::Team;
+    let (volunteer_id, team_id) = target(db, station_id, mode, req.volunteer_id, req.team_id, to_team).await?;
+    let mut step = Step::new(OrderAction::Redispatch).note(req.note);
     step.mode = Some(mode);
     Ok(step
         .set(order::Column::VolunteerId, volunteer_id)
@@ -55,13 +87,12 @@ pub fn accept(volunteer_id: i32, now: DateTime<Utc>) -> Step {
         .set(order::Column::AcceptedAt, Some(now))
 }
 
-/// Only the named volunteer or a member of the named team declines.
-pub fn decline(volunteer_id: i32, team_ids: &[i32]) -> Step {
-    let mut mine = Condition::any().add(order::Column::VolunteerId.eq(volunteer_id));
-    if !team_ids.is_empty() {
-        mine = mine.add(order::Column::TeamId.is_in(team_ids.to_vec()));
-    }
+/// The named volunteer declines: the order goes back to the station. (A team member's decline
+/// is `service::decline_for_team`.)
+pub fn decline(volunteer_id: i32, reason: Option<String>) -> Step {
+    let mine = Condition::all().add(order::Column::VolunteerId.eq(volunteer_id));
     let mut step = Step::new(OrderAction::Decline)
+        .note(reason)
         .set(order::Column::VolunteerId, None::<i32>)
         .set(order::Column::TeamId, None::<i32>);
     step.guard = Some(mine);

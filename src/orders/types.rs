@@ -73,6 +73,45 @@ pub struct DispatchRequest {
     pub note: Option<String>,
 }
 
+/// Where staff move an `open` or `assigned` order.
+#[derive(Debug, Clone, Copy, Serialize, Deserialize, ToSchema, PartialEq, Eq)]
+#[serde(rename_all = "snake_case")]
+pub enum RedispatchTarget {
+    /// Into the station's pool (from `assigned`).
+    Open,
+    /// To one volunteer (`volunteer_id`).
+    Volunteer,
+    /// To a team (`team_id`).
+    Team,
+    /// Back to the station: `submitted`, to be dispatched again later.
+    Submitted,
+}
+
+/// `{mode: "open"}`, `{mode: "volunteer", volunteer_id}`, `{mode: "team", team_id}` or
+/// `{mode: "submitted"}` (pull it back to the station).
+#[derive(Debug, Deserialize, Validate, ToSchema)]
+#[schema(example = json!({"mode": "team", "team_id": 3, "note": "原志愿者临时有事"}))]
+pub struct RedispatchRequest {
+    pub mode: RedispatchTarget,
+    /// Required when `mode` is `volunteer`: a volunteer of the order's station.
+    pub volunteer_id: Option<i32>,
+    /// Required when `mode` is `team`: a team of the order's station.
+    pub team_id: Option<i32>,
+    /// Why; shown on the timeline and to the volunteer or team the order is taken from.
+    #[schema(max_length = 500)]
+    #[validate(length(max = 500, message = "备注最多 500 个字符"))]
+    pub note: Option<String>,
+}
+
+/// Why the volunteer declines (optional); staff see it on the timeline and in their notice.
+#[derive(Debug, Default, Deserialize, Validate, ToSchema)]
+#[schema(example = json!({"reason": "当天在外地"}))]
+pub struct DeclineRequest {
+    #[schema(max_length = 500)]
+    #[validate(length(max = 500, message = "原因最多 500 个字符"))]
+    pub reason: Option<String>,
+}
+
 /// A reason, required (rejecting, cancelling).
 #[derive(Debug, Deserialize, Validate, ToSchema)]
 #[schema(example = json!({"reason": "不在本站服务范围内"}))]
@@ -150,9 +189,14 @@ pub struct FollowUpResponse {
 /// (the resident before service starts, staff any time before completion); `open --deadline
 /// passes--> expired`; `completed --7 days without rating--> rated` (auto-confirmed, no stars).
 ///
-/// `allowed_actions` lists what the caller may do now. `address`, `contact_phone` and
-/// `resident_name` are `null` for a volunteer until they have accepted the order; `area` (the
-/// station's district) is always shown.
+/// `allowed_actions` lists what the caller may do now. `address`, `contact_phone`,
+/// `resident_name`, `resident_id` and `placed_by` are `null` for a volunteer until they have
+/// accepted the order; `area` (the station's district) is always shown. Supervisors (and
+/// admins) see the phone, address and name masked (`139****5678`) in lists, and in full only
+/// when they open the order (`GET /orders/{id}`), which is logged.
+///
+/// `overdue` is `true` while a `submitted` order waits longer than `ORDER_DISPATCH_OVERDUE_MINS`
+/// to be dispatched, or an `assigned` one longer than `ORDER_ACCEPT_OVERDUE_MINS` to be accepted.
 #[derive(Debug, Serialize, ToSchema)]
 #[schema(example = json!({
     "id": 42, "status": "accepted", "title": "代买降压药", "description": "腿脚不便，需要志愿者帮忙到社区医院取药",
@@ -162,7 +206,7 @@ pub struct FollowUpResponse {
     "resident_id": 12, "placed_by": 12, "volunteer_id": 15, "team_id": null,
     "reject_reason": null, "cancel_reason": null, "summary": null, "service_minutes": null,
     "accepted_at": "2026-11-28T09:30:00Z", "completed_at": null, "rating": null, "follow_up": null,
-    "created_at": "2026-11-28T09:00:00Z", "updated_at": "2026-11-28T09:30:00Z",
+    "created_at": "2026-11-28T09:00:00Z", "updated_at": "2026-11-28T09:30:00Z", "overdue": false,
     "allowed_actions": ["release", "start"]
 }))]
 pub struct OrderResponse {
@@ -184,9 +228,11 @@ pub struct OrderResponse {
     pub deadline_at: Option<DateTime<Utc>>,
     pub focus_group: Option<FocusGroup>,
     pub station_id: i32,
-    pub resident_id: i32,
-    /// Who placed the order: the resident, or a staff member (代点单).
-    pub placed_by: i32,
+    /// Hidden (`null`) from volunteers who have not accepted the order.
+    pub resident_id: Option<i32>,
+    /// Who placed the order: the resident, or a staff member (代点单). Hidden (`null`) from
+    /// volunteers who have not accepted the order.
+    pub placed_by: Option<i32>,
     pub volunteer_id: Option<i32>,
     pub team_id: Option<i32>,
     pub reject_reason: Option<String>,
@@ -199,6 +245,8 @@ pub struct OrderResponse {
     pub follow_up: Option<FollowUpResponse>,
     pub created_at: DateTime<Utc>,
     pub updated_at: DateTime<Utc>,
+    /// Waiting too long to be dispatched (`submitted`) or accepted (`assigned`).
+    pub overdue: bool,
     /// What the caller may do to the order now.
     pub allowed_actions: Vec<OrderAction>,
 }
@@ -212,9 +260,11 @@ pub struct OrderResponse {
 pub struct OrderEventResponse {
     pub id: i32,
     pub order_id: i32,
-    /// `submit`, `dispatch`, `accept`, …, `expire`, `auto_confirm`, `follow_up`.
+    /// `submit`, `dispatch`, `redispatch`, `accept`, `decline`, …, `return` (the volunteer was
+    /// deactivated or left the team), `escalate` (overdue), `expire`, `auto_confirm`, `follow_up`.
     pub action: String,
-    /// `null` for the system.
+    /// `null` for the system, and for the resident's (or 代点单 staff's) own events when the
+    /// caller is a volunteer who has not accepted the order.
     pub actor_id: Option<i32>,
     /// `resident`, `volunteer`, `staff` or `system`.
     pub actor_role: String,
@@ -240,6 +290,9 @@ pub struct OrderFilter {
     pub pool: Option<PoolFilter>,
     /// Supervisors and admins: one station.
     pub station_id: Option<i32>,
+    /// `true`: only overdue orders (`submitted` longer than `ORDER_DISPATCH_OVERDUE_MINS`,
+    /// `assigned` longer than `ORDER_ACCEPT_OVERDUE_MINS`); `false`: only the others.
+    pub overdue: Option<bool>,
 }
 
 #[derive(Debug, Clone, Copy, Deserialize, ToSchema)]

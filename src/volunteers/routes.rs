@@ -1,11 +1,13 @@
 //! Volunteer application, volunteer and team endpoints.
 
-use actix_web::{HttpResponse, get, post, web};
+use actix_web::{HttpResponse, delete, get, post, web};
 use utoipa_actix_web::service_config::ServiceConfig;
 
 use super::{service, types::*};
 use crate::auth::roles::Role;
-use crate::http::{AppError, AppResult, AuthUser, Page, Pagination, Problem, ValidatedJson, ValidatedQuery, created};
+use crate::http::{
+    AppResult, AuthUser, OptionalJson, Page, Pagination, Problem, ValidatedJson, ValidatedQuery, created,
+};
 use crate::state::AppState;
 
 pub fn configure(cfg: &mut ServiceConfig) {
@@ -18,7 +20,9 @@ pub fn configure(cfg: &mut ServiceConfig) {
         .service(list_teams)
         .service(create_team)
         .service(get_team)
-        .service(add_team_member);
+        .service(add_team_member)
+        .service(deactivate_volunteer)
+        .service(remove_team_member);
 }
 
 /// Apply to volunteer
@@ -82,24 +86,18 @@ async fn list_applications(
     Ok(HttpResponse::Ok().json(Page::new(items, &page.0, total)))
 }
 
-async fn reviewable(state: &AppState, user: &AuthUser, id: i32) -> AppResult<()> {
-    let app = service::find_application(&state.db, id).await?;
-    if app.user_id != user.id && !user.can_oversee(app.station_id) {
-        return Err(AppError::not_found("申请不存在"));
-    }
-    user.require_staff_of(app.station_id)
-}
-
 /// Approve a volunteer application
 ///
-/// Roles: secretary or director of the application's station. Adds the `volunteer` role, the
-/// profile and the chosen team membership; the applicant is notified.
+/// Roles: secretary or director of the application's station, never the applicant (a staff
+/// member's own application is reviewed by another: 403 `SELF_APPROVAL`). Adds the
+/// `volunteer` role, the profile and the chosen team membership; the applicant is notified.
 #[utoipa::path(
     tag = "volunteers",
     params(("id" = i32, Path, description = "Application id")),
     security(("bearer" = [])),
     responses(
         (status = 200, description = "Approved", body = ApplicationResponse),
+        (status = 403, description = "Not staff of the station (`FORBIDDEN`), or the caller's own application (`SELF_APPROVAL`)", body = Problem, content_type = "application/problem+json"),
         (status = 409, description = "Already reviewed (`APPLICATION_NOT_PENDING`)", body = Problem, content_type = "application/problem+json"),
     )
 )]
@@ -110,15 +108,15 @@ async fn approve_application(
     id: web::Path<i32>,
 ) -> AppResult<HttpResponse> {
     let id = id.into_inner();
-    reviewable(&state, &user, id).await?;
+    service::ensure_reviewable(&state.db, &user, id).await?;
     let app = service::approve(&state.db, id, user.id, state.clock.now()).await?;
     Ok(HttpResponse::Ok().json(app))
 }
 
 /// Reject a volunteer application
 ///
-/// Roles: secretary or director of the application's station. The applicant is notified with
-/// the reason.
+/// Roles: secretary or director of the application's station, never the applicant (403
+/// `SELF_APPROVAL`). The applicant is notified with the reason.
 #[utoipa::path(
     tag = "volunteers",
     params(("id" = i32, Path, description = "Application id")),
@@ -126,6 +124,7 @@ async fn approve_application(
     security(("bearer" = [])),
     responses(
         (status = 200, description = "Rejected", body = ApplicationResponse),
+        (status = 403, description = "Not staff of the station (`FORBIDDEN`), or the caller's own application (`SELF_APPROVAL`)", body = Problem, content_type = "application/problem+json"),
         (status = 409, description = "Already reviewed (`APPLICATION_NOT_PENDING`)", body = Problem, content_type = "application/problem+json"),
     )
 )]
@@ -137,7 +136,7 @@ async fn reject_application(
     body: ValidatedJson<RejectApplicationRequest>,
 ) -> AppResult<HttpResponse> {
     let id = id.into_inner();
-    reviewable(&state, &user, id).await?;
+    service::ensure_reviewable(&state.db, &user, id).await?;
     let app = service::reject(&state.db, id, user.id, body.0.reason, state.clock.now()).await?;
     Ok(HttpResponse::Ok().json(app))
 }
@@ -183,11 +182,7 @@ async fn list_volunteers(
 )]
 #[get("/volunteers/{id}")]
 async fn get_volunteer(state: web::Data<AppState>, user: AuthUser, id: web::Path<i32>) -> AppResult<HttpResponse> {
-    let model = service::find_volunteer(&state.db, id.into_inner()).await?;
-    let overseen = model.station_id.is_some_and(|s| user.can_oversee(s)) || user.has(Role::Supervisor);
-    if model.id != user.id && !overseen {
-        return Err(AppError::not_found("志愿者不存在"));
-    }
+    let model = service::find_visible_volunteer(&state.db, &user, id.into_inner()).await?;
     Ok(HttpResponse::Ok().json(service::profile(&state.db, model).await?))
 }
 
@@ -235,17 +230,7 @@ async fn create_team(
     user: AuthUser,
     body: ValidatedJson<CreateTeamRequest>,
 ) -> AppResult<HttpResponse> {
-    let req = body.0;
-    let station_id = user.station_or_home(req.station_id)?;
-    user.require_staff_of(station_id)?;
-    crate::stations::service::ensure_exists(&state.db, station_id, "station_id").await?;
-    crate::platforms::service::ensure_usable(&state.db, req.platform_id, station_id, "platform_id").await?;
-    if let Some(leader) = req.leader_id {
-        service::ensure_volunteer_of(&state.db, leader, station_id)
-            .await
-            .map_err(|_| AppError::invalid_field("leader_id", "队长须为本实践站的志愿者"))?;
-    }
-    let team = service::create_team(&state.db, station_id, req, state.clock.now()).await?;
+    let team = service::create_team(&state.db, &user, body.0, state.clock.now()).await?;
     Ok(created(format!("/api/v1/teams/{}", team.id), &team))
 }
 
@@ -286,10 +271,69 @@ async fn add_team_member(
     id: web::Path<i32>,
     body: ValidatedJson<AddMemberRequest>,
 ) -> AppResult<HttpResponse> {
-    let team = service::find_team(&state.db, id.into_inner()).await?;
-    user.require_staff_of(team.station_id)?;
-    service::ensure_volunteer_of(&state.db, body.0.volunteer_id, team.station_id).await?;
-    let team_id = team.id;
-    let response = service::add_member(&state.db, team, body.0.volunteer_id, state.clock.now()).await?;
+    let team_id = id.into_inner();
+    let response = service::add_member(&state.db, &user, team_id, body.0.volunteer_id, state.clock.now()).await?;
     Ok(created(format!("/api/v1/teams/{team_id}"), &response))
+}
+
+/// Deactivate a volunteer
+///
+/// Roles: secretary or director of the volunteer's station (staff of another station get 404,
+/// supervisors 403). In one step: the `volunteer` role is removed (they can no longer accept
+/// or be dispatched, whatever their access token says), they leave every team, and the orders
+/// they hold in progress (`assigned`, `accepted` and `in_service`) go back to the station as
+/// `submitted` for re-dispatch, each with a `return` event and the station's staff notified.
+/// Team orders no remaining member may take go back too. The volunteer is notified with the
+/// optional `reason`. They may apply again later.
+#[utoipa::path(
+    tag = "volunteers",
+    params(("id" = i32, Path, description = "The volunteer's user id")),
+    request_body = DeactivateRequest,
+    security(("bearer" = [])),
+    responses(
+        (status = 200, description = "Deactivated; the orders sent back", body = DeactivationResponse),
+        (status = 403, description = "Not staff of the station (`FORBIDDEN`)", body = Problem, content_type = "application/problem+json"),
+        (status = 404, description = "No such volunteer in the caller's station (`NOT_FOUND`)", body = Problem, content_type = "application/problem+json"),
+    )
+)]
+#[post("/volunteers/{id}/deactivate")]
+async fn deactivate_volunteer(
+    state: web::Data<AppState>,
+    user: AuthUser,
+    id: web::Path<i32>,
+    body: OptionalJson<DeactivateRequest>,
+) -> AppResult<HttpResponse> {
+    let response = service::deactivate(&state.db, &user, id.into_inner(), body.0.reason, state.clock.now()).await?;
+    Ok(HttpResponse::Ok().json(response))
+}
+
+/// Remove a team member
+///
+/// Roles: secretary or director of the team's station (staff of another station get 404,
+/// supervisors 403). The orders the member took through the team and still holds (`accepted`,
+/// `in_service`) go back to the station as `submitted` for re-dispatch, with a `return` event;
+/// the team's `assigned` orders that no remaining member may take go back too. The station's
+/// staff are notified. A leader who leaves stops leading the team.
+#[utoipa::path(
+    tag = "volunteers",
+    params(
+        ("id" = i32, Path, description = "Team id"),
+        ("user_id" = i32, Path, description = "The member's user id"),
+    ),
+    security(("bearer" = [])),
+    responses(
+        (status = 204, description = "Removed"),
+        (status = 403, description = "Not staff of the station (`FORBIDDEN`)", body = Problem, content_type = "application/problem+json"),
+        (status = 404, description = "No such team in the caller's station, or not a member (`NOT_FOUND`)", body = Problem, content_type = "application/problem+json"),
+    )
+)]
+#[delete("/teams/{id}/members/{user_id}")]
+async fn remove_team_member(
+    state: web::Data<AppState>,
+    user: AuthUser,
+    path: web::Path<(i32, i32)>,
+) -> AppResult<HttpResponse> {
+    let (team_id, member_id) = path.into_inner();
+    service::remove_member(&state.db, &user, team_id, member_id, state.clock.now()).await?;
+    Ok(HttpResponse::NoContent().finish())
 }

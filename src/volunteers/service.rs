@@ -13,7 +13,7 @@ use sea_orm::{
 
 use super::types::*;
 use crate::auth::roles::Role;
-use crate::http::{AppError, AppResult};
+use crate::http::{AppError, AppResult, AuthUser};
 use crate::notifications::service::{About, Notice, notify};
 
 fn skills_of(text: &str) -> Vec<String> {
@@ -156,6 +156,23 @@ pub async fn list_applications(
         .map(application)
         .collect();
     Ok((items, total))
+}
+
+/// Staff of the application's station may review it, but never their own application (谁记录谁
+/// 证明): 403 `SELF_APPROVAL`. Anyone else learns nothing (404) unless it is their own.
+pub async fn ensure_reviewable(db: &impl ConnectionTrait, user: &AuthUser, id: i32) -> AppResult<()> {
+    let app = find_application(db, id).await?;
+    if app.user_id != user.id && !user.can_oversee(app.station_id) {
+        return Err(AppError::not_found("申请不存在"));
+    }
+    user.require_staff_of(app.station_id)?;
+    if app.user_id == user.id {
+        return Err(AppError::forbidden(
+            "SELF_APPROVAL",
+            "不能审核本人的志愿者申请，请由本站其他工作人员审核",
+        ));
+    }
+    Ok(())
 }
 
 fn not_pending() -> AppError {
@@ -379,6 +396,21 @@ pub async fn find_volunteer(db: &impl ConnectionTrait, user_id: i32) -> AppResul
     found.ok_or_else(|| AppError::not_found("志愿者不存在"))
 }
 
+/// The volunteer, if the caller may see them: themself, staff of their station, supervisors
+/// (404 for anyone else).
+pub async fn find_visible_volunteer(
+    db: &impl ConnectionTrait,
+    user: &AuthUser,
+    user_id: i32,
+) -> AppResult<user::Model> {
+    let model = find_volunteer(db, user_id).await?;
+    let overseen = model.station_id.is_some_and(|s| user.can_oversee(s)) || user.has(Role::Supervisor);
+    if model.id != user.id && !overseen {
+        return Err(AppError::not_found("志愿者不存在"));
+    }
+    Ok(model)
+}
+
 pub async fn profile(db: &impl ConnectionTrait, model: user::Model) -> AppResult<VolunteerResponse> {
     profiles(db, vec![model])
         .await?
@@ -502,12 +534,23 @@ pub async fn list_teams(
     Ok(out)
 }
 
+/// Creates a team of the caller's station (an admin names it); the platform must be usable by
+/// the station and the leader, a volunteer of the station, becomes the first member.
 pub async fn create_team<C: ConnectionTrait + TransactionTrait>(
     db: &C,
-    station_id: i32,
+    user: &AuthUser,
     req: CreateTeamRequest,
     now: DateTime<Utc>,
 ) -> AppResult<TeamResponse> {
+    let station_id = user.station_or_home(req.station_id)?;
+    user.require_staff_of(station_id)?;
+    crate::stations::service::ensure_exists(db, station_id, "station_id").await?;
+    crate::platforms::service::ensure_usable(db, req.platform_id, station_id, "platform_id").await?;
+    if let Some(leader) = req.leader_id {
+        ensure_volunteer_of(db, leader, station_id)
+            .await
+            .map_err(|_| AppError::invalid_field("leader_id", "队长须为本实践站的志愿者"))?;
+    }
     let txn = db.begin().await?;
     let model = team::ActiveModel {
         station_id: Set(station_id),
@@ -532,15 +575,130 @@ pub async fn create_team<C: ConnectionTrait + TransactionTrait>(
     Ok(response)
 }
 
-/// Adds a volunteer to a team; a second time is 409 `ALREADY_MEMBER`.
+/// Staff of the team's station add a volunteer of the station; a second time is 409
+/// `ALREADY_MEMBER`.
 pub async fn add_member(
     db: &impl ConnectionTrait,
-    team: team::Model,
+    staff: &AuthUser,
+    team_id: i32,
     user_id: i32,
     now: DateTime<Utc>,
 ) -> AppResult<TeamResponse> {
+    let team = find_team(db, team_id).await?;
+    staff.require_staff_of(team.station_id)?;
+    ensure_volunteer_of(db, user_id, team.station_id).await?;
     if add_member_row(db, team.id, user_id, now).await? == 0 {
         return Err(AppError::conflict("ALREADY_MEMBER", "该志愿者已在服务队中"));
     }
     team_response(db, team).await
+}
+
+/// The volunteer, if the caller is staff of their station: 404 for staff of other stations
+/// (and anyone who may not see them), 403 for supervisors, who read but do not manage.
+async fn managed_volunteer(db: &impl ConnectionTrait, staff: &AuthUser, user_id: i32) -> AppResult<(user::Model, i32)> {
+    let model = find_volunteer(db, user_id).await?;
+    let Some(station_id) = model.station_id.filter(|s| staff.can_oversee(*s)) else {
+        return Err(AppError::not_found("志愿者不存在"));
+    };
+    staff.require_staff_of(station_id)?;
+    Ok((model, station_id))
+}
+
+/// Deactivates a volunteer of the caller's station in one transaction: the `volunteer` role
+/// goes (they can no longer accept or be dispatched; acceptance checks the role in the
+/// database, so an older access token does not help), they leave every team (and stop leading
+/// one), and the orders they hold in progress (`assigned`, `accepted` and also `in_service`:
+/// someone else must finish the service) go back to the station as `submitted` for
+/// re-dispatch, each with a timeline event and the station's staff notified. Team orders no
+/// remaining member may take go back too. The volunteer is notified with the reason.
+pub async fn deactivate<C: ConnectionTrait + TransactionTrait>(
+    db: &C,
+    staff: &AuthUser,
+    user_id: i32,
+    reason: Option<String>,
+    now: DateTime<Utc>,
+) -> AppResult<DeactivationResponse> {
+    managed_volunteer(db, staff, user_id).await?;
+    let txn = db.begin().await?;
+    let teams = crate::orders::service::team_ids_of(&txn, user_id).await?;
+    crate::orders::service::hold_team_orders(&txn, &teams).await?;
+    let removed = user_role::Entity::delete_many()
+        .filter(user_role::Column::UserId.eq(user_id))
+        .filter(user_role::Column::Role.eq(Role::Volunteer.as_str()))
+        .exec(&txn)
+        .await?
+        .rows_affected;
+    if removed == 0 {
+        txn.rollback().await?;
+        return Err(AppError::not_found("志愿者不存在"));
+    }
+    team_member::Entity::delete_many()
+        .filter(team_member::Column::UserId.eq(user_id))
+        .exec(&txn)
+        .await?;
+    team::Entity::update_many()
+        .col_expr(team::Column::LeaderId, Expr::value(None::<i32>))
+        .filter(team::Column::LeaderId.eq(user_id))
+        .exec(&txn)
+        .await?;
+    let note = match reason.as_deref().map(str::trim).filter(|r| !r.is_empty()) {
+        Some(reason) => format!("志愿者已停用：{reason}"),
+        None => "志愿者已停用".to_owned(),
+    };
+    let returned = crate::orders::service::return_orders_of(&txn, staff.id, user_id, &teams, None, &note, now).await?;
+    let notice = Notice {
+        kind: "volunteer_deactivated",
+        title: "您的志愿者身份已被停用".into(),
+        body: reason.unwrap_or_else(|| "如有疑问请联系本站工作人员".into()),
+        about: None,
+    };
+    notify(&txn, &[user_id], &notice, now).await?;
+    txn.commit().await?;
+    Ok(DeactivationResponse {
+        user_id,
+        deactivated_at: now,
+        returned_order_ids: returned,
+    })
+}
+
+/// Removes a member from a team of the caller's station: the orders they took through the team
+/// and still hold (`accepted`, `in_service`) go back to the station as `submitted`, and the
+/// team's assigned orders that no remaining member may take go back too; the station's staff
+/// are notified. A leader who leaves stops leading the team.
+pub async fn remove_member<C: ConnectionTrait + TransactionTrait>(
+    db: &C,
+    staff: &AuthUser,
+    team_id: i32,
+    user_id: i32,
+    now: DateTime<Utc>,
+) -> AppResult<Vec<i32>> {
+    let team = find_team(db, team_id).await?;
+    if !staff.can_oversee(team.station_id) {
+        return Err(AppError::not_found("服务队不存在"));
+    }
+    staff.require_staff_of(team.station_id)?;
+    let txn = db.begin().await?;
+    crate::orders::service::hold_team_orders(&txn, &[team_id]).await?;
+    let removed = team_member::Entity::delete_many()
+        .filter(team_member::Column::TeamId.eq(team_id))
+        .filter(team_member::Column::UserId.eq(user_id))
+        .exec(&txn)
+        .await?
+        .rows_affected;
+    if removed == 0 {
+        txn.rollback().await?;
+        return Err(AppError::not_found("该志愿者不在此服务队中"));
+    }
+    team::Entity::update_many()
+        .col_expr(team::Column::LeaderId, Expr::value(None::<i32>))
+        .filter(team::Column::Id.eq(team_id))
+        .filter(team::Column::LeaderId.eq(user_id))
+        .exec(&txn)
+        .await?;
+    let note = format!("志愿者已移出服务队「{}」", team.name);
+    let returned =
+        crate::orders::service::return_orders_of(&txn, staff.id, user_id, &[team_id], Some(team_id), &note, now)
+            .await?;
+    txn.commit().await?;
+    Ok(returned)
 }

@@ -169,3 +169,23 @@ pub struct TeamFilter {
     /// Supervisors and admins: one station.
     pub station_id: Option<i32>,
 }
+
+/// Why a volunteer is deactivated (optional); shown to them and on the returned orders.
+#[derive(Debug, Default, Deserialize, Validate, ToSchema)]
+#[schema(example = json!({"reason": "已搬离本社区"}))]
+pub struct DeactivateRequest {
+    #[schema(max_length = 500)]
+    #[validate(length(max = 500, message = "原因最多 500 个字符"))]
+    pub reason: Option<String>,
+}
+
+/// A deactivated volunteer and the orders that went back to the station.
+#[derive(Debug, Serialize, ToSchema)]
+#[schema(example = json!({"user_id": 15, "deactivated_at": "2026-11-30T08:00:00Z", "returned_order_ids": [42]}))]
+pub struct DeactivationResponse {
+    pub user_id: i32,
+    pub deactivated_at: DateTime<Utc>,
+    /// Orders the volunteer held (`assigned`, `accepted`, `in_service`), and team orders no
+    /// remaining member may take, now `submitted` again for staff to re-dispatch.
+    pub returned_order_ids: Vec<i32>,
+}

@@ -15,6 +15,7 @@ mod ops;
 mod orders;
 mod platforms;
 mod process;
+mod rules_orders;
 mod service_items;
 mod stations;
 mod users;

@@ -384,7 +384,12 @@ async fn dispatch_to_a_team_lets_any_member_accept_and_decline_returns_it() {
     assert_eq!(item["address"], Value::Null);
     assert_eq!(item["allowed_actions"], json!(["accept", "decline"]));
 
+    // One member's decline leaves the order with the team; the last member's returns it.
     let declined = app.post(&path(id, "decline"), w.volunteer.t(), json!({})).await;
+    let body = declined.assert_status(200);
+    assert_eq!(body["status"], json!("assigned"));
+    assert_eq!(body["team_id"], json!(team_id));
+    let declined = app.post(&path(id, "decline"), w.other_volunteer.t(), json!({})).await;
     let body = declined.assert_status(200);
     assert_eq!(body["status"], json!("submitted"));
     assert_eq!(body["team_id"], Value::Null);
