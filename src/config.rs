@@ -53,6 +53,10 @@ pub struct Settings {
     pub workers: usize,
     pub background_jobs: bool,
     pub job_interval: Duration,
+    /// An hours correction of more minutes than this (either sign) needs the station's director.
+    pub hours_correction_director_minutes: i32,
+    /// How long after its scheduled end a published or ongoing activity is finished by the sweep.
+    pub activity_finish_grace: Duration,
 }
 
 impl Settings {
@@ -170,6 +174,22 @@ impl Settings {
                 256,
             )? as usize,
             job_interval: secs("JOB_INTERVAL_SECS", 30, 1, 3_600)?,
+            hours_correction_director_minutes: number(
+                get("HOURS_CORRECTION_DIRECTOR_MINUTES"),
+                "HOURS_CORRECTION_DIRECTOR_MINUTES",
+                480,
+                1,
+                14_400,
+            )? as i32,
+            activity_finish_grace: Duration::from_secs(
+                number(
+                    get("ACTIVITY_FINISH_GRACE_HOURS"),
+                    "ACTIVITY_FINISH_GRACE_HOURS",
+                    12,
+                    0,
+                    24 * 30,
+                )? * 3_600,
+            ),
             background_jobs: match get("BACKGROUND_JOBS").unwrap_or("on") {
                 "on" | "true" | "1" => true,
                 "off" | "false" | "0" => false,

@@ -11,6 +11,8 @@ pub enum LeaveStatus {
     Approved,
     Rejected,
     Withdrawn,
+    /// Closed because the activity was cancelled.
+    Cancelled,
 }
 
 impl LeaveStatus {
@@ -20,6 +22,7 @@ impl LeaveStatus {
             Self::Approved => "approved",
             Self::Rejected => "rejected",
             Self::Withdrawn => "withdrawn",
+            Self::Cancelled => "cancelled",
         }
     }
     pub fn parse(text: &str) -> Self {
@@ -27,6 +30,7 @@ impl LeaveStatus {
             "approved" => Self::Approved,
             "rejected" => Self::Rejected,
             "withdrawn" => Self::Withdrawn,
+            "cancelled" => Self::Cancelled,
             _ => Self::Pending,
         }
     }

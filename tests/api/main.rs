@@ -15,6 +15,8 @@ mod ops;
 mod orders;
 mod platforms;
 mod process;
+mod rules_activities;
+mod rules_hours;
 mod service_items;
 mod stations;
 mod users;
