@@ -253,7 +253,7 @@ async fn finish_activity(state: web::Data<AppState>, user: AuthUser, id: web::Pa
 /// activity or an order, are not credited again), and archives the activity. Confirming is
 /// separated from hosting: the host may save the record but not confirm it; the secretary
 /// confirms, or the director when the secretary hosts (`confirm_attendance` in
-/// `allowed_actions`).
+/// `allowed_actions`); a staff member who attended does not confirm their own hours.
 #[utoipa::path(
     tag = "activities",
     params(("id" = i32, Path, description = "Activity id")),
@@ -261,7 +261,7 @@ async fn finish_activity(state: web::Data<AppState>, user: AuthUser, id: web::Pa
     security(("bearer" = [])),
     responses(
         (status = 200, description = "The activity with its record", body = ActivityResponse),
-        (status = 403, description = "Not the host or staff (`FORBIDDEN`), or the host confirming their own activity's attendance (`HOST_CANNOT_CONFIRM`)", body = crate::http::Problem, content_type = "application/problem+json"),
+        (status = 403, description = "Not the host or staff (`FORBIDDEN`), the host confirming their own activity's attendance (`HOST_CANNOT_CONFIRM`), or a staff member who attended confirming their own hours (`OWN_ATTENDANCE`)", body = crate::http::Problem, content_type = "application/problem+json"),
         (status = 409, description = "Not finished, or already archived (`ACTIVITY_STATE_CONFLICT`)", body = crate::http::Problem, content_type = "application/problem+json"),
     )
 )]

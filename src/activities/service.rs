@@ -34,6 +34,7 @@ pub fn actor(user: Option<&AuthUser>, model: &activity::Model) -> Actor {
         staff: user.is_some_and(|u| u.is_staff_of(model.station_id)),
         director: user.is_some_and(|u| u.is_director_of(model.station_id)),
         host: user.is_some_and(|u| u.id == model.host_id),
+        attended: false,
     }
 }
 
@@ -70,6 +71,10 @@ fn refusal(refusal: Refusal) -> AppError {
     match refusal {
         Refusal::Forbidden => AppError::forbidden("FORBIDDEN", "当前账号无权进行此操作"),
         Refusal::DirectorRequired => AppError::forbidden("DIRECTOR_REQUIRED", "须由本站站长审批"),
+        Refusal::OwnAttendance => AppError::forbidden(
+            "OWN_ATTENDANCE",
+            "您本人参加了该活动，不能确认本人的考勤与时长，须由其他工作人员确认",
+        ),
         Refusal::HostCannotConfirm => AppError::forbidden(
             "HOST_CANNOT_CONFIRM",
             "主持人不能确认本人主持活动的考勤与时长，须由传习秘书（秘书主持时由站长）确认",
@@ -192,7 +197,10 @@ fn response(
 ) -> ActivityResponse {
     let status = ActivityStatus::parse(&model.status).effective(model.starts_at, now);
     let audience = Audience::parse(&model.audience);
-    let actor = actor(user, &model);
+    let actor = Actor {
+        attended: my.as_ref().is_some_and(|(s, _)| s.checked_in_at.is_some()),
+        ..actor(user, &model)
+    };
     let signup_open = state::signup_open(
         status,
         model.starts_at,
@@ -722,7 +730,20 @@ pub async fn record(
     let model = find_for_change(db, user, id).await?;
     check(user, &model, Action::Record, now)?;
     if req.attendance_confirmed {
-        check(user, &model, Action::ConfirmAttendance, now)?;
+        let attended = activity_signup::Entity::find()
+            .filter(activity_signup::Column::ActivityId.eq(id))
+            .filter(activity_signup::Column::UserId.eq(user.id))
+            .filter(activity_signup::Column::Status.eq(SignupStatus::Confirmed.as_str()))
+            .filter(activity_signup::Column::CheckedInAt.is_not_null())
+            .count(db)
+            .await?
+            > 0;
+        let status = ActivityStatus::parse(&model.status).effective(model.starts_at, now);
+        let me = Actor {
+            attended,
+            ..actor(Some(user), &model)
+        };
+        state::next(status, Action::ConfirmAttendance, me).map_err(refusal)?;
     }
     let txn = db.begin().await?;
     let mut update = activity::Entity::update_many()

@@ -106,6 +106,8 @@ pub struct Actor {
     pub director: bool,
     /// The activity's host (or stand-in host).
     pub host: bool,
+    /// The caller attended (checked in): their own hours are among those a confirmation credits.
+    pub attended: bool,
 }
 
 /// Why a change is refused.
@@ -118,6 +120,8 @@ pub enum Refusal {
     /// The host does not confirm the attendance of their own activity (403
     /// `HOST_CANNOT_CONFIRM`): the secretary does, or the director when the secretary hosts.
     HostCannotConfirm,
+    /// Nobody confirms attendance that credits their own hours (403 `OWN_ATTENDANCE`).
+    OwnAttendance,
     /// Not in this state (409 `ACTIVITY_STATE_CONFLICT`).
     WrongState,
 }
@@ -136,6 +140,8 @@ pub fn next(status: ActivityStatus, action: Action, actor: Actor) -> Result<Acti
         Action::ConfirmAttendance => {
             if actor.host {
                 Err(Refusal::HostCannotConfirm)
+            } else if actor.attended {
+                Err(Refusal::OwnAttendance)
             } else if actor.staff {
                 Ok(())
             } else {
@@ -327,16 +333,19 @@ mod tests {
         staff: true,
         director: false,
         host: true,
+        attended: false,
     };
     const DIRECTOR: Actor = Actor {
         staff: true,
         director: true,
         host: false,
+        attended: false,
     };
     const RESIDENT: Actor = Actor {
         staff: false,
         director: false,
         host: false,
+        attended: false,
     };
 
     #[test]
@@ -359,6 +368,14 @@ mod tests {
         assert_eq!(
             next(S::Finished, Action::ConfirmAttendance, RESIDENT),
             Err(Refusal::Forbidden)
+        );
+        let attending_director = Actor {
+            attended: true,
+            ..DIRECTOR
+        };
+        assert_eq!(
+            next(S::Finished, Action::ConfirmAttendance, attending_director),
+            Err(Refusal::OwnAttendance)
         );
     }
 

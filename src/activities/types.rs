@@ -381,7 +381,8 @@ pub struct SignupResponse {
     pub position: Option<i64>,
     pub checked_in_at: Option<DateTime<Utc>>,
     pub checked_out_at: Option<DateTime<Utc>>,
-    /// The latest leave request's status (`pending`, `approved`, `rejected`, `withdrawn`).
+    /// The latest leave request's status (`pending`, `approved`, `rejected`, `withdrawn`, or
+    /// `cancelled` when the activity was cancelled).
     pub leave: Option<String>,
     /// `attended`, `absent` or `excused` once attendance is confirmed (excused from approved leave).
     pub attendance: Option<String>,

@@ -178,6 +178,35 @@ async fn the_host_saves_the_record_but_another_staff_member_confirms_attendance(
 }
 
 #[tokio::test]
+async fn a_staff_member_who_attended_does_not_confirm_their_own_hours() {
+    let app = spawn().await;
+    let s = station(&app, "东湖站").await;
+    let id = published(&app, &s, body(&app, &s, Duration::hours(1), 5, json!({}))).await;
+    // The director takes part; the secretary hosts; a second secretary confirms.
+    sign_up(&app, id, &s.director.1).await;
+    app.clock.advance(Duration::hours(1));
+    let c = code(&app, &s, id, json!({"ttl_minutes": 60})).await;
+    check_in(&app, id, &s.director.1, &c).await.assert_status(200);
+    app.clock.advance(Duration::hours(2));
+    app.post(&format!("/activities/{id}/finish"), Some(&s.secretary.1), json!({}))
+        .await
+        .assert_status(200);
+
+    let view = activity(&app, id, &s.director.1).await;
+    assert!(!actions(&view).contains(&"confirm_attendance".to_owned()));
+    let record = json!({"summary": "纪要", "attendance_confirmed": true});
+    app.put(&format!("/activities/{id}/record"), Some(&s.director.1), record.clone())
+        .await
+        .assert_problem(403, "OWN_ATTENDANCE");
+    let (_, other_secretary) = app.staff(Some(s.id), &["secretary"]).await;
+    let view = activity(&app, id, &other_secretary).await;
+    assert!(actions(&view).contains(&"confirm_attendance".to_owned()));
+    app.put(&format!("/activities/{id}/record"), Some(&other_secretary), record)
+        .await
+        .assert_status(200);
+}
+
+#[tokio::test]
 async fn a_person_checked_in_elsewhere_at_the_same_time_cannot_sign_up_or_check_in() {
     let app = spawn().await;
     let s = station(&app, "东湖站").await;
