@@ -57,6 +57,10 @@ pub struct Settings {
     pub order_dispatch_overdue: Duration,
     /// An `assigned` order not accepted within this is overdue and escalated to staff.
     pub order_accept_overdue: Duration,
+    /// An hours correction of more minutes than this (either sign) needs the station's director.
+    pub hours_correction_director_minutes: i32,
+    /// How long after its scheduled end a published or ongoing activity is finished by the sweep.
+    pub activity_finish_grace: Duration,
 }
 
 impl Settings {
@@ -180,6 +184,22 @@ impl Settings {
             job_interval: secs("JOB_INTERVAL_SECS", 30, 1, 3_600)?,
             order_dispatch_overdue: mins("ORDER_DISPATCH_OVERDUE_MINS", 120)?,
             order_accept_overdue: mins("ORDER_ACCEPT_OVERDUE_MINS", 240)?,
+            hours_correction_director_minutes: number(
+                get("HOURS_CORRECTION_DIRECTOR_MINUTES"),
+                "HOURS_CORRECTION_DIRECTOR_MINUTES",
+                480,
+                1,
+                14_400,
+            )? as i32,
+            activity_finish_grace: Duration::from_secs(
+                number(
+                    get("ACTIVITY_FINISH_GRACE_HOURS"),
+                    "ACTIVITY_FINISH_GRACE_HOURS",
+                    12,
+                    0,
+                    24 * 30,
+                )? * 3_600,
+            ),
             background_jobs: match get("BACKGROUND_JOBS").unwrap_or("on") {
                 "on" | "true" | "1" => true,
                 "off" | "false" | "0" => false,

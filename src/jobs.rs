@@ -1,5 +1,6 @@
 //! Periodic jobs (expiring open orders past their deadline, confirming unrated hours, starting
-//! activities). Each job is one conditional statement per row, so running it in several
+//! activities, cancelling activities never approved by their start, finishing activities left
+//! open past their end). Each job is one conditional statement per row, so running it in several
 //! processes at once, or twice, changes nothing the second time.
 
 use std::time::Duration;
@@ -19,6 +20,19 @@ pub async fn run_once(state: &AppState) -> AppResult<JobReport> {
     report.push((
         "start_activities",
         crate::activities::service::start_due(&state.db, now).await?,
+    ));
+    report.push((
+        "activities_cancel_unapproved",
+        crate::activities::service::cancel_unapproved(&state.db, now).await?,
+    ));
+    report.push((
+        "activities_finish_overdue",
+        crate::activities::service::finish_overdue(
+            &state.db,
+            chrono::Duration::from_std(state.settings.activity_finish_grace).unwrap_or(chrono::Duration::hours(12)),
+            now,
+        )
+        .await?,
     ));
     report.push((
         "orders_expire",

@@ -4,7 +4,7 @@ use crate::enums::{ActivityKind, ActivityStatus, Audience, FocusGroup};
 
 /// An activity (活动) of a station: drafted by a secretary, approved by the director, signed up
 /// for, checked in to, and archived with its record.
-#[derive(Clone, Debug, PartialEq, Eq, DeriveEntityModel)]
+#[derive(Clone, Debug, PartialEq, DeriveEntityModel)]
 #[sea_orm(table_name = "activities")]
 pub struct Model {
     #[sea_orm(primary_key)]
@@ -36,8 +36,15 @@ pub struct Model {
     pub approved_by: Option<i32>,
     pub published_at: Option<DateTimeUtc>,
     pub finished_at: Option<DateTimeUtc>,
-    pub checkin_code: Option<String>,
+    /// SHA-256 (hex) of `"{id}:{code}"`; the current check-in code itself is never stored.
+    pub checkin_code_hash: Option<String>,
     pub checkin_code_expires_at: Option<DateTimeUtc>,
+    /// The optional geofence of the current code: centre and radius in metres.
+    #[sea_orm(column_type = "Double", nullable)]
+    pub checkin_latitude: Option<f64>,
+    #[sea_orm(column_type = "Double", nullable)]
+    pub checkin_longitude: Option<f64>,
+    pub checkin_radius_m: Option<i32>,
     pub record_summary: Option<String>,
     pub record_minutes: Option<String>,
     pub record_materials: Option<String>,

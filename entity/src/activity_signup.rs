@@ -22,6 +22,11 @@ pub struct Model {
     /// Credited minutes, set when attendance is confirmed.
     pub minutes: Option<i32>,
     pub cancelled_at: Option<DateTimeUtc>,
+    /// The staff member who signed the person up (代报名); `None` for one's own sign-up.
+    pub signed_up_by: Option<i32>,
+    /// The host or staff member who marked the person present by hand (no phone); `None` when
+    /// the person checked in with the code.
+    pub checkin_marked_by: Option<i32>,
     pub created_at: DateTimeUtc,
     pub updated_at: DateTimeUtc,
 }

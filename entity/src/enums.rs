@@ -142,6 +142,8 @@ pub enum LeaveStatus {
     Approved,
     Rejected,
     Withdrawn,
+    /// Closed because the activity was cancelled.
+    Cancelled,
 }
 
 /// Why a person asks for leave; required for trainings.

@@ -20,6 +20,11 @@ pub struct Model {
     #[sea_orm(unique)]
     pub dedupe_key: Option<String>,
     pub confirmed_at: DateTimeUtc,
+    /// The time the entry covers (activity attendance, or an order's service time); `None`
+    /// for corrections. A person's minutes are credited once: a new entry credits only the
+    /// part of its interval no earlier entry covers.
+    pub starts_at: Option<DateTimeUtc>,
+    pub ends_at: Option<DateTimeUtc>,
 }
 
 #[derive(Copy, Clone, Debug, EnumIter, DeriveRelation)]

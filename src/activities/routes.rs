@@ -28,6 +28,7 @@ pub fn configure(cfg: &mut ServiceConfig) {
         .service(checkin_code)
         .service(check_in)
         .service(check_out)
+        .service(mark_present)
         .service(my_signups);
 }
 
@@ -62,7 +63,7 @@ async fn list_activities(
     security(("bearer" = [])),
     responses(
         (status = 201, description = "The draft", body = ActivityResponse),
-        (status = 422, description = "Validation failed (`VALIDATION_FAILED`: end before start, unknown platform or host, …; `STATION_REQUIRED`)", body = crate::http::Problem, content_type = "application/problem+json"),
+        (status = 422, description = "Validation failed (`VALIDATION_FAILED`: a start that is not in the future, end before start, unknown platform or host, …; `STATION_REQUIRED`)", body = crate::http::Problem, content_type = "application/problem+json"),
     )
 )]
 #[post("/activities")]
@@ -97,6 +98,7 @@ const STATE_CONFLICT: &str = "Wrong state for this change (`ACTIVITY_STATE_CONFL
 /// Edit a draft
 ///
 /// Roles: secretary or director of the station. Only drafts (also after a rejection) change.
+/// A new `starts_at` must lie in the future.
 #[utoipa::path(
     tag = "activities",
     params(("id" = i32, Path, description = "Activity id")),
@@ -105,6 +107,7 @@ const STATE_CONFLICT: &str = "Wrong state for this change (`ACTIVITY_STATE_CONFL
     responses(
         (status = 200, description = "The draft", body = ActivityResponse),
         (status = 409, description = STATE_CONFLICT, body = crate::http::Problem, content_type = "application/problem+json"),
+        (status = 422, description = "Validation failed (`VALIDATION_FAILED`: a start that is not in the future, end before start, …)", body = crate::http::Problem, content_type = "application/problem+json"),
     )
 )]
 #[patch("/activities/{id}")]
@@ -133,7 +136,9 @@ async fn transition(
 
 /// Submit a draft for approval
 ///
-/// Roles: secretary or director of the station. `draft` → `pending_approval`.
+/// Roles: secretary or director of the station. `draft` → `pending_approval`. The station's
+/// directors are notified (`activity_submitted`, about the activity). A submitted activity
+/// not approved by its start is cancelled by the periodic jobs and its creator told.
 #[utoipa::path(
     tag = "activities",
     params(("id" = i32, Path, description = "Activity id")),
@@ -151,14 +156,16 @@ async fn submit_activity(state: web::Data<AppState>, user: AuthUser, id: web::Pa
 /// Approve (publish) an activity
 ///
 /// Roles: director of the activity's station (403 `DIRECTOR_REQUIRED` otherwise).
-/// `pending_approval` → `published`; from then residents see it and may sign up.
+/// `pending_approval` → `published`; from then residents see it and may sign up. Only while
+/// the start is still ahead.
 #[utoipa::path(
     tag = "activities",
     params(("id" = i32, Path, description = "Activity id")),
     security(("bearer" = [])),
     responses(
         (status = 200, description = "Published", body = ActivityResponse),
-        (status = 409, description = STATE_CONFLICT, body = crate::http::Problem, content_type = "application/problem+json"),
+        (status = 403, description = "Not the station's director (`DIRECTOR_REQUIRED`)", body = crate::http::Problem, content_type = "application/problem+json"),
+        (status = 409, description = "Wrong state (`ACTIVITY_STATE_CONFLICT`), or the start has passed (`ACTIVITY_START_PASSED`)", body = crate::http::Problem, content_type = "application/problem+json"),
     )
 )]
 #[post("/activities/{id}/approve")]
@@ -193,7 +200,9 @@ async fn reject_activity(
 /// Cancel an activity
 ///
 /// Roles: secretary or director of the station. From `draft`, `pending_approval`, or
-/// `published` before the start; everyone signed up is notified.
+/// `published` before the start. In the same transaction every sign-up and waitlist place is
+/// cancelled and every pending leave request closed (`cancelled`); everyone signed up is
+/// notified with the reason.
 #[utoipa::path(
     tag = "activities",
     params(("id" = i32, Path, description = "Activity id")),
@@ -217,7 +226,9 @@ async fn cancel_activity(
 /// Finish an activity
 ///
 /// Roles: the host, or secretary or director of the station. `ongoing` → `finished` (an
-/// activity is ongoing from its start time).
+/// activity is ongoing from its start time). Hours run to the moment it finishes, never past
+/// it. The periodic jobs finish an activity left open `ACTIVITY_FINISH_GRACE_HOURS` (setting,
+/// default 12) past its scheduled end.
 #[utoipa::path(
     tag = "activities",
     params(("id" = i32, Path, description = "Activity id")),
@@ -237,8 +248,12 @@ async fn finish_activity(state: web::Data<AppState>, user: AuthUser, id: web::Pa
 /// Roles: the host, or secretary or director of the station. Saves the ledger record
 /// (summary, minutes of a meeting, materials). With `attendance_confirmed: true` it also marks
 /// each confirmed sign-up `attended`, `excused` (approved leave) or `absent`, credits
-/// volunteers' hours (the overlap of check-in to check-out or end with the activity), and
-/// archives the activity.
+/// volunteers' hours (the overlap of check-in to check-out or the actual finish with the
+/// scheduled time; minutes already credited to the person for the same time, by another
+/// activity or an order, are not credited again), and archives the activity. Confirming is
+/// separated from hosting: the host may save the record but not confirm it; the secretary
+/// confirms, or the director when the secretary hosts (`confirm_attendance` in
+/// `allowed_actions`); a staff member who attended does not confirm their own hours.
 #[utoipa::path(
     tag = "activities",
     params(("id" = i32, Path, description = "Activity id")),
@@ -246,6 +261,7 @@ async fn finish_activity(state: web::Data<AppState>, user: AuthUser, id: web::Pa
     security(("bearer" = [])),
     responses(
         (status = 200, description = "The activity with its record", body = ActivityResponse),
+        (status = 403, description = "Not the host or staff (`FORBIDDEN`), the host confirming their own activity's attendance (`HOST_CANNOT_CONFIRM`), or a staff member who attended confirming their own hours (`OWN_ATTENDANCE`)", body = crate::http::Problem, content_type = "application/problem+json"),
         (status = 409, description = "Not finished, or already archived (`ACTIVITY_STATE_CONFLICT`)", body = crate::http::Problem, content_type = "application/problem+json"),
     )
 )]
@@ -265,7 +281,11 @@ async fn record_activity(
 ///
 /// Any user, inside the sign-up window and the audience. A place if one is left
 /// (`confirmed`), else `waitlisted` with a `position`; confirmed sign-ups never exceed the
-/// capacity. Honours `Idempotency-Key`.
+/// capacity. Honours `Idempotency-Key`. The body may be left out. 代报名: staff of the
+/// activity's station send `{"user_id": N}` to sign up a user of the station who has no
+/// phone; the sign-up shows `proxy: true` and `signed_up_by`, the same rules apply, and the
+/// person is notified. Refused while the person is checked in at another activity of
+/// overlapping time (`SCHEDULE_CONFLICT`).
 #[utoipa::path(
     tag = "signups",
     params(
@@ -273,12 +293,13 @@ async fn record_activity(
         ("Idempotency-Key" = Option<String>, Header, min_length = 1, max_length = 255, pattern = r"^[!-~]+$",
             description = "Repeat-safe key (1 to 255 visible ASCII characters): the same key from the same user returns the first result"),
     ),
+    request_body = SignupRequest,
     security(("bearer" = [])),
     responses(
         (status = 201, description = "Signed up (`confirmed` or `waitlisted`)", body = SignupResponse),
-        (status = 403, description = "Not in the activity's audience (`AUDIENCE_NOT_ALLOWED`)", body = crate::http::Problem, content_type = "application/problem+json"),
-        (status = 409, description = "Already signed up (`ALREADY_SIGNED_UP`), or not published / outside the sign-up window (`SIGNUP_CLOSED`)", body = crate::http::Problem, content_type = "application/problem+json"),
-        (status = 422, description = "The Idempotency-Key was used for another request (`IDEMPOTENCY_KEY_REUSED`)", body = crate::http::Problem, content_type = "application/problem+json"),
+        (status = 403, description = "Not in the activity's audience (`AUDIENCE_NOT_ALLOWED`), or `user_id` sent by someone who is not staff of the station (`FORBIDDEN`)", body = crate::http::Problem, content_type = "application/problem+json"),
+        (status = 409, description = "Already signed up (`ALREADY_SIGNED_UP`), not published / outside the sign-up window (`SIGNUP_CLOSED`), or checked in at an overlapping activity (`SCHEDULE_CONFLICT`)", body = crate::http::Problem, content_type = "application/problem+json"),
+        (status = 422, description = "The Idempotency-Key was used for another request (`IDEMPOTENCY_KEY_REUSED`), or `user_id` is not a user of the station (`VALIDATION_FAILED`)", body = crate::http::Problem, content_type = "application/problem+json"),
         (status = 400, description = "Bad Idempotency-Key (`INVALID_IDEMPOTENCY_KEY`)", body = crate::http::Problem, content_type = "application/problem+json"),
     )
 )]
@@ -288,21 +309,23 @@ async fn sign_up(
     user: AuthUser,
     id: web::Path<i32>,
     key: IdempotencyKey,
+    body: OptionalJson<SignupRequest>,
 ) -> AppResult<HttpResponse> {
     let now = state.clock.now();
     let activity_id = id.into_inner();
     let activity = service::find_visible(&state.db, Some(&user), activity_id).await?;
+    let (target, signed_up_by) = signups::signup_target(&state.db, &user, &activity, body.0.user_id).await?;
     let scope = format!("activity-signup:{activity_id}");
     if key.0.is_none() {
-        signups::check_can_sign_up(&state.db, &user, &activity, now).await?;
+        signups::check_can_sign_up(&state.db, target, &activity, now).await?;
     }
     let precheck = key.0.is_some();
     let db = &state.db;
-    create_once(db, user.id, &scope, &key, &activity_id, now, async |txn| {
+    create_once(db, user.id, &scope, &key, &(activity_id, target), now, async |txn| {
         if precheck {
-            signups::check_can_sign_up(txn, &user, &activity, now).await?;
+            signups::check_can_sign_up(txn, target, &activity, now).await?;
         }
-        let signup = signups::sign_up(txn, &user, &activity, now).await?;
+        let signup = signups::sign_up(txn, target, signed_up_by, &activity, now).await?;
         let mut list = signups::responses(txn, &user, vec![signup], now).await?;
         let response = list
             .pop()
@@ -322,7 +345,7 @@ async fn sign_up(
     security(("bearer" = [])),
     responses(
         (status = 204, description = "Cancelled"),
-        (status = 409, description = "Not signed up (`NOT_SIGNED_UP`) or the activity has started (`ACTIVITY_STARTED`)", body = crate::http::Problem, content_type = "application/problem+json"),
+        (status = 409, description = "Not signed up (`NOT_SIGNED_UP`), the activity has started (`ACTIVITY_STARTED`), or already checked in (`ALREADY_CHECKED_IN`: check out instead)", body = crate::http::Problem, content_type = "application/problem+json"),
     )
 )]
 #[delete("/activities/{id}/signups/me")]
@@ -358,8 +381,10 @@ async fn list_signups(
 /// Create a check-in code
 ///
 /// Roles: the host, secretary or director of the station; while published or ongoing. The
-/// code is valid `ttl_minutes` (default 10); a new code voids the previous one. The body may
-/// be left out.
+/// code is valid `ttl_minutes` (default 10); a new code voids the previous one (and its
+/// geofence). Only a hash of the code is stored. With `latitude`, `longitude` and `radius_m`
+/// the code carries a geofence: a check-in must then send coordinates within it. The body
+/// may be left out.
 #[utoipa::path(
     tag = "signups",
     params(("id" = i32, Path, description = "Activity id")),
@@ -368,6 +393,7 @@ async fn list_signups(
     responses(
         (status = 201, description = "The code to show", body = CheckinCodeResponse),
         (status = 409, description = STATE_CONFLICT, body = crate::http::Problem, content_type = "application/problem+json"),
+        (status = 422, description = "Validation failed (`VALIDATION_FAILED`: a geofence needs latitude, longitude and radius together, in range)", body = crate::http::Problem, content_type = "application/problem+json"),
     )
 )]
 #[post("/activities/{id}/checkin-code")]
@@ -378,18 +404,19 @@ async fn checkin_code(
     body: OptionalJson<CheckinCodeRequest>,
 ) -> AppResult<HttpResponse> {
     let id = id.into_inner();
-    let ttl = body.0.ttl_minutes.unwrap_or(10);
-    let code = service::new_checkin_code(&state.db, &user, id, ttl, state.clock.now()).await?;
+    let code = service::new_checkin_code(&state.db, &user, id, body.0, state.clock.now()).await?;
     Ok(created(format!("/api/v1/activities/{id}/checkin-code"), &code))
 }
 
-const CHECKIN_REFUSALS_422: &str = "Wrong or expired code (`INVALID_CHECKIN_CODE`), outside [start − 30 min, end] (`CHECKIN_WINDOW_CLOSED`), or a field failed validation";
+const CHECKIN_REFUSALS_422: &str = "Wrong or expired code (`INVALID_CHECKIN_CODE`), outside [start − 30 min, end] (`CHECKIN_WINDOW_CLOSED`), the code has a geofence and no coordinates were sent (`LOCATION_REQUIRED`, check-in only) or they lie outside it (`OUTSIDE_GEOFENCE`, check-in only), or a field failed validation";
 const CHECKIN_REFUSALS_429: &str = "Too many wrong codes (`TOO_MANY_REQUESTS`, with `Retry-After`)";
 
 /// Check in
 ///
 /// A user with a confirmed sign-up, with the host's current code, from 30 minutes before the
-/// start until the end; once.
+/// start until the end; once. When the code has a geofence, `latitude` and `longitude` are
+/// required and must lie inside it. Refused while checked in at another activity of
+/// overlapping time (`SCHEDULE_CONFLICT`).
 #[utoipa::path(
     tag = "signups",
     params(("id" = i32, Path, description = "Activity id")),
@@ -397,7 +424,7 @@ const CHECKIN_REFUSALS_429: &str = "Too many wrong codes (`TOO_MANY_REQUESTS`, w
     security(("bearer" = [])),
     responses(
         (status = 200, description = "Checked in", body = SignupResponse),
-        (status = 409, description = "Already checked in (`ALREADY_CHECKED_IN`) or no confirmed sign-up (`NOT_SIGNED_UP`)", body = crate::http::Problem, content_type = "application/problem+json"),
+        (status = 409, description = "Already checked in (`ALREADY_CHECKED_IN`), no confirmed sign-up (`NOT_SIGNED_UP`), or checked in at an overlapping activity (`SCHEDULE_CONFLICT`)", body = crate::http::Problem, content_type = "application/problem+json"),
         (status = 422, description = CHECKIN_REFUSALS_422, body = crate::http::Problem, content_type = "application/problem+json"),
         (status = 429, description = CHECKIN_REFUSALS_429, body = crate::http::Problem, content_type = "application/problem+json"),
     )
@@ -409,7 +436,7 @@ async fn check_in(
     id: web::Path<i32>,
     body: ValidatedJson<CheckinRequest>,
 ) -> AppResult<HttpResponse> {
-    check(&state, &user, id.into_inner(), &body.0.code, false).await
+    check(&state, &user, id.into_inner(), &body.0, false).await
 }
 
 /// Check out
@@ -435,15 +462,69 @@ async fn check_out(
     id: web::Path<i32>,
     body: ValidatedJson<CheckinRequest>,
 ) -> AppResult<HttpResponse> {
-    check(&state, &user, id.into_inner(), &body.0.code, true).await
+    check(&state, &user, id.into_inner(), &body.0, true).await
 }
 
-async fn check(state: &AppState, user: &AuthUser, id: i32, code: &str, checkout: bool) -> AppResult<HttpResponse> {
+async fn check(
+    state: &AppState,
+    user: &AuthUser,
+    id: i32,
+    body: &CheckinRequest,
+    checkout: bool,
+) -> AppResult<HttpResponse> {
     let now = state.clock.now();
     let activity = service::find_visible(&state.db, Some(user), id).await?;
-    let signup =
-        signups::check_in_or_out(&state.db, user, &activity, code, checkout, &state.checkin_limiter, now).await?;
+    let position = body.latitude.zip(body.longitude);
+    let signup = signups::check_in_or_out(
+        &state.db,
+        user,
+        &activity,
+        &body.code,
+        position,
+        checkout,
+        &state.checkin_limiter,
+        now,
+    )
+    .await?;
     let mut list = signups::responses(&state.db, user, vec![signup], now).await?;
+    let response = list
+        .pop()
+        .ok_or_else(|| crate::http::AppError::not_found("报名不存在"))?;
+    Ok(HttpResponse::Ok().json(response))
+}
+
+/// Mark a person present by hand
+///
+/// Roles: the host, secretary or director of the station; inside the check-in window (30
+/// minutes before the start to the end). For a person with a confirmed sign-up who has no
+/// phone: checks them in now, recorded as marked by the caller (`manual: true`, `marked_by`),
+/// which shows in the sign-up list and the record.
+#[utoipa::path(
+    tag = "signups",
+    params(
+        ("id" = i32, Path, description = "Activity id"),
+        ("signup_id" = i32, Path, description = "Sign-up id"),
+    ),
+    security(("bearer" = [])),
+    responses(
+        (status = 200, description = "Checked in by hand", body = SignupResponse),
+        (status = 403, description = "Not the host or staff of the station (`FORBIDDEN`)", body = crate::http::Problem, content_type = "application/problem+json"),
+        (status = 404, description = "No such sign-up of this activity (`NOT_FOUND`)", body = crate::http::Problem, content_type = "application/problem+json"),
+        (status = 409, description = "Not running (`ACTIVITY_STATE_CONFLICT`), not a confirmed sign-up (`NOT_SIGNED_UP`), already checked in (`ALREADY_CHECKED_IN`), or checked in at an overlapping activity (`SCHEDULE_CONFLICT`)", body = crate::http::Problem, content_type = "application/problem+json"),
+        (status = 422, description = "Outside [start − 30 min, end] (`CHECKIN_WINDOW_CLOSED`)", body = crate::http::Problem, content_type = "application/problem+json"),
+    )
+)]
+#[post("/activities/{id}/signups/{signup_id}/checkin")]
+async fn mark_present(
+    state: web::Data<AppState>,
+    user: AuthUser,
+    path: web::Path<(i32, i32)>,
+) -> AppResult<HttpResponse> {
+    let (id, signup_id) = path.into_inner();
+    let now = state.clock.now();
+    let activity = service::find_for_change(&state.db, &user, id).await?;
+    let signup = signups::mark_present(&state.db, &user, &activity, signup_id, now).await?;
+    let mut list = signups::responses(&state.db, &user, vec![signup], now).await?;
     let response = list
         .pop()
         .ok_or_else(|| crate::http::AppError::not_found("报名不存在"))?;

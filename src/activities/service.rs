@@ -37,6 +37,7 @@ pub fn actor(user: Option<&AuthUser>, model: &activity::Model) -> Actor {
         staff: user.is_some_and(|u| u.is_staff_of(model.station_id)),
         director: user.is_some_and(|u| u.is_director_of(model.station_id)),
         host: user.is_some_and(|u| u.id == model.host_id),
+        attended: false,
     }
 }
 
@@ -73,6 +74,14 @@ fn refusal(refusal: Refusal) -> AppError {
     match refusal {
         Refusal::Forbidden => AppError::forbidden("FORBIDDEN", "当前账号无权进行此操作"),
         Refusal::DirectorRequired => AppError::forbidden("DIRECTOR_REQUIRED", "须由本站站长审批"),
+        Refusal::OwnAttendance => AppError::forbidden(
+            "OWN_ATTENDANCE",
+            "您本人参加了该活动，不能确认本人的考勤与时长，须由其他工作人员确认",
+        ),
+        Refusal::HostCannotConfirm => AppError::forbidden(
+            "HOST_CANNOT_CONFIRM",
+            "主持人不能确认本人主持活动的考勤与时长，须由传习秘书（秘书主持时由站长）确认",
+        ),
         Refusal::WrongState => AppError::conflict("ACTIVITY_STATE_CONFLICT", "活动当前状态不允许此操作"),
     }
 }
@@ -99,9 +108,9 @@ pub fn audience_allows(audience: Audience, station_id: i32, roles: &[Role], home
 }
 
 /// The caller's current roles and home station (roles granted since the token was issued count).
-pub async fn member_facts(db: &impl ConnectionTrait, user: &AuthUser) -> AppResult<(Vec<Role>, Option<i32>)> {
-    let roles = crate::users::service::roles_of(db, user.id).await?;
-    let home = user::Entity::find_by_id(user.id)
+pub async fn member_facts(db: &impl ConnectionTrait, user_id: i32) -> AppResult<(Vec<Role>, Option<i32>)> {
+    let roles = crate::users::service::roles_of(db, user_id).await?;
+    let home = user::Entity::find_by_id(user_id)
         .one(db)
         .await?
         .and_then(|u| u.station_id);
@@ -153,7 +162,7 @@ pub async fn responses(
             .into_iter()
             .map(|s| (s.activity_id, s))
             .collect();
-        facts = member_facts(db, user).await?;
+        facts = member_facts(db, user.id).await?;
     }
     let mut out = Vec::with_capacity(models.len());
     for model in models {
@@ -191,7 +200,10 @@ fn response(
 ) -> ActivityResponse {
     let status = effective_status(model.status, model.starts_at, now);
     let audience = model.audience;
-    let actor = actor(user, &model);
+    let actor = Actor {
+        attended: my.as_ref().is_some_and(|(s, _)| s.checked_in_at.is_some()),
+        ..actor(user, &model)
+    };
     let signup_open = state::signup_open(
         status,
         model.starts_at,
@@ -298,6 +310,27 @@ fn check_times(
     Ok(())
 }
 
+/// A new or moved start must lie in the future (422 on `starts_at`).
+fn check_future_start(starts_at: DateTime<Utc>, now: DateTime<Utc>) -> AppResult<()> {
+    if starts_at <= now {
+        return Err(AppError::invalid_field("starts_at", "开始时间须晚于当前时间"));
+    }
+    Ok(())
+}
+
+/// The directors of a station (they approve activities).
+async fn directors_of(db: &impl ConnectionTrait, station_id: i32) -> AppResult<Vec<i32>> {
+    Ok(user::Entity::find()
+        .filter(user::Column::StationId.eq(station_id))
+        .inner_join(entity::user_role::Entity)
+        .filter(entity::user_role::Column::Role.eq(Role::Director.as_str()))
+        .all(db)
+        .await?
+        .into_iter()
+        .map(|u| u.id)
+        .collect())
+}
+
 /// A host must be a user of the station.
 async fn check_host(db: &impl ConnectionTrait, host_id: i32, station_id: i32) -> AppResult<()> {
     let host = user::Entity::find_by_id(host_id).one(db).await?;
@@ -323,6 +356,7 @@ pub async fn create(
     user.require_staff_of(station_id)?;
     crate::stations::service::ensure_exists(db, station_id, "station_id").await?;
     crate::platforms::service::ensure_usable(db, req.platform_id, station_id, "platform_id").await?;
+    check_future_start(req.starts_at, now)?;
     check_times(req.starts_at, req.ends_at, req.signup_opens_at, req.signup_closes_at)?;
     let host_id = req.host_id.unwrap_or(user.id);
     if req.host_id.is_some() {
@@ -372,6 +406,9 @@ pub async fn update(
     }
     if let Some(host_id) = req.host_id {
         check_host(db, host_id, model.station_id).await?;
+    }
+    if let Some(starts_at) = req.starts_at {
+        check_future_start(starts_at, now)?;
     }
     let starts_at = req.starts_at.unwrap_or(model.starts_at);
     let ends_at = req.ends_at.unwrap_or(model.ends_at);
@@ -468,11 +505,82 @@ async fn signed_up_users(db: &impl ConnectionTrait, activity_id: i32) -> AppResu
         .collect())
 }
 
+/// China time (UTC+8), for times people read in notices.
+fn china() -> FixedOffset {
+    use chrono::Offset;
+    FixedOffset::east_opt(8 * 3600).unwrap_or_else(|| Utc.fix())
+}
+
 fn about(id: i32) -> Option<About> {
     Some(About {
         resource_type: "activity",
         resource_id: id,
     })
+}
+
+/// With the activity cancelled (in the same transaction): every sign-up and waitlist place is
+/// cancelled, every pending leave request is closed as `cancelled`, and each person is told
+/// why.
+async fn close_signups(
+    txn: &impl ConnectionTrait,
+    model: &activity::Model,
+    reason: &str,
+    now: DateTime<Utc>,
+) -> AppResult<()> {
+    use crate::leave::state::LeaveStatus;
+    let users = signed_up_users(txn, model.id).await?;
+    activity_signup::Entity::update_many()
+        .col_expr(activity_signup::Column::Status, Expr::value(SignupStatus::Cancelled))
+        .col_expr(activity_signup::Column::CancelledAt, Expr::value(now))
+        .col_expr(activity_signup::Column::UpdatedAt, Expr::value(now))
+        .filter(activity_signup::Column::ActivityId.eq(model.id))
+        .filter(activity_signup::Column::Status.ne(SignupStatus::Cancelled))
+        .exec(txn)
+        .await?;
+    activity_signup::Entity::update_many()
+        .col_expr(
+            activity_signup::Column::LeaveStatus,
+            Expr::value(LeaveStatus::Cancelled),
+        )
+        .filter(activity_signup::Column::ActivityId.eq(model.id))
+        .filter(activity_signup::Column::LeaveStatus.eq(LeaveStatus::Pending))
+        .exec(txn)
+        .await?;
+    entity::leave_request::Entity::update_many()
+        .col_expr(
+            entity::leave_request::Column::Status,
+            Expr::value(LeaveStatus::Cancelled),
+        )
+        .col_expr(
+            entity::leave_request::Column::Comment,
+            Expr::value(format!("活动已取消：{reason}")),
+        )
+        .col_expr(entity::leave_request::Column::DecidedAt, Expr::value(now))
+        .col_expr(entity::leave_request::Column::UpdatedAt, Expr::value(now))
+        .filter(entity::leave_request::Column::ActivityId.eq(model.id))
+        .filter(entity::leave_request::Column::Status.eq(LeaveStatus::Pending))
+        .exec(txn)
+        .await?;
+    activity::Entity::update_many()
+        .col_expr(activity::Column::ConfirmedCount, Expr::value(0))
+        .filter(activity::Column::Id.eq(model.id))
+        .exec(txn)
+        .await?;
+    notify(
+        txn,
+        &users,
+        &Notice {
+            kind: "activity_cancelled",
+            title: "活动已取消".into(),
+            body: format!(
+                "您报名的活动「{}」已取消，报名（含候补）和待审批的请假一并撤销。原因：{reason}",
+                model.title
+            ),
+            about: about(model.id),
+        },
+        now,
+    )
+    .await
 }
 
 /// Submit, approve, reject, cancel or finish.
@@ -491,8 +599,32 @@ pub async fn transition(
     match action {
         Action::Submit => {
             move_state(&txn, id, &[S::Draft], S::PendingApproval, vec![], now).await?;
+            let directors = directors_of(&txn, model.station_id).await?;
+            notify(
+                &txn,
+                &directors,
+                &Notice {
+                    kind: "activity_submitted",
+                    title: "有活动待审批".into(),
+                    body: format!(
+                        "活动「{}」（{}）已提交，请审批",
+                        model.title,
+                        model.starts_at.with_timezone(&china()).format("%Y-%m-%d %H:%M")
+                    ),
+                    about: about(id),
+                },
+                now,
+            )
+            .await?;
         }
         Action::Approve => {
+            // An activity whose start has passed can no longer be approved; the sweep cancels it.
+            if model.starts_at <= now {
+                return Err(AppError::conflict(
+                    "ACTIVITY_START_PASSED",
+                    "活动开始时间已过，不能再审批；请修改时间后重新提交",
+                ));
+            }
             move_state(
                 &txn,
                 id,
@@ -564,19 +696,7 @@ pub async fn transition(
             if update.exec(&txn).await?.rows_affected == 0 {
                 return Err(refusal(Refusal::WrongState));
             }
-            let users = signed_up_users(&txn, id).await?;
-            notify(
-                &txn,
-                &users,
-                &Notice {
-                    kind: "activity_cancelled",
-                    title: "活动已取消".into(),
-                    body: format!("您报名的活动「{}」已取消：{reason}", model.title),
-                    about: about(id),
-                },
-                now,
-            )
-            .await?;
+            close_signups(&txn, &model, &reason, now).await?;
         }
         Action::Finish => {
             let update = activity::Entity::update_many()
@@ -590,7 +710,9 @@ pub async fn transition(
                 return Err(refusal(Refusal::WrongState));
             }
         }
-        Action::Edit | Action::Record | Action::CheckinCode => return Err(refusal(Refusal::WrongState)),
+        Action::Edit | Action::Record | Action::ConfirmAttendance | Action::CheckinCode => {
+            return Err(refusal(Refusal::WrongState));
+        }
     }
     txn.commit().await?;
     find(db, id).await
@@ -607,6 +729,22 @@ pub async fn record(
 ) -> AppResult<activity::Model> {
     let model = find_for_change(db, user, id).await?;
     check(user, &model, Action::Record, now)?;
+    if req.attendance_confirmed {
+        let attended = activity_signup::Entity::find()
+            .filter(activity_signup::Column::ActivityId.eq(id))
+            .filter(activity_signup::Column::UserId.eq(user.id))
+            .filter(activity_signup::Column::Status.eq(SignupStatus::Confirmed))
+            .filter(activity_signup::Column::CheckedInAt.is_not_null())
+            .count(db)
+            .await?
+            > 0;
+        let status = effective_status(model.status, model.starts_at, now);
+        let me = Actor {
+            attended,
+            ..actor(Some(user), &model)
+        };
+        state::next(status, Action::ConfirmAttendance, me).map_err(refusal)?;
+    }
     let txn = db.begin().await?;
     let mut update = activity::Entity::update_many()
         .col_expr(activity::Column::RecordSummary, Expr::value(req.summary))
@@ -633,9 +771,17 @@ pub async fn record(
             .all(&txn)
             .await?;
         for signup in confirmed {
+            let interval = state::attended_interval(
+                model.starts_at,
+                model.ends_at,
+                model.finished_at,
+                signup.checked_in_at,
+                signup.checked_out_at,
+            );
             let minutes = state::service_minutes(
                 model.starts_at,
                 model.ends_at,
+                model.finished_at,
                 signup.checked_in_at,
                 signup.checked_out_at,
             );
@@ -665,6 +811,7 @@ pub async fn record(
                         minutes,
                         note: Some(model.title.clone()),
                         recorded_by: Some(user.id),
+                        interval,
                     },
                     now,
                 )
@@ -784,15 +931,42 @@ pub async fn new_checkin_code(
     db: &impl ConnectionTrait,
     user: &AuthUser,
     id: i32,
-    ttl_minutes: i64,
+    req: CheckinCodeRequest,
     now: DateTime<Utc>,
 ) -> AppResult<CheckinCodeResponse> {
     let model = find_for_change(db, user, id).await?;
     check(user, &model, Action::CheckinCode, now)?;
+    let fence = match (req.latitude, req.longitude, req.radius_m) {
+        (None, None, None) => None,
+        (Some(latitude), Some(longitude), Some(radius_m)) => Some(Geofence {
+            latitude,
+            longitude,
+            radius_m,
+        }),
+        _ => {
+            return Err(AppError::invalid_field(
+                "radius_m",
+                "签到范围须同时给出纬度、经度和半径",
+            ));
+        }
+    };
     let code = format!("{:06}", rand::random_range(0..1_000_000u32));
-    let expires_at = now + Duration::minutes(ttl_minutes);
+    let expires_at = now + Duration::minutes(req.ttl_minutes.unwrap_or(10));
+    // Only the hash is kept; a new code (and its geofence) replaces the old one.
     let result = activity::Entity::update_many()
-        .col_expr(activity::Column::CheckinCode, Expr::value(code.clone()))
+        .col_expr(
+            activity::Column::CheckinCodeHash,
+            Expr::value(signups::code_hash(id, &code)),
+        )
+        .col_expr(
+            activity::Column::CheckinLatitude,
+            Expr::value(fence.map(|f| f.latitude)),
+        )
+        .col_expr(
+            activity::Column::CheckinLongitude,
+            Expr::value(fence.map(|f| f.longitude)),
+        )
+        .col_expr(activity::Column::CheckinRadiusM, Expr::value(fence.map(|f| f.radius_m)))
         .col_expr(activity::Column::CheckinCodeExpiresAt, Expr::value(expires_at))
         .filter(activity::Column::Id.eq(id))
         .filter(activity::Column::Status.is_in([ActivityStatus::Published, ActivityStatus::Ongoing]))
@@ -801,7 +975,11 @@ pub async fn new_checkin_code(
     if result.rows_affected == 0 {
         return Err(refusal(Refusal::WrongState));
     }
-    Ok(CheckinCodeResponse { code, expires_at })
+    Ok(CheckinCodeResponse {
+        code,
+        expires_at,
+        geofence: fence,
+    })
 }
 
 /// The job sweep: published activities whose start has come are ongoing. One conditional
@@ -812,6 +990,62 @@ pub async fn start_due(db: &impl ConnectionTrait, now: DateTime<Utc>) -> AppResu
         .col_expr(activity::Column::UpdatedAt, Expr::value(now))
         .filter(activity::Column::Status.eq(ActivityStatus::Published))
         .filter(activity::Column::StartsAt.lte(now))
+        .exec(db)
+        .await?
+        .rows_affected)
+}
+
+/// The job sweep: a `pending_approval` activity whose start has come without approval is
+/// cancelled with a reason, and its creator (the secretary) is told. One guarded update per
+/// row, so with several processes sweeping each activity is cancelled, and told of, once.
+pub async fn cancel_unapproved<C: ConnectionTrait + TransactionTrait>(db: &C, now: DateTime<Utc>) -> AppResult<u64> {
+    use sea_orm::TransactionSession;
+    let due = activity::Entity::find()
+        .filter(activity::Column::Status.eq(ActivityStatus::PendingApproval))
+        .filter(activity::Column::StartsAt.lte(now))
+        .all(db)
+        .await?;
+    let reason = "开始时间已到仍未获站长审批，系统自动取消";
+    let mut changed = 0;
+    for model in due {
+        let txn = db.begin().await?;
+        let result = activity::Entity::update_many()
+            .col_expr(activity::Column::Status, Expr::value(ActivityStatus::Cancelled))
+            .col_expr(activity::Column::CancelReason, Expr::value(reason))
+            .col_expr(activity::Column::UpdatedAt, Expr::value(now))
+            .filter(activity::Column::Id.eq(model.id))
+            .filter(activity::Column::Status.eq(ActivityStatus::PendingApproval))
+            .exec(&txn)
+            .await?;
+        if result.rows_affected == 1 {
+            notify(
+                &txn,
+                &[model.created_by],
+                &Notice {
+                    kind: "activity_cancelled",
+                    title: "活动未获审批已取消".into(),
+                    body: format!("活动「{}」{reason}", model.title),
+                    about: about(model.id),
+                },
+                now,
+            )
+            .await?;
+            changed += 1;
+        }
+        txn.commit().await?;
+    }
+    Ok(changed)
+}
+
+/// The job sweep: a published or ongoing activity `grace` past its scheduled end is finished
+/// (at its scheduled end). One conditional update, safe in several processes at once.
+pub async fn finish_overdue(db: &impl ConnectionTrait, grace: Duration, now: DateTime<Utc>) -> AppResult<u64> {
+    Ok(activity::Entity::update_many()
+        .col_expr(activity::Column::Status, Expr::value(ActivityStatus::Finished))
+        .col_expr(activity::Column::FinishedAt, Expr::col(activity::Column::EndsAt))
+        .col_expr(activity::Column::UpdatedAt, Expr::value(now))
+        .filter(activity::Column::Status.is_in([ActivityStatus::Published, ActivityStatus::Ongoing]))
+        .filter(activity::Column::EndsAt.lte(now - grace))
         .exec(db)
         .await?
         .rows_affected)

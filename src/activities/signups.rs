@@ -1,4 +1,5 @@
-//! Sign-ups: the capacity counter, the waitlist and its promotion, check-in and check-out.
+//! Sign-ups: the capacity counter, the waitlist and its promotion, sign-ups by staff (代报名),
+//! check-in (with a hashed code and an optional geofence, or marked by hand) and check-out.
 //!
 //! Every transaction that changes who holds a place starts with a guarded write on the
 //! activity's row, so on SQLite it takes the write lock at once and on PostgreSQL the row lock
@@ -14,7 +15,7 @@ use sea_orm::{
 };
 
 use super::service::{self, audience_allows, member_facts};
-use super::state::{self, ActivityStatus, Participation, SignupStatus, effective_status};
+use super::state::{self, Action, ActivityStatus, Participation, SignupStatus, effective_status};
 use super::types::*;
 use crate::http::{AppError, AppResult, AuthUser, Pagination};
 use crate::notifications::service::{About, Notice, notify};
@@ -104,10 +105,61 @@ pub async fn free_place(
     Ok(None)
 }
 
-/// Checks everything a sign-up needs that does not change under concurrency.
-pub async fn check_can_sign_up(
+/// Who a sign-up is for: the caller, or (代报名) a user of the station named by its staff.
+/// Returns `(user_id, signed_up_by)`.
+pub async fn signup_target(
     db: &impl ConnectionTrait,
     user: &AuthUser,
+    activity: &activity::Model,
+    named: Option<i32>,
+) -> AppResult<(i32, Option<i32>)> {
+    let Some(target) = named.filter(|id| *id != user.id) else {
+        return Ok((user.id, None));
+    };
+    if !user.is_staff_of(activity.station_id) {
+        return Err(AppError::forbidden("FORBIDDEN", "仅本站工作人员可为他人报名"));
+    }
+    let person = user::Entity::find_by_id(target).one(db).await?;
+    if person.is_none_or(|p| p.station_id != Some(activity.station_id)) {
+        return Err(AppError::invalid_field("user_id", "被报名人须为本实践站的用户"));
+    }
+    Ok((target, Some(user.id)))
+}
+
+/// Refuses (409 `SCHEDULE_CONFLICT`) when the person is checked in, and not checked out, at
+/// another running activity whose time overlaps this one's: one person is in one place.
+pub async fn check_schedule(db: &impl ConnectionTrait, user_id: i32, activity: &activity::Model) -> AppResult<()> {
+    let mine = activity_signup::Entity::find()
+        .filter(activity_signup::Column::UserId.eq(user_id))
+        .filter(activity_signup::Column::ActivityId.ne(activity.id))
+        .filter(activity_signup::Column::Status.eq(SignupStatus::Confirmed))
+        .filter(activity_signup::Column::CheckedInAt.is_not_null())
+        .filter(activity_signup::Column::CheckedOutAt.is_null())
+        .all(db)
+        .await?;
+    if mine.is_empty() {
+        return Ok(());
+    }
+    let clash = activity::Entity::find()
+        .filter(activity::Column::Id.is_in(mine.iter().map(|s| s.activity_id)))
+        .filter(activity::Column::Status.is_in([ActivityStatus::Published, ActivityStatus::Ongoing]))
+        .filter(activity::Column::StartsAt.lt(activity.ends_at))
+        .filter(activity::Column::EndsAt.gt(activity.starts_at))
+        .one(db)
+        .await?;
+    match clash {
+        Some(other) => Err(AppError::conflict(
+            "SCHEDULE_CONFLICT",
+            format!("已在同一时段的活动「{}」签到，时间冲突", other.title),
+        )),
+        None => Ok(()),
+    }
+}
+
+/// Checks everything a sign-up for `user_id` needs that does not change under concurrency.
+pub async fn check_can_sign_up(
+    db: &impl ConnectionTrait,
+    user_id: i32,
     activity: &activity::Model,
     now: DateTime<Utc>,
 ) -> AppResult<()> {
@@ -121,22 +173,24 @@ pub async fn check_can_sign_up(
     ) {
         return Err(AppError::conflict("SIGNUP_CLOSED", "当前不在报名时间内"));
     }
-    let (roles, home) = member_facts(db, user).await?;
+    let (roles, home) = member_facts(db, user_id).await?;
     if !audience_allows(activity.audience, activity.station_id, &roles, home) {
         return Err(AppError::forbidden("AUDIENCE_NOT_ALLOWED", "该活动仅限特定人群报名"));
     }
-    Ok(())
+    check_schedule(db, user_id, activity).await
 }
 
 fn already() -> AppError {
     AppError::conflict("ALREADY_SIGNED_UP", "您已报名该活动")
 }
 
-/// Signs the caller up inside `txn`: a place if one is left, else the next waitlist number.
-/// The first statement is the guarded counter increment.
+/// Signs `user_id` up inside `txn` (`signed_up_by`: the staff member, for 代报名): a place if
+/// one is left, else the next waitlist number. The first statement is the guarded counter
+/// increment. A revived sign-up (cancelled, then signed up again) starts clean.
 pub async fn sign_up(
     txn: &DatabaseTransaction,
-    user: &AuthUser,
+    user_id: i32,
+    signed_up_by: Option<i32>,
     activity: &activity::Model,
     now: DateTime<Utc>,
 ) -> AppResult<activity_signup::Model> {
@@ -176,12 +230,14 @@ pub async fn sign_up(
     };
     let existing = activity_signup::Entity::find()
         .filter(activity_signup::Column::ActivityId.eq(activity.id))
-        .filter(activity_signup::Column::UserId.eq(user.id))
+        .filter(activity_signup::Column::UserId.eq(user_id))
         .one(txn)
         .await?;
-    match existing {
+    let none_at = Option::<DateTime<Utc>>::None;
+    let row = match existing {
         Some(old) if old.status == SignupStatus::Cancelled && old.attendance.is_none() => {
-            // Signing up again after cancelling reuses the row (one per person).
+            // Signing up again after cancelling reuses the row (one per person) and starts
+            // clean: nothing of the earlier sign-up (check-in, check-out, leave) survives.
             let result = activity_signup::Entity::update_many()
                 .col_expr(activity_signup::Column::Status, Expr::value(status))
                 .col_expr(activity_signup::Column::WaitlistSeq, Expr::value(seq))
@@ -189,10 +245,15 @@ pub async fn sign_up(
                     activity_signup::Column::LeaveStatus,
                     Expr::value(Option::<String>::None),
                 )
+                .col_expr(activity_signup::Column::CancelledAt, Expr::value(none_at))
+                .col_expr(activity_signup::Column::CheckedInAt, Expr::value(none_at))
+                .col_expr(activity_signup::Column::CheckedOutAt, Expr::value(none_at))
                 .col_expr(
-                    activity_signup::Column::CancelledAt,
-                    Expr::value(Option::<DateTime<Utc>>::None),
+                    activity_signup::Column::CheckinMarkedBy,
+                    Expr::value(Option::<i32>::None),
                 )
+                .col_expr(activity_signup::Column::Minutes, Expr::value(Option::<i32>::None))
+                .col_expr(activity_signup::Column::SignedUpBy, Expr::value(signed_up_by))
                 .col_expr(activity_signup::Column::UpdatedAt, Expr::value(now))
                 .filter(activity_signup::Column::Id.eq(old.id))
                 .filter(activity_signup::Column::Status.eq(SignupStatus::Cancelled))
@@ -209,9 +270,10 @@ pub async fn sign_up(
         Some(_) => Err(already()),
         None => activity_signup::ActiveModel {
             activity_id: Set(activity.id),
-            user_id: Set(user.id),
+            user_id: Set(user_id),
             status: Set(status),
             waitlist_seq: Set(seq),
+            signed_up_by: Set(signed_up_by),
             created_at: Set(now),
             updated_at: Set(now),
             ..Default::default()
@@ -222,7 +284,27 @@ pub async fn sign_up(
             AppError::Conflict { .. } => already(),
             other => other,
         }),
+    }?;
+    if signed_up_by.is_some() {
+        let place = if status == SignupStatus::Confirmed {
+            "已为您保留名额".to_owned()
+        } else {
+            format!("目前候补第 {} 位", position(txn, &row).await?.unwrap_or(1))
+        };
+        notify(
+            txn,
+            &[user_id],
+            &Notice {
+                kind: "signup_by_staff",
+                title: "工作人员已为您报名活动".into(),
+                body: format!("实践站工作人员已为您报名活动「{}」，{place}", activity.title),
+                about: about(activity.id),
+            },
+            now,
+        )
+        .await?;
     }
+    Ok(row)
 }
 
 /// The caller's active sign-up for the activity, or 409 `NOT_SIGNED_UP`.
@@ -260,12 +342,19 @@ async fn cancel_mine_in(
         return Err(AppError::conflict("ACTIVITY_STARTED", "活动已开始，不能取消报名"));
     }
     let signup = mine(txn, user.id, activity.id).await?;
+    if signup.checked_in_at.is_some() {
+        return Err(AppError::conflict(
+            "ALREADY_CHECKED_IN",
+            "已签到，不能取消报名（离开请签退）",
+        ));
+    }
     let result = activity_signup::Entity::update_many()
         .col_expr(activity_signup::Column::Status, Expr::value(SignupStatus::Cancelled))
         .col_expr(activity_signup::Column::CancelledAt, Expr::value(now))
         .col_expr(activity_signup::Column::UpdatedAt, Expr::value(now))
         .filter(activity_signup::Column::Id.eq(signup.id))
         .filter(activity_signup::Column::Status.eq(signup.status))
+        .filter(activity_signup::Column::CheckedInAt.is_null())
         .exec(txn)
         .await?;
     if result.rows_affected == 0 {
@@ -277,12 +366,76 @@ async fn cancel_mine_in(
     Ok(())
 }
 
-/// Checks the caller in (`checkout == false`) or out with the host's code.
+/// The stored form of a check-in code: SHA-256 (hex) of `"{activity id}:{code}"`.
+pub fn code_hash(activity_id: i32, code: &str) -> String {
+    use sha2::{Digest, Sha256};
+    let digest = Sha256::digest(format!("{activity_id}:{code}").as_bytes());
+    digest.iter().map(|b| format!("{b:02x}")).collect()
+}
+
+/// Whether `code` is the activity's current code, compared in constant time.
+fn code_matches(activity: &activity::Model, code: &str) -> bool {
+    use subtle::ConstantTimeEq;
+    let Some(stored) = activity.checkin_code_hash.as_deref() else {
+        return false;
+    };
+    let given = code_hash(activity.id, code.trim());
+    bool::from(given.as_bytes().ct_eq(stored.as_bytes()))
+}
+
+/// Great-circle distance in metres (haversine, mean Earth radius).
+pub fn distance_m(a: (f64, f64), b: (f64, f64)) -> f64 {
+    const R: f64 = 6_371_000.0;
+    let (la1, la2) = (a.0.to_radians(), b.0.to_radians());
+    let dla = la2 - la1;
+    let dlo = (b.1 - a.1).to_radians();
+    let h = (dla / 2.0).sin().powi(2) + la1.cos() * la2.cos() * (dlo / 2.0).sin().powi(2);
+    2.0 * R * h.sqrt().min(1.0).asin()
+}
+
+/// The current code's geofence, if it has one.
+pub fn geofence(activity: &activity::Model) -> Option<Geofence> {
+    Some(Geofence {
+        latitude: activity.checkin_latitude?,
+        longitude: activity.checkin_longitude?,
+        radius_m: activity.checkin_radius_m?,
+    })
+}
+
+/// With a geofence, a check-in must send coordinates (422 `LOCATION_REQUIRED`) inside it (422
+/// `OUTSIDE_GEOFENCE`).
+fn check_geofence(activity: &activity::Model, at: Option<(f64, f64)>) -> AppResult<()> {
+    let Some(fence) = geofence(activity) else {
+        return Ok(());
+    };
+    let Some(at) = at else {
+        return Err(AppError::unprocessable(
+            "LOCATION_REQUIRED",
+            "本次签到限定地点，请允许获取位置后重试",
+        ));
+    };
+    let distance = distance_m((fence.latitude, fence.longitude), at);
+    if distance > f64::from(fence.radius_m) {
+        return Err(AppError::unprocessable(
+            "OUTSIDE_GEOFENCE",
+            format!(
+                "不在签到范围内（距活动地点约 {distance:.0} 米，须在 {} 米内）",
+                fence.radius_m
+            ),
+        ));
+    }
+    Ok(())
+}
+
+/// Checks the caller in (`checkout == false`) or out with the host's code; a check-in also
+/// with the caller's position when the code has a geofence.
+#[allow(clippy::too_many_arguments)]
 pub async fn check_in_or_out(
     db: &impl ConnectionTrait,
     user: &AuthUser,
     activity: &activity::Model,
     code: &str,
+    position: Option<(f64, f64)>,
     checkout: bool,
     limiter: &crate::auth::rate_limit::UserLimiter,
     now: DateTime<Utc>,
@@ -304,8 +457,7 @@ pub async fn check_in_or_out(
     if signup.status != SignupStatus::Confirmed {
         return Err(AppError::conflict("NOT_SIGNED_UP", "候补报名不能签到"));
     }
-    let valid = activity.checkin_code.as_deref() == Some(code.trim())
-        && activity.checkin_code_expires_at.is_some_and(|t| now < t);
+    let valid = activity.checkin_code_expires_at.is_some_and(|t| now < t) && code_matches(activity, code);
     if !valid {
         limiter.check(user.id)?;
         return Err(AppError::unprocessable("INVALID_CHECKIN_CODE", "签到码错误或已过期"));
@@ -316,6 +468,10 @@ pub async fn check_in_or_out(
         }
         activity_signup::Column::CheckedOutAt
     } else {
+        check_geofence(activity, position)?;
+        if signup.checked_in_at.is_none() {
+            check_schedule(db, user.id, activity).await?;
+        }
         activity_signup::Column::CheckedInAt
     };
     let result = activity_signup::Entity::update_many()
@@ -331,6 +487,49 @@ pub async fn check_in_or_out(
         } else {
             AppError::conflict("ALREADY_CHECKED_IN", "您已签到")
         });
+    }
+    activity_signup::Entity::find_by_id(signup.id)
+        .one(db)
+        .await?
+        .ok_or_else(|| AppError::not_found("报名不存在"))
+}
+
+/// Marks a confirmed sign-up present by hand (a person without a phone): the host or staff of
+/// the station, inside the check-in window. Recorded as such (`checkin_marked_by`).
+pub async fn mark_present(
+    db: &impl ConnectionTrait,
+    user: &AuthUser,
+    activity: &activity::Model,
+    signup_id: i32,
+    now: DateTime<Utc>,
+) -> AppResult<activity_signup::Model> {
+    service::check(user, activity, Action::CheckinCode, now)?;
+    if !state::checkin_open(activity.starts_at, activity.ends_at, now) {
+        return Err(AppError::unprocessable(
+            "CHECKIN_WINDOW_CLOSED",
+            "不在签到时间内（开始前 30 分钟至结束）",
+        ));
+    }
+    let signup = activity_signup::Entity::find_by_id(signup_id)
+        .one(db)
+        .await?
+        .filter(|s| s.activity_id == activity.id)
+        .ok_or_else(|| AppError::not_found("报名不存在"))?;
+    if signup.status != SignupStatus::Confirmed {
+        return Err(AppError::conflict("NOT_SIGNED_UP", "只能为正式报名的人员签到"));
+    }
+    check_schedule(db, signup.user_id, activity).await?;
+    let result = activity_signup::Entity::update_many()
+        .col_expr(activity_signup::Column::CheckedInAt, Expr::value(now))
+        .col_expr(activity_signup::Column::CheckinMarkedBy, Expr::value(user.id))
+        .col_expr(activity_signup::Column::UpdatedAt, Expr::value(now))
+        .filter(activity_signup::Column::Id.eq(signup.id))
+        .filter(activity_signup::Column::Status.eq(SignupStatus::Confirmed))
+        .filter(activity_signup::Column::CheckedInAt.is_null())
+        .exec(db)
+        .await?;
+    if result.rows_affected == 0 {
+        return Err(AppError::conflict("ALREADY_CHECKED_IN", "该人员已签到"));
     }
     activity_signup::Entity::find_by_id(signup.id)
         .one(db)
@@ -371,6 +570,7 @@ pub async fn responses(
             state::service_minutes(
                 activity.starts_at,
                 activity.ends_at,
+                activity.finished_at,
                 signup.checked_in_at,
                 signup.checked_out_at,
             )
@@ -410,6 +610,10 @@ pub async fn responses(
             minutes,
             hours: (f64::from(minutes) / 60.0 * 100.0).round() / 100.0,
             created_at: signup.created_at,
+            signed_up_by: signup.signed_up_by,
+            proxy: signup.signed_up_by.is_some(),
+            marked_by: signup.checkin_marked_by,
+            manual: signup.checkin_marked_by.is_some(),
             allowed_actions,
         });
     }

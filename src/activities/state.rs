@@ -25,11 +25,13 @@ pub enum Action {
     Cancel,
     Finish,
     Record,
+    /// Confirm the attendance (and so the hours) of a finished activity, archiving it.
+    ConfirmAttendance,
     CheckinCode,
 }
 
 impl Action {
-    pub const ALL: [Action; 8] = [
+    pub const ALL: [Action; 9] = [
         Action::Edit,
         Action::Submit,
         Action::Approve,
@@ -37,6 +39,7 @@ impl Action {
         Action::Cancel,
         Action::Finish,
         Action::Record,
+        Action::ConfirmAttendance,
         Action::CheckinCode,
     ];
 
@@ -49,6 +52,7 @@ impl Action {
             Action::Cancel => "cancel",
             Action::Finish => "finish",
             Action::Record => "record",
+            Action::ConfirmAttendance => "confirm_attendance",
             Action::CheckinCode => "checkin_code",
         }
     }
@@ -63,6 +67,8 @@ pub struct Actor {
     pub director: bool,
     /// The activity's host (or stand-in host).
     pub host: bool,
+    /// The caller attended (checked in): their own hours are among those a confirmation credits.
+    pub attended: bool,
 }
 
 /// Why a change is refused.
@@ -72,6 +78,11 @@ pub enum Refusal {
     Forbidden,
     /// Only the station's director may (403 `DIRECTOR_REQUIRED`).
     DirectorRequired,
+    /// The host does not confirm the attendance of their own activity (403
+    /// `HOST_CANNOT_CONFIRM`): the secretary does, or the director when the secretary hosts.
+    HostCannotConfirm,
+    /// Nobody confirms attendance that credits their own hours (403 `OWN_ATTENDANCE`).
+    OwnAttendance,
     /// Not in this state (409 `ACTIVITY_STATE_CONFLICT`).
     WrongState,
 }
@@ -85,6 +96,17 @@ pub fn next(status: ActivityStatus, action: Action, actor: Actor) -> Result<Acti
                 Ok(())
             } else {
                 Err(Refusal::DirectorRequired)
+            }
+        }
+        Action::ConfirmAttendance => {
+            if actor.host {
+                Err(Refusal::HostCannotConfirm)
+            } else if actor.attended {
+                Err(Refusal::OwnAttendance)
+            } else if actor.staff {
+                Ok(())
+            } else {
+                Err(Refusal::Forbidden)
             }
         }
         Action::Finish | Action::Record | Action::CheckinCode => {
@@ -110,7 +132,8 @@ pub fn next(status: ActivityStatus, action: Action, actor: Actor) -> Result<Acti
         (Action::Reject, S::PendingApproval) => Ok(S::Draft),
         (Action::Cancel, S::Draft | S::PendingApproval | S::Published) => Ok(S::Cancelled),
         (Action::Finish, S::Ongoing) => Ok(S::Finished),
-        (Action::Record, S::Finished) => Ok(S::Archived),
+        (Action::Record, S::Finished) => Ok(S::Finished),
+        (Action::ConfirmAttendance, S::Finished) => Ok(S::Archived),
         (Action::CheckinCode, S::Published | S::Ongoing) => Ok(status),
         _ => Err(Refusal::WrongState),
     }
@@ -147,19 +170,33 @@ pub fn checkin_open(starts_at: DateTime<Utc>, ends_at: DateTime<Utc>, now: DateT
     now >= starts_at - CHECKIN_OPENS_BEFORE && now <= ends_at
 }
 
-/// Minutes of service: the overlap of [check-in, check-out or end] with [start, end], rounded
-/// to the nearest minute.
+/// The time attended: the overlap of [check-in, check-out or the moment the activity actually
+/// finished] with [start, end]; `None` without a check-in or an overlap. Finishing early never
+/// credits the time up to the scheduled end.
+pub fn attended_interval(
+    starts_at: DateTime<Utc>,
+    ends_at: DateTime<Utc>,
+    finished_at: Option<DateTime<Utc>>,
+    checked_in_at: Option<DateTime<Utc>>,
+    checked_out_at: Option<DateTime<Utc>>,
+) -> Option<(DateTime<Utc>, DateTime<Utc>)> {
+    let from = checked_in_at?.max(starts_at);
+    let last = finished_at.map_or(ends_at, |f| f.min(ends_at));
+    let to = checked_out_at.map_or(last, |out| out.min(last));
+    (to > from).then_some((from, to))
+}
+
+/// Minutes of service: the length of [`attended_interval`], rounded to the nearest minute.
 pub fn service_minutes(
     starts_at: DateTime<Utc>,
     ends_at: DateTime<Utc>,
+    finished_at: Option<DateTime<Utc>>,
     checked_in_at: Option<DateTime<Utc>>,
     checked_out_at: Option<DateTime<Utc>>,
 ) -> i32 {
-    let Some(checked_in_at) = checked_in_at else {
+    let Some((from, to)) = attended_interval(starts_at, ends_at, finished_at, checked_in_at, checked_out_at) else {
         return 0;
     };
-    let from = checked_in_at.max(starts_at);
-    let to = checked_out_at.unwrap_or(ends_at).min(ends_at);
     // To the nearest minute: a check-in a few seconds after the half hour is still that half hour.
     let minutes = ((to - from).num_seconds().max(0) + 30) / 60;
     i32::try_from(minutes).unwrap_or(i32::MAX)
@@ -190,15 +227,18 @@ pub fn participant_actions(
     let before_start = now < starts_at;
     let running = matches!(status, ActivityStatus::Published | ActivityStatus::Ongoing);
     match me.status {
+        // A cancelled sign-up may be made again (the same row is revived, starting clean).
         None | Some(SignupStatus::Cancelled) => {
-            if signup_window_open && audience_ok && me.status.is_none() {
+            if signup_window_open && audience_ok {
                 actions.push("signup");
             }
         }
         Some(active) => {
-            if before_start && running {
+            // Someone already checked in has come: they leave by checking out, not cancelling.
+            if before_start && running && !me.checked_in {
                 actions.push("cancel_signup");
-                if !me.leave_open {
+                // Leave excuses a held place; a waitlisted person has none to be excused from.
+                if !me.leave_open && active == SignupStatus::Confirmed {
                     actions.push("ask_leave");
                 }
             }
@@ -227,16 +267,19 @@ mod tests {
         staff: true,
         director: false,
         host: true,
+        attended: false,
     };
     const DIRECTOR: Actor = Actor {
         staff: true,
         director: true,
         host: false,
+        attended: false,
     };
     const RESIDENT: Actor = Actor {
         staff: false,
         director: false,
         host: false,
+        attended: false,
     };
 
     #[test]
@@ -245,7 +288,29 @@ mod tests {
         assert_eq!(next(S::Draft, Action::Submit, SECRETARY), Ok(S::PendingApproval));
         assert_eq!(next(S::PendingApproval, Action::Approve, DIRECTOR), Ok(S::Published));
         assert_eq!(next(S::Ongoing, Action::Finish, SECRETARY), Ok(S::Finished));
-        assert_eq!(next(S::Finished, Action::Record, SECRETARY), Ok(S::Archived));
+        assert_eq!(next(S::Finished, Action::Record, SECRETARY), Ok(S::Finished));
+        assert_eq!(next(S::Finished, Action::ConfirmAttendance, DIRECTOR), Ok(S::Archived));
+    }
+
+    #[test]
+    fn the_host_does_not_confirm_their_own_activity() {
+        use ActivityStatus as S;
+        assert_eq!(
+            next(S::Finished, Action::ConfirmAttendance, SECRETARY),
+            Err(Refusal::HostCannotConfirm)
+        );
+        assert_eq!(
+            next(S::Finished, Action::ConfirmAttendance, RESIDENT),
+            Err(Refusal::Forbidden)
+        );
+        let attending_director = Actor {
+            attended: true,
+            ..DIRECTOR
+        };
+        assert_eq!(
+            next(S::Finished, Action::ConfirmAttendance, attending_director),
+            Err(Refusal::OwnAttendance)
+        );
     }
 
     #[test]
@@ -282,10 +347,13 @@ mod tests {
     #[test]
     fn hours_are_the_overlap_with_the_activity() {
         let (start, end) = (at(9, 0), at(11, 0));
-        assert_eq!(service_minutes(start, end, Some(at(8, 40)), Some(at(10, 0))), 60);
-        assert_eq!(service_minutes(start, end, Some(at(9, 30)), None), 90);
-        assert_eq!(service_minutes(start, end, Some(at(9, 0)), Some(at(12, 0))), 120);
-        assert_eq!(service_minutes(start, end, None, None), 0);
+        assert_eq!(service_minutes(start, end, None, Some(at(8, 40)), Some(at(10, 0))), 60);
+        assert_eq!(service_minutes(start, end, None, Some(at(9, 30)), None), 90);
+        assert_eq!(service_minutes(start, end, None, Some(at(9, 0)), Some(at(12, 0))), 120);
+        assert_eq!(service_minutes(start, end, None, None, None), 0);
+        // Finished early: the time after the finish is not credited.
+        assert_eq!(service_minutes(start, end, Some(at(10, 0)), Some(at(9, 0)), None), 60);
+        assert_eq!(service_minutes(start, end, Some(at(8, 50)), Some(at(8, 40)), None), 0);
     }
 
     #[test]
@@ -316,5 +384,39 @@ mod tests {
         };
         let early = participant_actions(ActivityStatus::Published, true, true, true, start, at(8, 45), confirmed);
         assert_eq!(early, vec!["cancel_signup", "ask_leave", "checkin"]);
+        let checked_in = Participation {
+            checked_in: true,
+            ..confirmed
+        };
+        let early = participant_actions(
+            ActivityStatus::Published,
+            true,
+            true,
+            true,
+            start,
+            at(8, 45),
+            checked_in,
+        );
+        assert_eq!(early, vec!["checkout"]);
+        let waitlisted = Participation {
+            status: Some(SignupStatus::Waitlisted),
+            ..Default::default()
+        };
+        let early = participant_actions(
+            ActivityStatus::Published,
+            true,
+            true,
+            false,
+            start,
+            at(8, 0),
+            waitlisted,
+        );
+        assert_eq!(early, vec!["cancel_signup"]);
+        let cancelled = Participation {
+            status: Some(SignupStatus::Cancelled),
+            ..Default::default()
+        };
+        let again = participant_actions(ActivityStatus::Published, true, true, false, start, at(8, 0), cancelled);
+        assert_eq!(again, vec!["signup"]);
     }
 }

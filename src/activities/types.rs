@@ -117,7 +117,9 @@ pub struct RecordRequest {
     #[validate(length(max = 2000, message = "材料说明最多 2000 个字符"))]
     pub materials: Option<String>,
     /// `true` confirms attendance: marks absences, credits volunteers' hours and archives the
-    /// activity. `false` only saves the record.
+    /// activity. Only staff of the station who are not the host may confirm (the secretary, or
+    /// the director when the secretary hosts): the host gets 403 `HOST_CANNOT_CONFIRM`.
+    /// `false` only saves the record (the host may).
     pub attendance_confirmed: bool,
 }
 
@@ -194,7 +196,8 @@ pub struct ActivityResponse {
     /// The caller's sign-up, or null.
     pub my_signup: Option<MySignup>,
     /// What the caller may do now: `edit`, `submit`, `approve`, `reject`, `cancel`, `finish`,
-    /// `record`, `checkin_code`, `signup`, `cancel_signup`, `checkin`, `checkout`, `ask_leave`.
+    /// `record`, `confirm_attendance`, `checkin_code`, `signup`, `cancel_signup`, `checkin`,
+    /// `checkout`, `ask_leave`.
     pub allowed_actions: Vec<&'static str>,
     pub created_at: DateTime<Utc>,
     pub updated_at: DateTime<Utc>,
@@ -225,29 +228,73 @@ pub struct ActivityFilter {
 
 /// Options of a new check-in code (the body may be left out).
 #[derive(Debug, Default, Deserialize, Validate, ToSchema)]
-#[schema(example = json!({"ttl_minutes": 10}))]
+#[schema(example = json!({"ttl_minutes": 10, "latitude": 30.5928, "longitude": 114.3055, "radius_m": 200}))]
 pub struct CheckinCodeRequest {
     /// How long the code is valid, 1 to 240 minutes (default 10).
     #[schema(minimum = 1, maximum = 240)]
     #[validate(range(min = 1, max = 240, message = "有效期须在 1 到 240 分钟之间"))]
     pub ttl_minutes: Option<i64>,
+    /// Optional geofence centre (WGS-84 latitude); `latitude`, `longitude` and `radius_m` come
+    /// together. With a geofence, a check-in must send coordinates inside it.
+    #[schema(minimum = -90, maximum = 90)]
+    #[validate(range(min = -90.0, max = 90.0, message = "纬度须在 -90 到 90 之间"))]
+    pub latitude: Option<f64>,
+    /// Geofence centre longitude.
+    #[schema(minimum = -180, maximum = 180)]
+    #[validate(range(min = -180.0, max = 180.0, message = "经度须在 -180 到 180 之间"))]
+    pub longitude: Option<f64>,
+    /// Geofence radius in metres, 10 to 50 000.
+    #[schema(minimum = 10, maximum = 50000)]
+    #[validate(range(min = 10, max = 50000, message = "半径须在 10 到 50000 米之间"))]
+    pub radius_m: Option<i32>,
 }
 
-/// A check-in code to show (as text or QR). A new code voids the old one.
+/// A geofence: a check-in must come from within `radius_m` metres of the centre.
+#[derive(Debug, Clone, Copy, Serialize, ToSchema)]
+pub struct Geofence {
+    pub latitude: f64,
+    pub longitude: f64,
+    pub radius_m: i32,
+}
+
+/// A check-in code to show (as text or QR). A new code voids the old one. Only a hash of the
+/// code is stored: it is shown once, here.
 #[derive(Debug, Serialize, ToSchema)]
-#[schema(example = json!({"code": "483920", "expires_at": "2026-12-05T01:10:00Z"}))]
+#[schema(example = json!({"code": "483920", "expires_at": "2026-12-05T01:10:00Z",
+    "geofence": {"latitude": 30.5928, "longitude": 114.3055, "radius_m": 200}}))]
 pub struct CheckinCodeResponse {
     pub code: String,
     pub expires_at: DateTime<Utc>,
+    /// The geofence check-ins must fall inside, or null.
+    pub geofence: Option<Geofence>,
 }
 
-/// The code shown by the host.
+/// The code shown by the host, and where the person is.
 #[derive(Debug, Deserialize, Validate, ToSchema)]
-#[schema(example = json!({"code": "483920"}))]
+#[schema(example = json!({"code": "483920", "latitude": 30.5931, "longitude": 114.3049}))]
 pub struct CheckinRequest {
     #[schema(min_length = 1, max_length = 20)]
     #[validate(length(min = 1, max = 20, message = "签到码须为 1 到 20 个字符"))]
     pub code: String,
+    /// The person's latitude (WGS-84). Required for a check-in when the code has a geofence
+    /// (422 `LOCATION_REQUIRED` without it, `OUTSIDE_GEOFENCE` outside it); ignored otherwise.
+    #[schema(minimum = -90, maximum = 90)]
+    #[validate(range(min = -90.0, max = 90.0, message = "纬度须在 -90 到 90 之间"))]
+    pub latitude: Option<f64>,
+    /// The person's longitude.
+    #[schema(minimum = -180, maximum = 180)]
+    #[validate(range(min = -180.0, max = 180.0, message = "经度须在 -180 到 180 之间"))]
+    pub longitude: Option<f64>,
+}
+
+/// Who to sign up (the body may be left out: the caller signs up themselves).
+#[derive(Debug, Default, Deserialize, Validate, ToSchema)]
+#[schema(example = json!({"user_id": 21}))]
+pub struct SignupRequest {
+    /// 代报名: staff of the activity's station sign up a user of the station who has no phone.
+    /// The same capacity, waitlist, audience and one-per-person rules apply; the person is
+    /// notified.
+    pub user_id: Option<i32>,
 }
 
 /// A sign-up.
@@ -257,7 +304,8 @@ pub struct CheckinRequest {
     "user_name": "李华", "status": "waitlisted", "position": 3,
     "checked_in_at": null, "checked_out_at": null, "leave": null, "attendance": null,
     "minutes": 0, "hours": 0.0, "created_at": "2026-11-28T02:00:00Z",
-    "allowed_actions": ["cancel_signup", "ask_leave"]
+    "signed_up_by": null, "proxy": false, "marked_by": null, "manual": false,
+    "allowed_actions": ["cancel_signup"]
 }))]
 pub struct SignupResponse {
     pub id: i32,
@@ -274,10 +322,19 @@ pub struct SignupResponse {
     pub leave: Option<LeaveStatus>,
     /// Set once attendance is confirmed (`excused` from approved leave).
     pub attendance: Option<Attendance>,
-    /// Service minutes: the overlap of check-in to check-out (or the end) with the activity.
+    /// Service minutes: the overlap of check-in to check-out (or the actual finish) with the
+    /// scheduled time.
     pub minutes: i32,
     pub hours: f64,
     pub created_at: DateTime<Utc>,
+    /// The staff member who signed the person up (代报名), or null.
+    pub signed_up_by: Option<i32>,
+    /// Whether staff signed the person up (代报名).
+    pub proxy: bool,
+    /// The host or staff member who marked the person present by hand, or null.
+    pub marked_by: Option<i32>,
+    /// Whether attendance was marked by hand (no phone) rather than with the code.
+    pub manual: bool,
     /// What the caller may do with this sign-up: `cancel_signup`, `checkin`, `checkout`, `ask_leave`.
     pub allowed_actions: Vec<&'static str>,
 }

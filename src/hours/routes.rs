@@ -40,13 +40,19 @@ async fn my_hours(
 
 /// Correct a volunteer's hours
 ///
-/// Roles: secretary or director of the volunteer's station. Writes a new `correction` entry
-/// (negative minutes take hours away); nothing is changed or deleted. The volunteer is notified.
+/// Roles: secretary or director of the volunteer's station, never for one's own hours. Writes
+/// a new `correction` entry (negative minutes take hours away); nothing is changed or deleted.
+/// A correction of more than `HOURS_CORRECTION_DIRECTOR_MINUTES` minutes (setting, default
+/// 480) either way needs the station's director. The volunteer is notified.
 #[utoipa::path(
     tag = "volunteers",
     request_body = CorrectionRequest,
     security(("bearer" = [])),
-    responses((status = 201, description = "The correction entry", body = HoursEntry))
+    responses(
+        (status = 201, description = "The correction entry", body = HoursEntry),
+        (status = 403, description = "Not staff of the volunteer's station (`FORBIDDEN`), one's own hours (`OWN_HOURS`), or larger than `HOURS_CORRECTION_DIRECTOR_MINUTES` and the caller is not the director (`DIRECTOR_REQUIRED`)", body = crate::http::Problem, content_type = "application/problem+json"),
+        (status = 422, description = "Validation failed (`VALIDATION_FAILED`), or the result would take the volunteer's total or the order's credit below zero (`HOURS_BELOW_ZERO`; `detail` and the `minutes` field error name the resulting figure)", body = crate::http::Problem, content_type = "application/problem+json"),
+    )
 )]
 #[post("/hours/corrections")]
 async fn correct_hours(
@@ -55,9 +61,8 @@ async fn correct_hours(
     body: ValidatedJson<CorrectionRequest>,
 ) -> AppResult<HttpResponse> {
     let req = body.0;
-    let volunteer = crate::volunteers::service::volunteer_station(&state.db, req.volunteer_id).await?;
-    user.require_staff_of(volunteer)?;
     let volunteer_id = req.volunteer_id;
-    let entry = service::correct(&state.db, volunteer, req, user.id, state.clock.now()).await?;
+    let limit = state.settings.hours_correction_director_minutes;
+    let entry = service::correct(&state.db, &user, req, limit, state.clock.now()).await?;
     Ok(created(format!("/api/v1/volunteers/{volunteer_id}"), &entry))
 }

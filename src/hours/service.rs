@@ -1,18 +1,23 @@
 //! Crediting and reading service hours.
+//!
+//! A person's minutes are credited once: every activity or order entry stores the interval it
+//! covers, and a new entry credits only the part of its interval that no earlier entry of the
+//! same person covers (the union, not the sum). Corrections are plain signed minutes that may
+//! never take the person's total, or the credit of the order they correct, below zero.
 
 use std::collections::HashMap;
 
 use chrono::{DateTime, Utc};
-use entity::service_hour;
+use entity::{service_hour, user};
 use sea_orm::{
     ActiveValue::Set,
-    ConnectionTrait, FromQueryResult, QueryOrder, QuerySelect,
+    Condition, ConnectionTrait, FromQueryResult, QueryOrder, QuerySelect,
     prelude::*,
-    sea_query::{ExprTrait, OnConflict},
+    sea_query::{Expr, ExprTrait, OnConflict},
 };
 
 use super::types::{HoursEntry, HoursSource};
-use crate::http::AppResult;
+use crate::http::{AppError, AppResult, AuthUser};
 
 /// Hours to credit.
 #[derive(Debug, Clone)]
@@ -24,6 +29,63 @@ pub struct Credit {
     pub minutes: i32,
     pub note: Option<String>,
     pub recorded_by: Option<i32>,
+    /// The time served. With an interval, the minutes credited are those of the interval that
+    /// no earlier entry of the person covers (rounded to the nearest minute), not `minutes`.
+    pub interval: Option<(DateTime<Utc>, DateTime<Utc>)>,
+}
+
+/// Takes the person's row lock (a no-op guarded update), so that crediting and correcting the
+/// same person's hours happen one after the other in every process.
+async fn lock_person(db: &impl ConnectionTrait, user_id: i32) -> AppResult<()> {
+    user::Entity::update_many()
+        .col_expr(user::Column::Name, Expr::col(user::Column::Name))
+        .filter(user::Column::Id.eq(user_id))
+        .exec(db)
+        .await?;
+    Ok(())
+}
+
+/// Seconds of `[from, to)` not covered by any of `covered` (intervals in any order, may overlap).
+pub fn uncovered_seconds(from: DateTime<Utc>, to: DateTime<Utc>, covered: &[(DateTime<Utc>, DateTime<Utc>)]) -> i64 {
+    if to <= from {
+        return 0;
+    }
+    let mut parts: Vec<(DateTime<Utc>, DateTime<Utc>)> = covered
+        .iter()
+        .map(|(s, e)| (Ord::max(*s, from), Ord::min(*e, to)))
+        .filter(|(s, e)| s < e)
+        .collect();
+    parts.sort();
+    let mut taken = 0;
+    let mut reach = from;
+    for (s, e) in parts {
+        let s = Ord::max(s, reach);
+        if e > s {
+            taken += (e - s).num_seconds();
+            reach = e;
+        }
+    }
+    (to - from).num_seconds() - taken
+}
+
+/// Minutes of `[from, to)` the person has not been credited for yet.
+async fn new_minutes(
+    db: &impl ConnectionTrait,
+    user_id: i32,
+    from: DateTime<Utc>,
+    to: DateTime<Utc>,
+) -> AppResult<i32> {
+    let covered: Vec<(DateTime<Utc>, DateTime<Utc>)> = service_hour::Entity::find()
+        .filter(service_hour::Column::UserId.eq(user_id))
+        .filter(service_hour::Column::StartsAt.lt(to))
+        .filter(service_hour::Column::EndsAt.gt(from))
+        .all(db)
+        .await?
+        .into_iter()
+        .filter_map(|e| Some((e.starts_at?, e.ends_at?)))
+        .collect();
+    let seconds = uncovered_seconds(from, to, &covered);
+    Ok(i32::try_from((seconds + 30) / 60).unwrap_or(i32::MAX))
 }
 
 /// Credits hours once per source: crediting the same order or activity attendance again (two
@@ -33,16 +95,23 @@ pub async fn credit(db: &impl ConnectionTrait, credit: Credit, now: DateTime<Utc
         (HoursSource::Correction, _) | (_, None) => None,
         (source, Some(id)) => Some(format!("{}:{id}:{}", source.to_value(), credit.user_id)),
     };
+    lock_person(db, credit.user_id).await?;
+    let minutes = match credit.interval {
+        Some((from, to)) => new_minutes(db, credit.user_id, from, to).await?,
+        None => credit.minutes,
+    };
     let written = service_hour::Entity::insert(service_hour::ActiveModel {
         user_id: Set(credit.user_id),
         station_id: Set(credit.station_id),
         source: Set(credit.source),
         source_id: Set(credit.source_id),
-        minutes: Set(credit.minutes),
+        minutes: Set(minutes),
         note: Set(credit.note),
         recorded_by: Set(credit.recorded_by),
         dedupe_key: Set(dedupe_key),
         confirmed_at: Set(now),
+        starts_at: Set(credit.interval.map(|(from, _)| from)),
+        ends_at: Set(credit.interval.map(|(_, to)| to)),
         ..Default::default()
     })
     .on_conflict(
@@ -65,6 +134,8 @@ fn entry(model: service_hour::Model) -> HoursEntry {
         note: model.note,
         recorded_by: model.recorded_by,
         confirmed_at: model.confirmed_at,
+        starts_at: model.starts_at,
+        ends_at: model.ends_at,
     }
 }
 
@@ -111,15 +182,66 @@ pub async fn total_minutes(
     Ok(rows.into_iter().map(|r| (r.user_id, r.minutes.unwrap_or(0))).collect())
 }
 
+/// The sum of the person's entries that meet `condition`.
+async fn sum_where(db: &impl ConnectionTrait, user_id: i32, condition: Condition) -> AppResult<i64> {
+    let rows = service_hour::Entity::find()
+        .select_only()
+        .column(service_hour::Column::UserId)
+        .column_as(service_hour::Column::Minutes.sum().cast_as("bigint"), "minutes")
+        .filter(service_hour::Column::UserId.eq(user_id))
+        .filter(condition)
+        .group_by(service_hour::Column::UserId)
+        .into_model::<UserMinutes>()
+        .all(db)
+        .await?;
+    Ok(rows.into_iter().next().and_then(|r| r.minutes).unwrap_or(0))
+}
+
+/// The sum of the person's entries, and of those about one order (its credit and corrections).
+async fn sums(db: &impl ConnectionTrait, user_id: i32, order_id: Option<i32>) -> AppResult<(i64, Option<i64>)> {
+    let total = sum_where(db, user_id, Condition::all()).await?;
+    let source = match order_id {
+        Some(order_id) => Some(
+            sum_where(
+                db,
+                user_id,
+                Condition::all()
+                    .add(service_hour::Column::SourceId.eq(order_id))
+                    .add(service_hour::Column::Source.is_in([HoursSource::Order, HoursSource::Correction])),
+            )
+            .await?,
+        ),
+        None => None,
+    };
+    Ok((total, source))
+}
+
 /// Writes a staff correction (a new entry) and tells the volunteer, in one transaction.
+///
+/// Roles: secretary or director of the volunteer's station; never for one's own hours
+/// (403 `OWN_HOURS`); more than `director_minutes` either way needs the director (403
+/// `DIRECTOR_REQUIRED`). The result may not take the total, or the order's credit, below zero
+/// (422 `HOURS_BELOW_ZERO`, naming the figure).
 pub async fn correct<C: ConnectionTrait + sea_orm::TransactionTrait>(
     db: &C,
-    station_id: i32,
+    user: &AuthUser,
     req: super::types::CorrectionRequest,
-    recorded_by: i32,
+    director_minutes: i32,
     now: DateTime<Utc>,
 ) -> AppResult<HoursEntry> {
     use sea_orm::TransactionSession;
+    let station_id = crate::volunteers::service::volunteer_station(db, req.volunteer_id).await?;
+    user.require_staff_of(station_id)?;
+    if req.volunteer_id == user.id {
+        return Err(AppError::forbidden("OWN_HOURS", "不能更正本人的服务时长"));
+    }
+    if req.minutes.unsigned_abs() > director_minutes.unsigned_abs() && !user.is_director_of(station_id) {
+        return Err(AppError::forbidden(
+            "DIRECTOR_REQUIRED",
+            format!("超过 {director_minutes} 分钟的更正须由站长进行"),
+        ));
+    }
+    let recorded_by = user.id;
     if let Some(order_id) = req.order_id {
         let in_station = entity::order::Entity::find_by_id(order_id)
             .one(db)
@@ -133,6 +255,25 @@ pub async fn correct<C: ConnectionTrait + sea_orm::TransactionTrait>(
         }
     }
     let txn = db.begin().await?;
+    lock_person(&txn, req.volunteer_id).await?;
+    let (total, source) = sums(&txn, req.volunteer_id, req.order_id).await?;
+    let minutes = i64::from(req.minutes);
+    if total + minutes < 0 {
+        return Err(AppError::unprocessable_field(
+            "HOURS_BELOW_ZERO",
+            "minutes",
+            format!("更正后总服务时长将为 {} 分钟，不能小于 0", total + minutes),
+        ));
+    }
+    if let Some(source) = source
+        && source + minutes < 0
+    {
+        return Err(AppError::unprocessable_field(
+            "HOURS_BELOW_ZERO",
+            "minutes",
+            format!("更正后该订单的服务时长将为 {} 分钟，不能小于 0", source + minutes),
+        ));
+    }
     let model = service_hour::ActiveModel {
         user_id: Set(req.volunteer_id),
         station_id: Set(station_id),
@@ -143,6 +284,8 @@ pub async fn correct<C: ConnectionTrait + sea_orm::TransactionTrait>(
         recorded_by: Set(Some(recorded_by)),
         dedupe_key: Set(None),
         confirmed_at: Set(now),
+        starts_at: Set(None),
+        ends_at: Set(None),
         ..Default::default()
     }
     .insert(&txn)
@@ -156,4 +299,26 @@ pub async fn correct<C: ConnectionTrait + sea_orm::TransactionTrait>(
     crate::notifications::service::notify(&txn, &[req.volunteer_id], &notice, now).await?;
     txn.commit().await?;
     Ok(entry(model))
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+    use chrono::TimeZone;
+
+    fn at(h: u32) -> DateTime<Utc> {
+        Utc.with_ymd_and_hms(2026, 12, 1, h, 0, 0).single().unwrap_or_default()
+    }
+
+    #[test]
+    fn only_time_no_earlier_entry_covers_is_new() {
+        assert_eq!(uncovered_seconds(at(9), at(11), &[]), 7200);
+        assert_eq!(uncovered_seconds(at(9), at(11), &[(at(8), at(10))]), 3600);
+        assert_eq!(
+            uncovered_seconds(at(9), at(12), &[(at(9), at(10)), (at(9), at(10)), (at(11), at(13))]),
+            3600
+        );
+        assert_eq!(uncovered_seconds(at(9), at(11), &[(at(7), at(12))]), 0);
+        assert_eq!(uncovered_seconds(at(9), at(9), &[]), 0);
+    }
 }

@@ -10,7 +10,8 @@ pub use entity::enums::HoursSource;
 #[derive(Debug, Serialize, ToSchema)]
 #[schema(example = json!({
     "id": 3, "source": "order", "source_id": 42, "minutes": 90, "station_id": 1,
-    "note": "代买药品", "recorded_by": null, "confirmed_at": "2026-11-20T10:00:00Z"
+    "note": "代买药品", "recorded_by": null, "confirmed_at": "2026-11-20T10:00:00Z",
+    "starts_at": "2026-11-20T08:00:00Z", "ends_at": "2026-11-20T09:30:00Z"
 }))]
 pub struct HoursEntry {
     pub id: i32,
@@ -25,6 +26,13 @@ pub struct HoursEntry {
     /// The staff member who recorded a correction.
     pub recorded_by: Option<i32>,
     pub confirmed_at: DateTime<Utc>,
+    /// The time the entry covers: an activity's attended time ([check-in, check-out or the
+    /// actual finish] within the scheduled time), or an order's service time ([completion −
+    /// reported minutes, completion]). Minutes already credited for the same time by an
+    /// earlier entry are not credited again, so `minutes` may be less than this interval.
+    /// `null` for corrections.
+    pub starts_at: Option<DateTime<Utc>>,
+    pub ends_at: Option<DateTime<Utc>>,
 }
 
 /// A volunteer's confirmed hours with their sources.
@@ -50,9 +58,11 @@ pub struct HoursResponse {
 #[derive(Debug, serde::Deserialize, validator::Validate, ToSchema)]
 #[schema(example = json!({"volunteer_id": 15, "minutes": -30, "reason": "重复登记，扣除 30 分钟", "order_id": 42}))]
 pub struct CorrectionRequest {
-    /// A volunteer of the caller's station.
+    /// A volunteer of the caller's station; never the caller.
     pub volunteer_id: i32,
-    /// Minutes to add (negative to take away), not zero.
+    /// Minutes to add (negative to take away), not zero. More than
+    /// `HOURS_CORRECTION_DIRECTOR_MINUTES` (default 480) either way needs the director; the
+    /// result may not take the volunteer's total, or the order's credit, below zero.
     #[schema(minimum = -14400, maximum = 14400)]
     #[validate(
         range(min = -14400, max = 14400, message = "更正时长须在 -14400 到 14400 分钟之间"),

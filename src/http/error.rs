@@ -68,6 +68,13 @@ pub enum AppError {
     Validation(Vec<FieldError>),
     #[error("unprocessable: {code}")]
     Unprocessable { code: &'static str, detail: String },
+    /// A 422 with its own code that also names the offending field.
+    #[error("unprocessable field: {code}")]
+    UnprocessableField {
+        code: &'static str,
+        detail: String,
+        errors: Vec<FieldError>,
+    },
     #[error("too many requests")]
     TooManyRequests { retry_after_secs: u64 },
     #[error("service unavailable")]
@@ -113,6 +120,18 @@ impl AppError {
             detail: detail.into(),
         }
     }
+    /// A 422 with its own `code` about one field: `detail` and the field's message are the same.
+    pub fn unprocessable_field(code: &'static str, field: &str, detail: impl Into<String>) -> Self {
+        let detail = detail.into();
+        Self::UnprocessableField {
+            code,
+            errors: vec![FieldError {
+                field: field.to_owned(),
+                message: detail.clone(),
+            }],
+            detail,
+        }
+    }
     /// A 422 about one field.
     pub fn invalid_field(field: &str, message: impl Into<String>) -> Self {
         Self::Validation(vec![FieldError {
@@ -132,7 +151,8 @@ impl AppError {
             | Self::Forbidden { code, .. }
             | Self::NotFound { code, .. }
             | Self::Conflict { code, .. }
-            | Self::Unprocessable { code, .. } => code,
+            | Self::Unprocessable { code, .. }
+            | Self::UnprocessableField { code, .. } => code,
             Self::MethodNotAllowed { .. } => "METHOD_NOT_ALLOWED",
             Self::PayloadTooLarge => "PAYLOAD_TOO_LARGE",
             Self::UnsupportedMediaType => "UNSUPPORTED_MEDIA_TYPE",
@@ -150,7 +170,8 @@ impl AppError {
             | Self::Forbidden { detail, .. }
             | Self::NotFound { detail, .. }
             | Self::Conflict { detail, .. }
-            | Self::Unprocessable { detail, .. } => detail.clone(),
+            | Self::Unprocessable { detail, .. }
+            | Self::UnprocessableField { detail, .. } => detail.clone(),
             Self::MethodNotAllowed { .. } => "该路径不支持此请求方法".into(),
             Self::PayloadTooLarge => "请求体过大".into(),
             Self::UnsupportedMediaType => "请求体须为 application/json".into(),
@@ -172,7 +193,7 @@ impl AppError {
             detail: self.detail(),
             code: code.to_owned(),
             errors: match self {
-                Self::Validation(errors) => Some(errors.clone()),
+                Self::Validation(errors) | Self::UnprocessableField { errors, .. } => Some(errors.clone()),
                 _ => None,
             },
         }
@@ -190,7 +211,9 @@ impl ResponseError for AppError {
             Self::Conflict { .. } => StatusCode::CONFLICT,
             Self::PayloadTooLarge => StatusCode::PAYLOAD_TOO_LARGE,
             Self::UnsupportedMediaType => StatusCode::UNSUPPORTED_MEDIA_TYPE,
-            Self::Validation(_) | Self::Unprocessable { .. } => StatusCode::UNPROCESSABLE_ENTITY,
+            Self::Validation(_) | Self::Unprocessable { .. } | Self::UnprocessableField { .. } => {
+                StatusCode::UNPROCESSABLE_ENTITY
+            }
             Self::TooManyRequests { .. } => StatusCode::TOO_MANY_REQUESTS,
             Self::Unavailable => StatusCode::SERVICE_UNAVAILABLE,
             Self::Internal(_) => StatusCode::INTERNAL_SERVER_ERROR,

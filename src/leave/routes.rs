@@ -18,7 +18,8 @@ pub fn configure(cfg: &mut ServiceConfig) {
 
 /// Ask for leave
 ///
-/// A user signed up for the activity (confirmed or waitlisted), before it starts. A training
+/// A user with a confirmed sign-up for the activity, before it starts (a waitlisted person
+/// holds no place to be excused from: they cancel instead, 409 `NOT_CONFIRMED`). A training
 /// needs `reason_category`. The host and the secretary who drafted it are notified.
 #[utoipa::path(
     tag = "leave",
@@ -26,7 +27,7 @@ pub fn configure(cfg: &mut ServiceConfig) {
     security(("bearer" = [])),
     responses(
         (status = 201, description = "Pending", body = LeaveResponse),
-        (status = 409, description = "Not signed up (`NOT_SIGNED_UP`), the activity has started (`ACTIVITY_STARTED`) or a request is already pending or approved (`LEAVE_ALREADY_REQUESTED`)", body = crate::http::Problem, content_type = "application/problem+json"),
+        (status = 409, description = "Not signed up (`NOT_SIGNED_UP`), the activity has started (`ACTIVITY_STARTED`) a request is already pending or approved (`LEAVE_ALREADY_REQUESTED`), or the sign-up is waitlisted (`NOT_CONFIRMED`)", body = crate::http::Problem, content_type = "application/problem+json"),
         (status = 422, description = "Validation failed (`VALIDATION_FAILED`: unknown `activity_id`, `reason_category` missing for a training)", body = crate::http::Problem, content_type = "application/problem+json"),
     )
 )]

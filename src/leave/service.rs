@@ -137,6 +137,12 @@ pub async fn create(
         return Err(AppError::conflict("ACTIVITY_STARTED", "活动已开始，不能请假"));
     }
     let signup = signups::mine(db, user.id, activity.id).await?;
+    if signup.status != SignupStatus::Confirmed {
+        return Err(AppError::conflict(
+            "NOT_CONFIRMED",
+            "候补报名无需请假，如不能参加请取消报名",
+        ));
+    }
     let txn = db.begin().await?;
     let claimed = activity_signup::Entity::update_many()
         .col_expr(activity_signup::Column::LeaveStatus, Expr::value(LeaveStatus::Pending))

@@ -1,4 +1,5 @@
-//! The leave request state machine: `pending` → `approved` | `rejected` | `withdrawn`.
+//! The leave request state machine: `pending` → `approved` | `rejected` | `withdrawn`, or
+//! `cancelled` when the activity is cancelled while the request is pending.
 
 pub use entity::enums::LeaveStatus;
 

@@ -1328,6 +1328,10 @@ async fn credit_hours(
                 minutes,
                 note: note.or_else(|| Some(order.title.clone())),
                 recorded_by: None,
+                // The service time: the reported minutes up to the completion.
+                interval: order
+                    .completed_at
+                    .map(|done| (done - chrono::Duration::minutes(i64::from(minutes)), done)),
             },
             now,
         )

@@ -170,9 +170,10 @@ async fn an_activity_runs_from_draft_to_archived() {
     assert_eq!(saved["record"]["attendance_confirmed_at"], Value::Null);
     assert!(actions(saved).contains(&"record".to_owned()));
 
+    // The secretary hosts, so the director confirms attendance (the host may not).
     let record = json!({"summary": "为 32 位老人义诊理发", "minutes": "会议记录", "attendance_confirmed": true});
     let archived = app
-        .put(&format!("/activities/{id}/record"), Some(sec), record.clone())
+        .put(&format!("/activities/{id}/record"), Some(&s.director.1), record.clone())
         .await;
     let archived = archived.assert_status(200);
     assert_eq!(archived["status"], "archived");

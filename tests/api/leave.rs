@@ -238,7 +238,7 @@ async fn approved_leave_makes_the_absence_excused_in_the_record() {
         .assert_status(200);
     app.put(
         &format!("/activities/{id}/record"),
-        Some(&s.secretary.1),
+        Some(&s.director.1),
         json!({"summary": "例会", "minutes": "讨论下月计划", "attendance_confirmed": true}),
     )
     .await

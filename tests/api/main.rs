@@ -15,6 +15,8 @@ mod ops;
 mod orders;
 mod platforms;
 mod process;
+mod rules_activities;
+mod rules_hours;
 mod rules_orders;
 mod service_items;
 mod stations;

@@ -176,7 +176,8 @@ async fn applications_validate_their_fields() {
 
 #[tokio::test]
 async fn volunteers_list_with_filters_hours_and_ratings() {
-    let app = spawn_app().await;
+    // Tokens that outlive the clock moves below.
+    let app = crate::activities::spawn().await;
     let w = world(&app).await;
     let team = app
         .post(
@@ -209,8 +210,10 @@ async fn volunteers_list_with_filters_hours_and_ratings() {
         .await
         .assert_problem(403, "FORBIDDEN");
 
-    // Serve two orders, rated 5 and 4.
+    // Serve two orders an hour apart (minutes served in the same time would count once), rated
+    // 5 and 4.
     for stars in [5, 4] {
+        app.clock.advance(chrono::Duration::hours(1));
         let id = app
             .post("/orders", w.resident.t(), order_body(w.platform))
             .await
