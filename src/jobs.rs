@@ -1,6 +1,7 @@
 //! Periodic jobs (expiring open orders past their deadline, confirming unrated hours, starting
-//! activities). Each job is one conditional statement per row, so running it in several
-//! processes at once, or twice, changes nothing the second time.
+//! activities, expiring leave still pending at the start, reminding signed-up people). Each job
+//! is one conditional statement per row (or an insert-claim on a unique key), so running it in
+//! several processes at once, or twice, changes nothing the second time.
 
 use std::time::Duration;
 
@@ -19,6 +20,14 @@ pub async fn run_once(state: &AppState) -> AppResult<JobReport> {
     report.push((
         "start_activities",
         crate::activities::service::start_due(&state.db, now).await?,
+    ));
+    report.push((
+        "leave_expire",
+        crate::leave::service::expire_started(&state.db, now).await?,
+    ));
+    report.push((
+        "activity_reminders",
+        crate::activities::reminders::send_due(&state.db, now).await?,
     ));
     report.push((
         "orders_expire",

@@ -13,7 +13,7 @@ pub struct Model {
     pub reason: String,
     /// `illness`, `official_duty`, `family_emergency` or `other`; required for trainings.
     pub reason_category: Option<String>,
-    /// `pending`, `approved`, `rejected` or `withdrawn`.
+    /// `pending`, `approved`, `rejected`, `withdrawn` or `expired` (still pending at the start).
     pub status: String,
     pub comment: Option<String>,
     pub decided_by: Option<i32>,

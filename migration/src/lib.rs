@@ -7,6 +7,7 @@ mod m20261128_000001_foundation;
 mod m20261128_000002_shared;
 mod m20261128_000003_orders;
 mod m20261128_000004_activities;
+mod m20261130_000007_leave_tokens_reminders;
 
 /// Every migration of the schema, in the order they apply.
 pub struct Migrator;
@@ -19,6 +20,7 @@ impl MigratorTrait for Migrator {
             Box::new(m20261128_000002_shared::Migration),
             Box::new(m20261128_000003_orders::Migration),
             Box::new(m20261128_000004_activities::Migration),
+            Box::new(m20261130_000007_leave_tokens_reminders::Migration),
         ]
     }
 }

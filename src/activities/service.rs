@@ -232,7 +232,7 @@ fn response(
         description: model.description,
         location: model.location,
         theme: model.theme,
-        focus_group: model.focus_group,
+        focus_group: model.focus_group.as_deref().and_then(FocusGroup::parse),
         plan_id: model.plan_id,
         starts_at: model.starts_at,
         ends_at: model.ends_at,
@@ -333,7 +333,7 @@ pub async fn create(
         description: Set(req.description),
         location: Set(req.location),
         theme: Set(req.theme),
-        focus_group: Set(req.focus_group),
+        focus_group: Set(req.focus_group.map(|g| g.as_str().to_owned())),
         plan_id: Set(req.plan_id),
         starts_at: Set(req.starts_at),
         ends_at: Set(req.ends_at),
@@ -406,8 +406,8 @@ pub async fn update(
     if req.plan_id.is_some() {
         active.plan_id = Set(req.plan_id);
     }
-    if req.focus_group.is_some() {
-        active.focus_group = Set(req.focus_group);
+    if let Some(group) = req.focus_group {
+        active.focus_group = Set(Some(group.as_str().to_owned()));
     }
     active.starts_at = Set(starts_at);
     active.ends_at = Set(ends_at);
@@ -754,7 +754,7 @@ pub async fn list(
         query = query.filter(activity::Column::StationId.eq(station_id));
     }
     if let Some(focus_group) = filter.focus_group {
-        query = query.filter(activity::Column::FocusGroup.eq(focus_group));
+        query = query.filter(activity::Column::FocusGroup.eq(focus_group.as_str()));
     }
     if let Some(has_places) = filter.has_places {
         let places = Expr::col(activity::Column::ConfirmedCount).lt(Expr::col(activity::Column::Capacity));

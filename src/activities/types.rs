@@ -6,6 +6,7 @@ use utoipa::{IntoParams, ToSchema};
 use validator::Validate;
 
 pub use super::state::{ActivityStatus, SignupStatus};
+pub use crate::orders::types::FocusGroup;
 
 /// What kind of activity.
 #[derive(Debug, Clone, Copy, PartialEq, Eq, Serialize, Deserialize, ToSchema)]
@@ -110,10 +111,8 @@ pub struct CreateActivityRequest {
     pub theme: Option<String>,
     /// The annual plan this activity belongs to, if any.
     pub plan_id: Option<i32>,
-    /// The group served, e.g. `elderly`, `children`, `migrant_workers`.
-    #[schema(min_length = 1, max_length = 40)]
-    #[validate(length(min = 1, max = 40, message = "服务对象须为 1 到 40 个字符"))]
-    pub focus_group: Option<String>,
+    /// The group served (the same values as an order's `focus_group`).
+    pub focus_group: Option<FocusGroup>,
     /// The station (admins only; staff always draft for their own station).
     pub station_id: Option<i32>,
 }
@@ -146,9 +145,8 @@ pub struct UpdateActivityRequest {
     #[validate(length(min = 1, max = 100, message = "主题须为 1 到 100 个字符"))]
     pub theme: Option<String>,
     pub plan_id: Option<i32>,
-    #[schema(min_length = 1, max_length = 40)]
-    #[validate(length(min = 1, max = 40, message = "服务对象须为 1 到 40 个字符"))]
-    pub focus_group: Option<String>,
+    /// The group served (the same values as an order's `focus_group`).
+    pub focus_group: Option<FocusGroup>,
 }
 
 /// A reason (reject, cancel).
@@ -229,7 +227,7 @@ pub struct ActivityResponse {
     pub description: String,
     pub location: String,
     pub theme: Option<String>,
-    pub focus_group: Option<String>,
+    pub focus_group: Option<FocusGroup>,
     pub plan_id: Option<i32>,
     pub starts_at: DateTime<Utc>,
     pub ends_at: DateTime<Utc>,
@@ -272,9 +270,8 @@ pub struct ActivityFilter {
     #[param(pattern = r"^[0-9]{4}-(0[1-9]|1[0-2])$", example = "2026-12")]
     pub month: Option<String>,
     pub station_id: Option<i32>,
-    #[param(max_length = 40)]
-    #[validate(length(max = 40, message = "服务对象最多 40 个字符"))]
-    pub focus_group: Option<String>,
+    /// Activities serving this group.
+    pub focus_group: Option<FocusGroup>,
     /// Only activities with places left.
     pub has_places: Option<bool>,
     /// Text in the title.

@@ -145,7 +145,8 @@ async fn reject_application(
 /// List volunteers
 ///
 /// Roles: staff (own station), supervisors and admins (every station, or `station_id`).
-/// Filters: `skill`, `team_id`, `platform_id` (members of a team under that platform).
+/// Filters: `skill` (any of several, comma-separated; each matches part of a skill), `team_id`,
+/// `platform_id` (members of a team under that platform).
 #[utoipa::path(
     tag = "volunteers",
     params(Pagination, VolunteerFilter),
@@ -157,8 +158,9 @@ async fn list_volunteers(
     state: web::Data<AppState>,
     user: AuthUser,
     page: ValidatedQuery<Pagination>,
-    filter: web::Query<VolunteerFilter>,
+    filter: ValidatedQuery<VolunteerFilter>,
 ) -> AppResult<HttpResponse> {
+    let filter = filter.0;
     let station_id = if user.is_admin() || user.has(Role::Supervisor) {
         filter.station_id
     } else {
@@ -193,27 +195,39 @@ async fn get_volunteer(state: web::Data<AppState>, user: AuthUser, id: web::Path
 
 /// List teams
 ///
-/// Roles: staff (own station), supervisors and admins (every station, or `station_id`).
+/// Roles: staff, volunteers and residents see their own station's teams (member ids, never
+/// phones); supervisors and admins every station's, or `station_id`. `mine=true`: only the
+/// teams the caller belongs to. Oldest first.
 #[utoipa::path(
     tag = "volunteers",
-    params(TeamFilter),
+    params(Pagination, TeamFilter),
     security(("bearer" = [])),
-    responses((status = 200, description = "Teams", body = Vec<TeamResponse>))
+    responses(
+        (status = 200, description = "Teams", body = Page<TeamResponse>),
+        (status = 403, description = "Another station's teams (`OTHER_STATION`)", body = Problem, content_type = "application/problem+json"),
+        (status = 422, description = "The caller belongs to no station (`STATION_REQUIRED`)", body = Problem, content_type = "application/problem+json"),
+    )
 )]
 #[get("/teams")]
 async fn list_teams(
     state: web::Data<AppState>,
     user: AuthUser,
-    filter: web::Query<TeamFilter>,
+    page: ValidatedQuery<Pagination>,
+    filter: ValidatedQuery<TeamFilter>,
 ) -> AppResult<HttpResponse> {
-    let station_id = if user.is_admin() || user.has(Role::Supervisor) {
-        filter.station_id
-    } else {
-        let station_id = user.home_station()?;
-        user.require_staff_of(station_id)?;
-        Some(station_id)
-    };
-    Ok(HttpResponse::Ok().json(service::list_teams(&state.db, station_id, filter.platform_id).await?))
+    let filter = filter.0;
+    let station_id = service::team_list_station(&user, filter.station_id)?;
+    let member_of = filter.mine.unwrap_or(false).then_some(user.id);
+    let (items, total) = service::list_teams(
+        &state.db,
+        station_id,
+        filter.platform_id,
+        member_of,
+        page.0.offset(),
+        page.0.page_size(),
+    )
+    .await?;
+    Ok(HttpResponse::Ok().json(Page::new(items, &page.0, total)))
 }
 
 /// Create a team
@@ -251,7 +265,7 @@ async fn create_team(
 
 /// Get a team
 ///
-/// Roles: staff of the team's station, supervisors.
+/// Roles: anyone of the team's station (staff, volunteers, residents), supervisors.
 #[utoipa::path(
     tag = "volunteers",
     params(("id" = i32, Path, description = "Team id")),
@@ -261,7 +275,9 @@ async fn create_team(
 #[get("/teams/{id}")]
 async fn get_team(state: web::Data<AppState>, user: AuthUser, id: web::Path<i32>) -> AppResult<HttpResponse> {
     let team = service::find_team(&state.db, id.into_inner()).await?;
-    user.require_oversight_of(team.station_id)?;
+    if !service::may_browse_teams_of(&user, team.station_id) {
+        return Err(AppError::not_found("服务队不存在"));
+    }
     Ok(HttpResponse::Ok().json(service::team(&state.db, team).await?))
 }
 

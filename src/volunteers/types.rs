@@ -5,12 +5,16 @@ use serde::{Deserialize, Serialize};
 use utoipa::{IntoParams, ToSchema};
 use validator::{Validate, ValidationError};
 
-/// Where a volunteer comes from (product rule 8).
+/// Where a volunteer comes from (product rule 8 and the station's work rules: community staff
+/// and community collective enterprises; retired cultural workers, model figures, art
+/// volunteers, college students, returning entrepreneurs and party members).
 #[derive(Debug, Clone, Copy, PartialEq, Eq, Serialize, Deserialize, ToSchema)]
 #[serde(rename_all = "snake_case")]
 pub enum VolunteerSource {
     /// 社区工作者
     CommunityStaff,
+    /// 社区集体企业单位
+    CommunityEnterprises,
     /// 退休文化工作者
     RetiredCulturalWorkers,
     /// 道德模范、身边好人
@@ -26,8 +30,9 @@ pub enum VolunteerSource {
 }
 
 impl VolunteerSource {
-    const ALL: [VolunteerSource; 7] = [
+    const ALL: [VolunteerSource; 8] = [
         VolunteerSource::CommunityStaff,
+        VolunteerSource::CommunityEnterprises,
         VolunteerSource::RetiredCulturalWorkers,
         VolunteerSource::ModelFigures,
         VolunteerSource::ArtVolunteers,
@@ -39,6 +44,7 @@ impl VolunteerSource {
     pub fn as_str(self) -> &'static str {
         match self {
             VolunteerSource::CommunityStaff => "community_staff",
+            VolunteerSource::CommunityEnterprises => "community_enterprises",
             VolunteerSource::RetiredCulturalWorkers => "retired_cultural_workers",
             VolunteerSource::ModelFigures => "model_figures",
             VolunteerSource::ArtVolunteers => "art_volunteers",
@@ -179,10 +185,13 @@ pub struct VolunteerResponse {
     pub approved_at: Option<DateTime<Utc>>,
 }
 
-#[derive(Debug, Deserialize, IntoParams)]
+#[derive(Debug, Deserialize, IntoParams, Validate)]
 #[into_params(parameter_in = Query)]
 pub struct VolunteerFilter {
-    /// Volunteers with this skill.
+    /// Volunteers with any of these skills: comma-separated (`,` or `，`), each matched as a
+    /// part of a skill (`电脑` finds `电脑维修`).
+    #[param(max_length = 200, example = "心理,电脑维修")]
+    #[validate(length(max = 200, message = "技能筛选最多 200 个字符"))]
     pub skill: Option<String>,
     /// Members of this team.
     pub team_id: Option<i32>,
@@ -235,10 +244,12 @@ pub struct TeamResponse {
     pub created_at: DateTime<Utc>,
 }
 
-#[derive(Debug, Deserialize, IntoParams)]
+#[derive(Debug, Deserialize, IntoParams, Validate)]
 #[into_params(parameter_in = Query)]
 pub struct TeamFilter {
     pub platform_id: Option<i32>,
-    /// Supervisors and admins: one station.
+    /// Supervisors and admins: one station. Others may name only their own.
     pub station_id: Option<i32>,
+    /// Only the teams the caller is a member of.
+    pub mine: Option<bool>,
 }

@@ -15,6 +15,8 @@ mod ops;
 mod orders;
 mod platforms;
 mod process;
+mod rules_leave_tokens;
+mod rules_lists;
 mod service_items;
 mod stations;
 mod users;
