@@ -205,7 +205,7 @@ async fn get_volunteer(state: web::Data<AppState>, user: AuthUser, id: web::Path
     responses(
         (status = 200, description = "Teams", body = Page<TeamResponse>),
         (status = 403, description = "Another station's teams (`OTHER_STATION`)", body = Problem, content_type = "application/problem+json"),
-        (status = 422, description = "The caller belongs to no station (`STATION_REQUIRED`)", body = Problem, content_type = "application/problem+json"),
+        (status = 422, description = "Bad paging or filter values (`VALIDATION_FAILED`), or the caller belongs to no station (`STATION_REQUIRED`)", body = Problem, content_type = "application/problem+json"),
     )
 )]
 #[get("/teams")]
