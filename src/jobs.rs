@@ -1,7 +1,8 @@
 //! Periodic jobs (expiring open orders past their deadline, confirming unrated hours, starting
 //! activities, cancelling activities never approved by their start, finishing activities left
-//! open past their end). Each job is one conditional statement per row, so running it in several
-//! processes at once, or twice, changes nothing the second time.
+//! open past their end, expiring leave still pending at the start, reminding signed-up people).
+//! Each job is one conditional statement per row (or an insert-claim on a unique key), so running
+//! it in several processes at once, or twice, changes nothing the second time.
 
 use std::time::Duration;
 
@@ -33,6 +34,14 @@ pub async fn run_once(state: &AppState) -> AppResult<JobReport> {
             now,
         )
         .await?,
+    ));
+    report.push((
+        "leave_expire",
+        crate::leave::service::expire_started(&state.db, now).await?,
+    ));
+    report.push((
+        "activity_reminders",
+        crate::activities::reminders::send_due(&state.db, now).await?,
     ));
     report.push((
         "orders_expire",

@@ -129,7 +129,7 @@ impl Modify for SecurityAndErrors {
             validation,
         );
         let unauthorized = problem_response(
-            "Missing, invalid or expired access token (`MISSING_TOKEN`, `INVALID_TOKEN`)",
+            "Missing, invalid or expired access token (`MISSING_TOKEN`, `INVALID_TOKEN`), or one issued before the account's roles, password or status changed (`TOKEN_REVOKED`: refresh or log in again)",
             problem_example(401, "INVALID_TOKEN", "访问令牌无效或已过期"),
         );
         let forbidden = problem_response(

@@ -144,6 +144,8 @@ pub enum LeaveStatus {
     Withdrawn,
     /// Closed because the activity was cancelled.
     Cancelled,
+    /// Still pending when the activity started; closed by the job sweep.
+    Expired,
 }
 
 /// Why a person asks for leave; required for trainings.
@@ -158,13 +160,17 @@ pub enum ReasonCategory {
     Other,
 }
 
-/// Where a volunteer comes from (product rule 8).
+/// Where a volunteer comes from (product rule 8 and the station's work rules: community staff
+/// and community collective enterprises; retired cultural workers, model figures, art
+/// volunteers, college students, returning entrepreneurs and party members).
 #[derive(Debug, Clone, Copy, PartialEq, Eq, Hash, EnumIter, DeriveActiveEnum, Serialize, Deserialize, ToSchema)]
 #[sea_orm(rs_type = "String", db_type = "Text", rename_all = "snake_case")]
 #[serde(rename_all = "snake_case")]
 pub enum VolunteerSource {
     /// 社区工作者
     CommunityStaff,
+    /// 社区集体企业单位
+    CommunityEnterprises,
     /// 退休文化工作者
     RetiredCulturalWorkers,
     /// 道德模范、身边好人

@@ -2,6 +2,7 @@
 //! are built from them, never serialized directly.
 
 pub mod activity;
+pub mod activity_reminder;
 pub mod activity_signup;
 pub mod enums;
 pub mod idempotency_key;

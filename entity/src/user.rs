@@ -10,6 +10,9 @@ pub struct Model {
     pub password_hash: String,
     pub name: String,
     pub station_id: Option<i32>,
+    /// Bumped by a role change, a password change or deactivation; access tokens carry the
+    /// version they were issued at and stop working once it moves on.
+    pub token_version: i32,
     pub created_at: DateTimeUtc,
     pub updated_at: DateTimeUtc,
 }

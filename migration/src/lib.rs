@@ -9,6 +9,7 @@ mod m20261128_000003_orders;
 mod m20261128_000004_activities;
 mod m20261130_000005_activity_rules;
 mod m20261130_000006_order_rules;
+mod m20261130_000007_leave_tokens_reminders;
 
 /// Every migration of the schema, in the order they apply.
 pub struct Migrator;
@@ -23,6 +24,7 @@ impl MigratorTrait for Migrator {
             Box::new(m20261128_000004_activities::Migration),
             Box::new(m20261130_000005_activity_rules::Migration),
             Box::new(m20261130_000006_order_rules::Migration),
+            Box::new(m20261130_000007_leave_tokens_reminders::Migration),
         ]
     }
 }

@@ -370,7 +370,7 @@ pub async fn create(
         description: Set(req.description),
         location: Set(req.location),
         theme: Set(req.theme),
-        focus_group: Set(req.focus_group),
+        focus_group: Set(req.focus_group.map(|g| g)),
         plan_id: Set(req.plan_id),
         starts_at: Set(req.starts_at),
         ends_at: Set(req.ends_at),
@@ -446,8 +446,8 @@ pub async fn update(
     if req.plan_id.is_some() {
         active.plan_id = Set(req.plan_id);
     }
-    if req.focus_group.is_some() {
-        active.focus_group = Set(req.focus_group);
+    if let Some(group) = req.focus_group {
+        active.focus_group = Set(Some(group));
     }
     active.starts_at = Set(starts_at);
     active.ends_at = Set(ends_at);

@@ -52,7 +52,7 @@ pub struct CreateActivityRequest {
     pub theme: Option<String>,
     /// The annual plan this activity belongs to, if any.
     pub plan_id: Option<i32>,
-    /// The group served (重点人群), the same set as orders.
+    /// The group served (the same values as an order's `focus_group`).
     pub focus_group: Option<FocusGroup>,
     /// The station (admins only; staff always draft for their own station).
     pub station_id: Option<i32>,
@@ -86,6 +86,7 @@ pub struct UpdateActivityRequest {
     #[validate(length(min = 1, max = 100, message = "主题须为 1 到 100 个字符"))]
     pub theme: Option<String>,
     pub plan_id: Option<i32>,
+    /// The group served (the same values as an order's `focus_group`).
     pub focus_group: Option<FocusGroup>,
 }
 
@@ -213,6 +214,7 @@ pub struct ActivityFilter {
     #[param(pattern = r"^[0-9]{4}-(0[1-9]|1[0-2])$", example = "2026-12")]
     pub month: Option<String>,
     pub station_id: Option<i32>,
+    /// Activities serving this group.
     #[param(inline)]
     pub focus_group: Option<FocusGroup>,
     /// Only activities with places left.

@@ -4,12 +4,17 @@ use chrono::{DateTime, Utc};
 use jsonwebtoken::{Algorithm, DecodingKey, EncodingKey, Header, Validation};
 use serde::{Deserialize, Serialize};
 
-/// The claims of an access token (api.md: `sub`, `roles`, `station_id`, `iat`, `exp`, `jti`).
+/// The claims of an access token (api.md: `sub`, `roles`, `station_id`, `iat`, `exp`, `jti`),
+/// plus `ver`, the user's token version when it was issued.
 #[derive(Debug, Clone, Serialize, Deserialize)]
 pub struct Claims {
     pub sub: String,
     pub roles: Vec<String>,
     pub station_id: Option<i32>,
+    /// The user's `token_version` at issue; a token whose version is behind the user's is
+    /// refused (tokens issued before versions existed count as version 0).
+    #[serde(default)]
+    pub ver: i32,
     pub iat: i64,
     pub exp: i64,
     pub jti: String,
@@ -43,12 +48,14 @@ impl JwtKeys {
         user_id: i32,
         roles: Vec<String>,
         station_id: Option<i32>,
+        version: i32,
         now: DateTime<Utc>,
     ) -> anyhow::Result<String> {
         let claims = Claims {
             sub: user_id.to_string(),
             roles,
             station_id,
+            ver: version,
             iat: now.timestamp(),
             exp: (now + self.ttl).timestamp(),
             jti: uuid::Uuid::now_v7().to_string(),

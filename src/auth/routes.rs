@@ -95,7 +95,9 @@ async fn logout(
 
 /// Change own password
 ///
-/// Needs the current password; afterwards every refresh token of the account is revoked.
+/// Needs the current password; afterwards every refresh token of the account is revoked and
+/// every access token, this one included, is refused from the next request on (401
+/// `TOKEN_REVOKED`): log in again with the new password.
 #[utoipa::path(
     tag = "me",
     request_body = ChangePasswordRequest,

@@ -2,7 +2,12 @@
 
 use std::net::IpAddr;
 
-use sea_orm::TransactionTrait;
+use entity::user;
+use sea_orm::{
+    ConnectionTrait, QuerySelect, TransactionTrait,
+    prelude::*,
+    sea_query::{Expr, ExprTrait},
+};
 
 use super::{tokens, types::*};
 use crate::auth::roles::Role;
@@ -47,6 +52,7 @@ async fn issue(
             user.id,
             roles.iter().map(|r| r.as_str().to_owned()).collect(),
             user.station_id,
+            user.token_version,
             now,
         )
         .map_err(AppError::internal)?;
@@ -104,6 +110,30 @@ pub async fn change_password(state: &AppState, user_id: i32, req: ChangePassword
     let txn = state.db.begin().await?;
     users::service::update_password_hash(&txn, user_id, hash, now).await?;
     tokens::revoke_all_of_user(&txn, user_id, now).await?;
+    bump_token_version(&txn, user_id).await?;
     txn.commit().await?;
     Ok(())
+}
+
+/// Ends every access token of the user from the next request on (roles changed, password
+/// changed, account deactivated): one guarded increment of `users.token_version`. Call it in
+/// the transaction of the change. Refresh tokens stay valid unless revoked separately, so a
+/// client whose roles changed refreshes and gets a token with the new roles.
+pub async fn bump_token_version(db: &impl ConnectionTrait, user_id: i32) -> AppResult<()> {
+    user::Entity::update_many()
+        .col_expr(user::Column::TokenVersion, Expr::col(user::Column::TokenVersion).add(1))
+        .filter(user::Column::Id.eq(user_id))
+        .exec(db)
+        .await?;
+    Ok(())
+}
+
+/// The user's current token version; `None` when the account does not exist.
+pub async fn token_version(db: &impl ConnectionTrait, user_id: i32) -> AppResult<Option<i32>> {
+    Ok(user::Entity::find_by_id(user_id)
+        .select_only()
+        .column(user::Column::TokenVersion)
+        .into_tuple::<i32>()
+        .one(db)
+        .await?)
 }

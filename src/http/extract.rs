@@ -23,7 +23,8 @@ pub struct AuthUser {
     pub station_id: Option<i32>,
 }
 
-fn authenticate(req: &HttpRequest) -> Result<Option<AuthUser>, AppError> {
+/// The claims of the bearer token, checked for signature and expiry; `None` without a token.
+fn verified_claims(req: &HttpRequest) -> Result<Option<(jwt::Claims, web::Data<AppState>)>, AppError> {
     let Some(value) = req.headers().get(header::AUTHORIZATION) else {
         return Ok(None);
     };
@@ -35,12 +36,34 @@ fn authenticate(req: &HttpRequest) -> Result<Option<AuthUser>, AppError> {
         .ok_or_else(invalid)?;
     let state = req
         .app_data::<web::Data<AppState>>()
+        .cloned()
         .ok_or_else(|| AppError::internal(anyhow::anyhow!("application state missing")))?;
     let claims = state
         .jwt
         .verify(token.trim(), state.clock.now())
         .map_err(|_| invalid())?;
-    Ok(Some(AuthUser::from_claims(&claims)))
+    Ok(Some((claims, state)))
+}
+
+/// The caller of a request, or `None` without a token. Besides signature and expiry, the token's
+/// version must still be the account's: a role change, password change or deactivation bumps
+/// the version in the database, and every process refuses older tokens from the next request on
+/// (one primary-key read per authenticated request; no cache, so no window across processes).
+fn authenticate(req: &HttpRequest) -> Pin<Box<dyn Future<Output = Result<Option<AuthUser>, AppError>>>> {
+    let verified = verified_claims(req);
+    Box::pin(async move {
+        let Some((claims, state)) = verified? else {
+            return Ok(None);
+        };
+        let user = AuthUser::from_claims(&claims);
+        match crate::auth::service::token_version(&state.db, user.id).await? {
+            Some(current) if current == claims.ver => Ok(Some(user)),
+            _ => Err(AppError::unauthorized(
+                "TOKEN_REVOKED",
+                "账号的角色、密码或状态已变更，请刷新令牌或重新登录",
+            )),
+        }
+    })
 }
 
 impl AuthUser {
@@ -55,12 +78,15 @@ impl AuthUser {
 
 impl FromRequest for AuthUser {
     type Error = AppError;
-    type Future = std::future::Ready<Result<Self, AppError>>;
+    type Future = Pin<Box<dyn Future<Output = Result<Self, AppError>>>>;
 
     fn from_request(req: &HttpRequest, _: &mut Payload) -> Self::Future {
-        std::future::ready(
-            authenticate(req).and_then(|user| user.ok_or_else(|| AppError::unauthorized("MISSING_TOKEN", "请先登录"))),
-        )
+        let found = authenticate(req);
+        Box::pin(async move {
+            found
+                .await?
+                .ok_or_else(|| AppError::unauthorized("MISSING_TOKEN", "请先登录"))
+        })
     }
 }
 
@@ -70,10 +96,11 @@ pub struct MaybeAuthUser(pub Option<AuthUser>);
 
 impl FromRequest for MaybeAuthUser {
     type Error = AppError;
-    type Future = std::future::Ready<Result<Self, AppError>>;
+    type Future = Pin<Box<dyn Future<Output = Result<Self, AppError>>>>;
 
     fn from_request(req: &HttpRequest, _: &mut Payload) -> Self::Future {
-        std::future::ready(authenticate(req).map(MaybeAuthUser))
+        let found = authenticate(req);
+        Box::pin(async move { found.await.map(MaybeAuthUser) })
     }
 }
 

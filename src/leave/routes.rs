@@ -20,7 +20,9 @@ pub fn configure(cfg: &mut ServiceConfig) {
 ///
 /// A user with a confirmed sign-up for the activity, before it starts (a waitlisted person
 /// holds no place to be excused from: they cancel instead, 409 `NOT_CONFIRMED`). A training
-/// needs `reason_category`. The host and the secretary who drafted it are notified.
+/// needs `reason_category`. The host and the secretary who drafted it are notified, and the
+/// directors when only a director may decide (a training, or a secretary's or director's own
+/// leave). A request still pending at the start is closed as `expired` and the requester told.
 #[utoipa::path(
     tag = "leave",
     request_body = CreateLeaveRequest,
@@ -38,7 +40,7 @@ async fn create_leave(
     body: ValidatedJson<CreateLeaveRequest>,
 ) -> AppResult<HttpResponse> {
     let row = service::create(&state.db, &user, body.0, state.clock.now()).await?;
-    let response = service::one(&state.db, &user, row).await?;
+    let response = service::one(&state.db, &user, row, state.clock.now()).await?;
     Ok(created(format!("/api/v1/leave-requests/{}", response.id), &response))
 }
 
@@ -59,7 +61,7 @@ async fn list_leave(
     page: ValidatedQuery<Pagination>,
     filter: ValidatedQuery<LeaveFilter>,
 ) -> AppResult<HttpResponse> {
-    let (items, total) = service::list(&state.db, &user, filter.0, &page.0).await?;
+    let (items, total) = service::list(&state.db, &user, filter.0, &page.0, state.clock.now()).await?;
     Ok(HttpResponse::Ok().json(Page::new(items, &page.0, total)))
 }
 
@@ -70,16 +72,20 @@ async fn decide(
     action: LeaveAction,
     comment: Option<String>,
 ) -> AppResult<HttpResponse> {
-    let row = service::decide(&state.db, user, id, action, comment, state.clock.now()).await?;
-    Ok(HttpResponse::Ok().json(service::one(&state.db, user, row).await?))
+    let now = state.clock.now();
+    let row = service::decide(&state.db, user, id, action, comment, now).await?;
+    Ok(HttpResponse::Ok().json(service::one(&state.db, user, row, now).await?))
 }
 
-const NOT_PENDING: &str = "Already decided or withdrawn (`LEAVE_NOT_PENDING`)";
+const NOT_PENDING: &str = "Already decided, withdrawn or expired (`LEAVE_NOT_PENDING`), or the activity has started (`ACTIVITY_STARTED`): leave is decided only before the start";
+const DECIDE_FORBIDDEN: &str = "Not staff of the station (`FORBIDDEN`); the caller asked for this leave themself (`OWN_LEAVE_REQUEST`); or only a director decides it (`DIRECTOR_REQUIRED`: a training, or a secretary's or director's own leave)";
 
 /// Approve leave
 ///
-/// Roles: secretary or director of the station; for a training only the director (403
-/// `DIRECTOR_REQUIRED`). Frees the place (the earliest waitlisted person is promoted) and
+/// Roles: secretary or director of the station, before the activity starts (409
+/// `ACTIVITY_STARTED` after). Only a director (or an admin) decides a training's leave and a
+/// secretary's or director's own leave (403 `DIRECTOR_REQUIRED`); nobody decides their own
+/// (403 `OWN_LEAVE_REQUEST`). Frees the place (the earliest waitlisted person is promoted) and
 /// makes the absence excused. The body may be left out.
 #[utoipa::path(
     tag = "leave",
@@ -88,6 +94,7 @@ const NOT_PENDING: &str = "Already decided or withdrawn (`LEAVE_NOT_PENDING`)";
     security(("bearer" = [])),
     responses(
         (status = 200, description = "Approved", body = LeaveResponse),
+        (status = 403, description = DECIDE_FORBIDDEN, body = crate::http::Problem, content_type = "application/problem+json"),
         (status = 409, description = NOT_PENDING, body = crate::http::Problem, content_type = "application/problem+json"),
     )
 )]
@@ -103,8 +110,8 @@ async fn approve_leave(
 
 /// Reject leave
 ///
-/// Roles: secretary or director of the station; for a training only the director (403
-/// `DIRECTOR_REQUIRED`). The body may be left out.
+/// The same deciders and the same rules as approving (before the start; never one's own;
+/// a director for trainings and staff's own leave). The body may be left out.
 #[utoipa::path(
     tag = "leave",
     params(("id" = i32, Path, description = "Leave request id")),
@@ -112,6 +119,7 @@ async fn approve_leave(
     security(("bearer" = [])),
     responses(
         (status = 200, description = "Rejected", body = LeaveResponse),
+        (status = 403, description = DECIDE_FORBIDDEN, body = crate::http::Problem, content_type = "application/problem+json"),
         (status = 409, description = NOT_PENDING, body = crate::http::Problem, content_type = "application/problem+json"),
     )
 )]
@@ -127,7 +135,7 @@ async fn reject_leave(
 
 /// Withdraw own leave request
 ///
-/// The requester, while it is pending. The body may be left out.
+/// The requester, while it is pending and before the activity starts. The body may be left out.
 #[utoipa::path(
     tag = "leave",
     params(("id" = i32, Path, description = "Leave request id")),

@@ -33,20 +33,61 @@ fn is_training(activity: &activity::Model) -> bool {
     activity.kind == ActivityKind::Training
 }
 
-fn actor(user: &AuthUser, leave: &leave_request::Model, activity: &activity::Model) -> LeaveActor {
+/// The caller's relation to a leave request. `requester_is_staff`: the requester is a secretary
+/// or director of the request's station (see [`staff_requesters`]).
+fn actor(
+    user: &AuthUser,
+    leave: &leave_request::Model,
+    activity: &activity::Model,
+    requester_is_staff: bool,
+    now: DateTime<Utc>,
+) -> LeaveActor {
     LeaveActor {
         requester: user.id == leave.user_id,
         staff: user.is_staff_of(leave.station_id),
         director: user.is_director_of(leave.station_id),
         training: is_training(activity),
+        requester_is_staff,
+        started: now >= activity.starts_at,
     }
+}
+
+/// Of `user_ids`, those holding the secretary or director role, with their home station: their
+/// leave at that station is decided by a director.
+async fn staff_requesters(db: &impl ConnectionTrait, user_ids: Vec<i32>) -> AppResult<HashMap<i32, Option<i32>>> {
+    let staff: HashMap<i32, Option<i32>> = user::Entity::find()
+        .filter(user::Column::Id.is_in(user_ids))
+        .filter(
+            user::Column::Id.in_subquery(
+                sea_orm::sea_query::Query::select()
+                    .column(user_role::Column::UserId)
+                    .from(user_role::Entity)
+                    .and_where(user_role::Column::Role.is_in([Role::Secretary.as_str(), Role::Director.as_str()]))
+                    .to_owned(),
+            ),
+        )
+        .all(db)
+        .await?
+        .into_iter()
+        .map(|u| (u.id, u.station_id))
+        .collect();
+    Ok(staff)
+}
+
+/// Whether the requester is staff of the request's station.
+fn is_staff_requester(staff: &HashMap<i32, Option<i32>>, leave: &leave_request::Model) -> bool {
+    staff.get(&leave.user_id).is_some_and(|s| *s == Some(leave.station_id))
 }
 
 fn refusal(refusal: LeaveRefusal) -> AppError {
     match refusal {
         LeaveRefusal::Forbidden => AppError::forbidden("FORBIDDEN", "当前账号无权进行此操作"),
-        LeaveRefusal::DirectorRequired => AppError::forbidden("DIRECTOR_REQUIRED", "培训请假须由站长审批"),
+        LeaveRefusal::DirectorRequired => {
+            AppError::forbidden("DIRECTOR_REQUIRED", "培训请假及工作人员本人的请假须由站长审批")
+        }
+        LeaveRefusal::OwnRequest => AppError::forbidden("OWN_LEAVE_REQUEST", "不能审批自己的请假申请"),
         LeaveRefusal::NotPending => AppError::conflict("LEAVE_NOT_PENDING", "该请假申请已处理"),
+        LeaveRefusal::ActivityStarted => AppError::conflict("ACTIVITY_STARTED", "活动已开始，请假申请不能再审批或撤回"),
     }
 }
 
@@ -55,6 +96,7 @@ pub async fn responses(
     db: &impl ConnectionTrait,
     user: &AuthUser,
     rows: Vec<leave_request::Model>,
+    now: DateTime<Utc>,
 ) -> AppResult<Vec<LeaveResponse>> {
     let activity_ids: Vec<i32> = rows.iter().map(|r| r.activity_id).collect();
     let user_ids: Vec<i32> = rows.iter().map(|r| r.user_id).collect();
@@ -65,6 +107,7 @@ pub async fn responses(
         .into_iter()
         .map(|a| (a.id, a))
         .collect();
+    let staff = staff_requesters(db, user_ids.clone()).await?;
     let names: HashMap<i32, String> = user::Entity::find()
         .filter(user::Column::Id.is_in(user_ids))
         .all(db)
@@ -85,7 +128,10 @@ pub async fn responses(
                 station_id: row.station_id,
                 user_id: row.user_id,
                 user_name: names.get(&row.user_id).cloned().unwrap_or_default(),
-                allowed_actions: state::allowed_actions(status, actor(user, &row, activity)),
+                allowed_actions: state::allowed_actions(
+                    status,
+                    actor(user, &row, activity, is_staff_requester(&staff, &row), now),
+                ),
                 reason: row.reason,
                 reason_category: row.reason_category,
                 status,
@@ -99,8 +145,13 @@ pub async fn responses(
 }
 
 /// One leave request for the caller.
-pub async fn one(db: &impl ConnectionTrait, user: &AuthUser, row: leave_request::Model) -> AppResult<LeaveResponse> {
-    responses(db, user, vec![row])
+pub async fn one(
+    db: &impl ConnectionTrait,
+    user: &AuthUser,
+    row: leave_request::Model,
+    now: DateTime<Utc>,
+) -> AppResult<LeaveResponse> {
+    responses(db, user, vec![row], now)
         .await?
         .pop()
         .ok_or_else(|| AppError::not_found("请假申请不存在"))
@@ -118,6 +169,17 @@ async fn directors_of(db: &impl ConnectionTrait, station_id: i32) -> AppResult<V
         .map(|u| u.id)
         .collect();
     Ok(staff)
+}
+
+/// Every admin account (they decide a director's leave when the station has no other director).
+async fn admins(db: &impl ConnectionTrait) -> AppResult<Vec<i32>> {
+    Ok(user_role::Entity::find()
+        .filter(user_role::Column::Role.eq(Role::Admin.as_str()))
+        .all(db)
+        .await?
+        .into_iter()
+        .map(|r| r.user_id)
+        .collect())
 }
 
 /// Asks for leave before the start. Trainings need a reason category.
@@ -176,9 +238,18 @@ pub async fn create(
     }
     .insert(&txn)
     .await?;
+    // The people who decide are told: the host and the secretary who drafted it, and the
+    // directors when only a director may decide (a training, or a staff member's own leave).
+    // A director's own leave, with no other director in the station, goes to the admins.
     let mut to = vec![activity.host_id, activity.created_by];
-    if is_training(&activity) {
-        to.extend(directors_of(&txn, activity.station_id).await?);
+    let own_staff = user.is_staff_of(activity.station_id) && !user.is_admin();
+    if is_training(&activity) || own_staff {
+        let mut directors = directors_of(&txn, activity.station_id).await?;
+        directors.retain(|id| *id != user.id);
+        if directors.is_empty() && own_staff {
+            directors = admins(&txn).await?;
+        }
+        to.extend(directors);
     }
     to.sort_unstable();
     to.dedup();
@@ -220,7 +291,13 @@ pub async fn decide(
 ) -> AppResult<leave_request::Model> {
     let row = find_visible(db, user, id).await?;
     let activity = activities::find(db, row.activity_id).await?;
-    let to = state::next(row.status, action, actor(user, &row, &activity)).map_err(refusal)?;
+    let staff = staff_requesters(db, vec![row.user_id]).await?;
+    let to = state::next(
+        row.status,
+        action,
+        actor(user, &row, &activity, is_staff_requester(&staff, &row), now),
+    )
+    .map_err(refusal)?;
     let txn = db.begin().await?;
     if action == LeaveAction::Approve {
         lock_activity(&txn, activity.id).await?;
@@ -234,9 +311,19 @@ pub async fn decide(
             .col_expr(leave_request::Column::DecidedBy, Expr::value(user.id))
             .col_expr(leave_request::Column::DecidedAt, Expr::value(now));
     }
+    // Guarded in the database too: still pending and the activity not yet started.
     let changed = update
         .filter(leave_request::Column::Id.eq(id))
         .filter(leave_request::Column::Status.eq(LeaveStatus::Pending))
+        .filter(
+            leave_request::Column::ActivityId.in_subquery(
+                sea_orm::sea_query::Query::select()
+                    .column(activity::Column::Id)
+                    .from(activity::Entity)
+                    .and_where(activity::Column::StartsAt.gt(now))
+                    .to_owned(),
+            ),
+        )
         .exec(&txn)
         .await?;
     if changed.rows_affected == 0 {
@@ -299,6 +386,7 @@ pub async fn list(
     user: &AuthUser,
     filter: LeaveFilter,
     page: &Pagination,
+    now: DateTime<Utc>,
 ) -> AppResult<(Vec<LeaveResponse>, u64)> {
     let mut query = leave_request::Entity::find();
     if !(user.is_admin() || user.has(Role::Supervisor)) {
@@ -323,5 +411,68 @@ pub async fn list(
         .limit(page.page_size())
         .all(db)
         .await?;
-    Ok((responses(db, user, rows).await?, total))
+    Ok((responses(db, user, rows, now).await?, total))
+}
+
+/// The job sweep: every leave request still pending when its activity starts is closed as
+/// `expired` and the requester told. One conditional update per request (`WHERE status =
+/// 'pending'`), each with its notice in one transaction, so several processes sweeping at once
+/// close and report each request exactly once. Returns how many it closed.
+pub async fn expire_started(db: &DatabaseConnection, now: DateTime<Utc>) -> AppResult<u64> {
+    let started = sea_orm::sea_query::Query::select()
+        .column(activity::Column::Id)
+        .from(activity::Entity)
+        .and_where(activity::Column::StartsAt.lte(now))
+        .to_owned();
+    let due = leave_request::Entity::find()
+        .filter(leave_request::Column::Status.eq(LeaveStatus::Pending))
+        .filter(leave_request::Column::ActivityId.in_subquery(started))
+        .order_by_asc(leave_request::Column::Id)
+        .all(db)
+        .await?;
+    let titles: HashMap<i32, String> = activity::Entity::find()
+        .filter(activity::Column::Id.is_in(due.iter().map(|r| r.activity_id).collect::<Vec<_>>()))
+        .all(db)
+        .await?
+        .into_iter()
+        .map(|a| (a.id, a.title))
+        .collect();
+    let mut expired = 0;
+    for row in due {
+        let txn = db.begin().await?;
+        let changed = leave_request::Entity::update_many()
+            .col_expr(leave_request::Column::Status, Expr::value(LeaveStatus::Expired))
+            .col_expr(leave_request::Column::UpdatedAt, Expr::value(now))
+            .filter(leave_request::Column::Id.eq(row.id))
+            .filter(leave_request::Column::Status.eq(LeaveStatus::Pending))
+            .exec(&txn)
+            .await?;
+        if changed.rows_affected == 0 {
+            txn.rollback().await?;
+            continue;
+        }
+        activity_signup::Entity::update_many()
+            .col_expr(activity_signup::Column::LeaveStatus, Expr::value(LeaveStatus::Expired))
+            .col_expr(activity_signup::Column::UpdatedAt, Expr::value(now))
+            .filter(activity_signup::Column::Id.eq(row.signup_id))
+            .filter(activity_signup::Column::LeaveStatus.eq(LeaveStatus::Pending))
+            .exec(&txn)
+            .await?;
+        let title = titles.get(&row.activity_id).cloned().unwrap_or_default();
+        notify(
+            &txn,
+            &[row.user_id],
+            &Notice {
+                kind: "leave_expired",
+                title: "请假申请已过期".into(),
+                body: format!("活动「{title}」已开始，您的请假申请未在开始前获得审批，已自动关闭"),
+                about: about(row.id),
+            },
+            now,
+        )
+        .await?;
+        txn.commit().await?;
+        expired += 1;
+    }
+    Ok(expired)
 }

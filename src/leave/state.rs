@@ -1,5 +1,9 @@
-//! The leave request state machine: `pending` → `approved` | `rejected` | `withdrawn`, or
-//! `cancelled` when the activity is cancelled while the request is pending.
+//! The leave request state machine: `pending` → `approved` | `rejected` | `withdrawn`;
+//! `pending` → `expired` when the activity starts before anyone decided (the job sweep), and
+//! `pending` → `cancelled` when the activity is cancelled.
+//!
+//! Decisions happen only before the start, and nobody decides their own leave: a secretary's
+//! request goes to a director, a director's to another director of the station or an admin.
 
 pub use entity::enums::LeaveStatus;
 
@@ -31,6 +35,11 @@ pub struct LeaveActor {
     pub director: bool,
     /// The activity is a training (only the director decides).
     pub training: bool,
+    /// The requester is a secretary or director of the station: only a director (another
+    /// one, as nobody decides their own) or an admin decides.
+    pub requester_is_staff: bool,
+    /// The activity has started: nothing may change any more.
+    pub started: bool,
 }
 
 /// Why a change is refused.
@@ -38,7 +47,10 @@ pub struct LeaveActor {
 pub enum LeaveRefusal {
     Forbidden,
     DirectorRequired,
+    /// The caller asked for this leave themself.
+    OwnRequest,
     NotPending,
+    ActivityStarted,
 }
 
 /// The state `action` leads to, or why it is refused.
@@ -48,7 +60,10 @@ pub fn next(status: LeaveStatus, action: LeaveAction, actor: LeaveActor) -> Resu
             if !actor.staff {
                 return Err(LeaveRefusal::Forbidden);
             }
-            if actor.training && !actor.director {
+            if actor.requester {
+                return Err(LeaveRefusal::OwnRequest);
+            }
+            if (actor.training || actor.requester_is_staff) && !actor.director {
                 return Err(LeaveRefusal::DirectorRequired);
             }
         }
@@ -60,6 +75,9 @@ pub fn next(status: LeaveStatus, action: LeaveAction, actor: LeaveActor) -> Resu
     }
     if status != LeaveStatus::Pending {
         return Err(LeaveRefusal::NotPending);
+    }
+    if actor.started {
+        return Err(LeaveRefusal::ActivityStarted);
     }
     Ok(match action {
         LeaveAction::Approve => LeaveStatus::Approved,
@@ -120,5 +138,65 @@ mod tests {
             next(LeaveStatus::Approved, LeaveAction::Withdraw, requester),
             Err(LeaveRefusal::NotPending)
         );
+    }
+
+    #[test]
+    fn nobody_decides_their_own_leave() {
+        let director_asking = LeaveActor {
+            requester: true,
+            staff: true,
+            director: true,
+            requester_is_staff: true,
+            ..Default::default()
+        };
+        assert_eq!(
+            next(LeaveStatus::Pending, LeaveAction::Approve, director_asking),
+            Err(LeaveRefusal::OwnRequest)
+        );
+        assert_eq!(allowed_actions(LeaveStatus::Pending, director_asking), vec!["withdraw"]);
+        let other_director = LeaveActor {
+            requester: false,
+            ..director_asking
+        };
+        assert_eq!(
+            allowed_actions(LeaveStatus::Pending, other_director),
+            vec!["approve", "reject"]
+        );
+    }
+
+    #[test]
+    fn a_secretarys_leave_goes_to_a_director() {
+        let secretary = LeaveActor {
+            staff: true,
+            requester_is_staff: true,
+            ..Default::default()
+        };
+        assert_eq!(
+            next(LeaveStatus::Pending, LeaveAction::Reject, secretary),
+            Err(LeaveRefusal::DirectorRequired)
+        );
+        assert!(allowed_actions(LeaveStatus::Pending, secretary).is_empty());
+    }
+
+    #[test]
+    fn nothing_is_decided_after_the_start() {
+        let director = LeaveActor {
+            staff: true,
+            director: true,
+            started: true,
+            ..Default::default()
+        };
+        assert_eq!(
+            next(LeaveStatus::Pending, LeaveAction::Approve, director),
+            Err(LeaveRefusal::ActivityStarted)
+        );
+        assert!(allowed_actions(LeaveStatus::Pending, director).is_empty());
+        let requester = LeaveActor {
+            requester: true,
+            started: true,
+            ..Default::default()
+        };
+        assert!(allowed_actions(LeaveStatus::Pending, requester).is_empty());
+        assert!(allowed_actions(LeaveStatus::Expired, requester).is_empty());
     }
 }

@@ -4,7 +4,7 @@ use actix_web::{HttpResponse, delete, get, patch, post, web};
 use utoipa_actix_web::service_config::ServiceConfig;
 
 use super::{service, types::*};
-use crate::http::{AppResult, AuthUser, MaybeAuthUser, ValidatedJson, created};
+use crate::http::{AppResult, AuthUser, MaybeAuthUser, Page, Pagination, ValidatedJson, ValidatedQuery, created};
 use crate::state::AppState;
 
 pub fn configure(cfg: &mut ServiceConfig) {
@@ -17,21 +17,30 @@ pub fn configure(cfg: &mut ServiceConfig) {
 
 /// List the service menu
 ///
-/// A station's current menu (deleted items are left out). Public.
+/// A station's current menu (deleted items are left out), oldest first, one page. Public.
 #[utoipa::path(
     tag = "service-items",
-    params(ServiceItemFilter),
+    params(Pagination, ServiceItemFilter),
     security((), ("bearer" = [])),
-    responses((status = 200, description = "Menu items", body = Vec<ServiceItemResponse>))
+    responses((status = 200, description = "Menu items", body = Page<ServiceItemResponse>))
 )]
 #[get("/service-items")]
 async fn list_items(
     state: web::Data<AppState>,
     user: MaybeAuthUser,
+    page: ValidatedQuery<Pagination>,
     filter: web::Query<ServiceItemFilter>,
 ) -> AppResult<HttpResponse> {
     let station_id = filter.station_id.or(user.0.and_then(|u| u.station_id));
-    Ok(HttpResponse::Ok().json(service::list(&state.db, station_id, filter.platform_id).await?))
+    let (items, total) = service::list(
+        &state.db,
+        station_id,
+        filter.platform_id,
+        page.0.offset(),
+        page.0.page_size(),
+    )
+    .await?;
+    Ok(HttpResponse::Ok().json(Page::new(items, &page.0, total)))
 }
 
 /// Get a service item

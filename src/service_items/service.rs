@@ -50,7 +50,9 @@ pub async fn list(
     db: &impl ConnectionTrait,
     station_id: Option<i32>,
     platform_id: Option<i32>,
-) -> AppResult<Vec<ServiceItemResponse>> {
+    offset: u64,
+    limit: u64,
+) -> AppResult<(Vec<ServiceItemResponse>, u64)> {
     let mut query = service_item::Entity::find()
         .filter(service_item::Column::DeletedAt.is_null())
         .order_by_asc(service_item::Column::Id);
@@ -60,7 +62,8 @@ pub async fn list(
     if let Some(platform_id) = platform_id {
         query = query.filter(service_item::Column::PlatformId.eq(platform_id));
     }
-    Ok(query.all(db).await?.into_iter().map(response).collect())
+    let (rows, total) = crate::db::fetch_page(db, query, offset, limit).await?;
+    Ok((rows.into_iter().map(response).collect(), total))
 }
 
 pub async fn create(

@@ -120,7 +120,9 @@ async fn create_user(
 /// Set a user's roles
 ///
 /// Replaces the user's roles (`resident` is always kept). Roles: admin; director for
-/// `secretary` in their own station. Takes effect in the user's next access token.
+/// `secretary` in their own station. Takes effect on the user's next request: their current
+/// access tokens are refused with 401 `TOKEN_REVOKED`, and a refresh gives one with the new
+/// roles.
 #[utoipa::path(
     tag = "users",
     params(("id" = i32, Path, description = "User id")),

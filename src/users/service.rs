@@ -113,7 +113,8 @@ async fn write_roles(db: &impl ConnectionTrait, user_id: i32, roles: &[Role]) ->
     Ok(())
 }
 
-/// Replaces the user's roles with `roles` (plus `resident`).
+/// Replaces the user's roles with `roles` (plus `resident`); the user's current access tokens
+/// stop working on their next request.
 pub async fn set_roles<C: ConnectionTrait + TransactionTrait>(
     db: &C,
     user_id: i32,
@@ -126,15 +127,18 @@ pub async fn set_roles<C: ConnectionTrait + TransactionTrait>(
         .exec(&txn)
         .await?;
     write_roles(&txn, user_id, &roles).await?;
+    crate::auth::service::bump_token_version(&txn, user_id).await?;
     txn.commit().await?;
     Ok(roles)
 }
 
-/// Adds one role if the user lacks it (used when a volunteer application is approved).
+/// Adds one role if the user lacks it (used when a volunteer application is approved); the
+/// user's access tokens then need refreshing to carry it.
 pub async fn add_role(db: &impl ConnectionTrait, user_id: i32, role: Role) -> AppResult<()> {
     let existing = roles_of(db, user_id).await?;
     if !existing.contains(&role) {
         write_roles(db, user_id, &[role]).await?;
+        crate::auth::service::bump_token_version(db, user_id).await?;
     }
     Ok(())
 }

@@ -144,7 +144,8 @@ async fn reject_application(
 /// List volunteers
 ///
 /// Roles: staff (own station), supervisors and admins (every station, or `station_id`).
-/// Filters: `skill`, `team_id`, `platform_id` (members of a team under that platform).
+/// Filters: `skill` (any of several, comma-separated; each matches part of a skill), `team_id`,
+/// `platform_id` (members of a team under that platform).
 #[utoipa::path(
     tag = "volunteers",
     params(Pagination, VolunteerFilter),
@@ -156,8 +157,9 @@ async fn list_volunteers(
     state: web::Data<AppState>,
     user: AuthUser,
     page: ValidatedQuery<Pagination>,
-    filter: web::Query<VolunteerFilter>,
+    filter: ValidatedQuery<VolunteerFilter>,
 ) -> AppResult<HttpResponse> {
+    let filter = filter.0;
     let station_id = if user.is_admin() || user.has(Role::Supervisor) {
         filter.station_id
     } else {
@@ -188,27 +190,39 @@ async fn get_volunteer(state: web::Data<AppState>, user: AuthUser, id: web::Path
 
 /// List teams
 ///
-/// Roles: staff (own station), supervisors and admins (every station, or `station_id`).
+/// Roles: staff, volunteers and residents see their own station's teams (member ids, never
+/// phones); supervisors and admins every station's, or `station_id`. `mine=true`: only the
+/// teams the caller belongs to. Oldest first.
 #[utoipa::path(
     tag = "volunteers",
-    params(TeamFilter),
+    params(Pagination, TeamFilter),
     security(("bearer" = [])),
-    responses((status = 200, description = "Teams", body = Vec<TeamResponse>))
+    responses(
+        (status = 200, description = "Teams", body = Page<TeamResponse>),
+        (status = 403, description = "Another station's teams (`OTHER_STATION`)", body = Problem, content_type = "application/problem+json"),
+        (status = 422, description = "Bad paging or filter values (`VALIDATION_FAILED`), or the caller belongs to no station (`STATION_REQUIRED`)", body = Problem, content_type = "application/problem+json"),
+    )
 )]
 #[get("/teams")]
 async fn list_teams(
     state: web::Data<AppState>,
     user: AuthUser,
-    filter: web::Query<TeamFilter>,
+    page: ValidatedQuery<Pagination>,
+    filter: ValidatedQuery<TeamFilter>,
 ) -> AppResult<HttpResponse> {
-    let station_id = if user.is_admin() || user.has(Role::Supervisor) {
-        filter.station_id
-    } else {
-        let station_id = user.home_station()?;
-        user.require_staff_of(station_id)?;
-        Some(station_id)
-    };
-    Ok(HttpResponse::Ok().json(service::list_teams(&state.db, station_id, filter.platform_id).await?))
+    let filter = filter.0;
+    let station_id = service::team_list_station(&user, filter.station_id)?;
+    let member_of = filter.mine.unwrap_or(false).then_some(user.id);
+    let (items, total) = service::list_teams(
+        &state.db,
+        station_id,
+        filter.platform_id,
+        member_of,
+        page.0.offset(),
+        page.0.page_size(),
+    )
+    .await?;
+    Ok(HttpResponse::Ok().json(Page::new(items, &page.0, total)))
 }
 
 /// Create a team
@@ -236,7 +250,7 @@ async fn create_team(
 
 /// Get a team
 ///
-/// Roles: staff of the team's station, supervisors.
+/// Roles: anyone of the team's station (staff, volunteers, residents), supervisors.
 #[utoipa::path(
     tag = "volunteers",
     params(("id" = i32, Path, description = "Team id")),
@@ -245,9 +259,7 @@ async fn create_team(
 )]
 #[get("/teams/{id}")]
 async fn get_team(state: web::Data<AppState>, user: AuthUser, id: web::Path<i32>) -> AppResult<HttpResponse> {
-    let team = service::find_team(&state.db, id.into_inner()).await?;
-    user.require_oversight_of(team.station_id)?;
-    Ok(HttpResponse::Ok().json(service::team(&state.db, team).await?))
+    Ok(HttpResponse::Ok().json(service::visible_team(&state.db, &user, id.into_inner()).await?))
 }
 
 /// Add a team member

@@ -418,6 +418,37 @@ pub async fn profile(db: &impl ConnectionTrait, model: user::Model) -> AppResult
         .ok_or_else(|| AppError::not_found("志愿者不存在"))
 }
 
+/// The skills asked for in `?skill=`: comma-separated (ASCII or full-width comma), trimmed,
+/// empty ones dropped.
+fn skill_terms(text: Option<&str>) -> Vec<String> {
+    text.unwrap_or_default()
+        .split([',', '，'])
+        .map(str::trim)
+        .filter(|t| !t.is_empty())
+        .map(str::to_owned)
+        .collect()
+}
+
+/// A `LIKE` pattern finding `term` inside any skill of the stored JSON array: the term is
+/// escaped as JSON text would be, then `%`, `_` and `\` are escaped for `LIKE`.
+fn skill_pattern(term: &str) -> AppResult<sea_orm::sea_query::LikeExpr> {
+    let json = serde_json::to_string(term).map_err(AppError::internal)?;
+    let inner = json
+        .strip_prefix('"')
+        .and_then(|j| j.strip_suffix('"'))
+        .unwrap_or(&json);
+    let mut escaped = String::with_capacity(inner.len() + 2);
+    escaped.push('%');
+    for c in inner.chars() {
+        if matches!(c, '%' | '_' | '\\') {
+            escaped.push('\\');
+        }
+        escaped.push(c);
+    }
+    escaped.push('%');
+    Ok(sea_orm::sea_query::LikeExpr::new(escaped).escape('\\'))
+}
+
 /// Volunteers matching the filter, newest first.
 pub async fn list_volunteers(
     db: &impl ConnectionTrait,
@@ -430,14 +461,18 @@ pub async fn list_volunteers(
     if let Some(station_id) = station_id {
         condition = condition.add(user::Column::StationId.eq(station_id));
     }
-    if let Some(skill) = filter.skill.as_deref().map(str::trim).filter(|s| !s.is_empty()) {
-        let quoted = serde_json::to_string(skill).map_err(AppError::internal)?;
+    let wanted = skill_terms(filter.skill.as_deref());
+    if !wanted.is_empty() {
+        let mut any = Condition::any();
+        for term in wanted {
+            any = any.add(Expr::col(volunteer::Column::Skills).like(skill_pattern(&term)?));
+        }
         condition = condition.add(
             user::Column::Id.in_subquery(
                 Query::select()
                     .column(volunteer::Column::UserId)
                     .from(volunteer::Entity)
-                    .and_where(volunteer::Column::Skills.contains(quoted))
+                    .cond_where(any)
                     .to_owned(),
             ),
         );
@@ -511,15 +546,44 @@ pub async fn find_team(db: &impl ConnectionTrait, id: i32) -> AppResult<team::Mo
         .ok_or_else(|| AppError::not_found("服务队不存在"))
 }
 
-pub async fn team(db: &impl ConnectionTrait, model: team::Model) -> AppResult<TeamResponse> {
+/// One team as the caller may see it: 404 when it belongs to a station the caller may not browse.
+pub async fn visible_team(db: &impl ConnectionTrait, user: &AuthUser, id: i32) -> AppResult<TeamResponse> {
+    let model = find_team(db, id).await?;
+    if !may_browse_teams_of(user, model.station_id) {
+        return Err(AppError::not_found("服务队不存在"));
+    }
     team_response(db, model).await
 }
 
+/// Who may browse the teams of a station: anyone whose home station it is (staff, volunteers,
+/// residents: teams show member ids, never phones), supervisors and admins.
+fn may_browse_teams_of(user: &AuthUser, station_id: i32) -> bool {
+    user.station_id == Some(station_id) || user.can_oversee(station_id)
+}
+
+/// The station whose teams `GET /teams` lists: supervisors and admins any (or all, `None`);
+/// everyone else only their home station (403 `OTHER_STATION` when naming another).
+pub fn team_list_station(user: &AuthUser, named: Option<i32>) -> AppResult<Option<i32>> {
+    if user.is_admin() || user.has(Role::Supervisor) {
+        return Ok(named);
+    }
+    let home = user.home_station()?;
+    if named.is_some_and(|s| s != home) {
+        return Err(AppError::forbidden("OTHER_STATION", "只能查看本实践站的服务队"));
+    }
+    Ok(Some(home))
+}
+
+/// Teams of the station (all stations with `None`), optionally of one platform or only those
+/// `member_of` belongs to; oldest first, one page.
 pub async fn list_teams(
     db: &impl ConnectionTrait,
     station_id: Option<i32>,
     platform_id: Option<i32>,
-) -> AppResult<Vec<TeamResponse>> {
+    member_of: Option<i32>,
+    offset: u64,
+    limit: u64,
+) -> AppResult<(Vec<TeamResponse>, u64)> {
     let mut query = team::Entity::find().order_by_asc(team::Column::Id);
     if let Some(station_id) = station_id {
         query = query.filter(team::Column::StationId.eq(station_id));
@@ -527,11 +591,23 @@ pub async fn list_teams(
     if let Some(platform_id) = platform_id {
         query = query.filter(team::Column::PlatformId.eq(platform_id));
     }
+    if let Some(user_id) = member_of {
+        query = query.filter(
+            team::Column::Id.in_subquery(
+                Query::select()
+                    .column(team_member::Column::TeamId)
+                    .from(team_member::Entity)
+                    .and_where(team_member::Column::UserId.eq(user_id))
+                    .to_owned(),
+            ),
+        );
+    }
+    let (models, total) = crate::db::fetch_page(db, query, offset, limit).await?;
     let mut out = Vec::new();
-    for model in query.all(db).await? {
+    for model in models {
         out.push(team_response(db, model).await?);
     }
-    Ok(out)
+    Ok((out, total))
 }
 
 /// Creates a team of the caller's station (an admin names it); the platform must be usable by

@@ -106,10 +106,13 @@ pub struct VolunteerResponse {
     pub approved_at: Option<DateTime<Utc>>,
 }
 
-#[derive(Debug, Deserialize, IntoParams)]
+#[derive(Debug, Deserialize, IntoParams, Validate)]
 #[into_params(parameter_in = Query)]
 pub struct VolunteerFilter {
-    /// Volunteers with this skill.
+    /// Volunteers with any of these skills: comma-separated (`,` or `，`), each matched as a
+    /// part of a skill (`电脑` finds `电脑维修`).
+    #[param(max_length = 200, example = "心理,电脑维修")]
+    #[validate(length(max = 200, message = "技能筛选最多 200 个字符"))]
     pub skill: Option<String>,
     /// Members of this team.
     pub team_id: Option<i32>,
@@ -162,12 +165,14 @@ pub struct TeamResponse {
     pub created_at: DateTime<Utc>,
 }
 
-#[derive(Debug, Deserialize, IntoParams)]
+#[derive(Debug, Deserialize, IntoParams, Validate)]
 #[into_params(parameter_in = Query)]
 pub struct TeamFilter {
     pub platform_id: Option<i32>,
-    /// Supervisors and admins: one station.
+    /// Supervisors and admins: one station. Others may name only their own.
     pub station_id: Option<i32>,
+    /// Only the teams the caller is a member of.
+    pub mine: Option<bool>,
 }
 
 /// Why a volunteer is deactivated (optional); shown to them and on the returned orders.

@@ -17,6 +17,8 @@ mod platforms;
 mod process;
 mod rules_activities;
 mod rules_hours;
+mod rules_leave_tokens;
+mod rules_lists;
 mod rules_orders;
 mod service_items;
 mod stations;

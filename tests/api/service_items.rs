@@ -19,7 +19,7 @@ async fn staff_write_the_menu_and_anyone_reads_it() {
     let created = app.post("/service-items", w.secretary.t(), item).await;
     let id = created.assert_status(201)["id"].as_i64().unwrap();
     let menu = app.get(&format!("/service-items?station_id={}", w.station), None).await;
-    assert_eq!(menu.assert_status(200)[0]["name"], json!("代买药品"));
+    assert_eq!(menu.assert_status(200)["items"][0]["name"], json!("代买药品"));
 
     let renamed = app
         .patch(
@@ -67,7 +67,7 @@ async fn a_deleted_item_leaves_the_menu_but_stays_on_its_orders() {
         .await
         .assert_status(204);
     let menu = app.get("/service-items", w.resident.t()).await;
-    assert_eq!(menu.assert_status(200), &json!([]));
+    assert_eq!(menu.assert_status(200)["items"], json!([]));
     let kept = app.get(&format!("/service-items/{item}"), None).await;
     assert_eq!(kept.assert_status(200)["deleted"], json!(true));
     let view = app.get(&format!("/orders/{order_id}"), w.resident.t()).await;

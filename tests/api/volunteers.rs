@@ -90,13 +90,17 @@ async fn approval_adds_the_volunteer_role_to_the_next_token() {
     )
     .await
     .assert_problem(409, "APPLICATION_NOT_PENDING");
-    let notices = app.get("/notifications", who.t()).await;
+    // The new role ends the old access token; a fresh one carries it.
+    app.get("/notifications", who.t())
+        .await
+        .assert_problem(401, "TOKEN_REVOKED");
+    let token = app.token(&who.phone, PASSWORD).await;
+    let notices = app.get("/notifications", Some(&token)).await;
     assert_eq!(
         notices.assert_status(200)["items"][0]["kind"],
         json!("volunteer_approved")
     );
 
-    let token = app.token(&who.phone, PASSWORD).await;
     let me = app.get("/me", Some(&token)).await;
     assert!(
         me.assert_status(200)["roles"]
@@ -303,7 +307,10 @@ async fn teams_have_a_leader_a_platform_and_members() {
 
     let list = app.get("/teams", w.secretary.t()).await;
     let teams = list.assert_status(200);
-    assert_eq!(teams[0]["member_ids"], json!([w.volunteer.id, w.other_volunteer.id]));
+    assert_eq!(
+        teams["items"][0]["member_ids"],
+        json!([w.volunteer.id, w.other_volunteer.id])
+    );
     let supervisor = account(&app, None, &["supervisor"]).await;
     let one = app.get(&format!("/teams/{id}"), supervisor.t()).await;
     assert_eq!(one.assert_status(200)["name"], json!("文艺队"));
