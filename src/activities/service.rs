@@ -370,7 +370,7 @@ pub async fn create(
         description: Set(req.description),
         location: Set(req.location),
         theme: Set(req.theme),
-        focus_group: Set(req.focus_group.map(|g| g)),
+        focus_group: Set(req.focus_group),
         plan_id: Set(req.plan_id),
         starts_at: Set(req.starts_at),
         ends_at: Set(req.ends_at),

@@ -708,6 +708,8 @@ pub async fn deactivate<C: ConnectionTrait + TransactionTrait>(
         txn.rollback().await?;
         return Err(AppError::not_found("志愿者不存在"));
     }
+    // Access tokens issued while they were a volunteer stop working on the next request.
+    crate::auth::service::bump_token_version(&txn, user_id).await?;
     team_member::Entity::delete_many()
         .filter(team_member::Column::UserId.eq(user_id))
         .exec(&txn)

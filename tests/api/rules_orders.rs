@@ -389,10 +389,18 @@ async fn deactivating_a_volunteer_sends_their_orders_back_and_stops_them_accepti
         get_order(&app, &w.secretary, completed).await["status"],
         json!("completed")
     );
-    assert_eq!(notices_of_kind(&app, &w.volunteer, "volunteer_deactivated").await, 1);
-
-    // The old token still says volunteer, but the server no longer lets them act as one.
+    // Deactivation ends the access tokens issued while they were a volunteer at once.
     app.post(&path(open, "accept"), w.volunteer.t(), json!({}))
+        .await
+        .assert_problem(401, "TOKEN_REVOKED");
+    let fresh = Person {
+        id: w.volunteer.id,
+        phone: w.volunteer.phone.clone(),
+        token: app.token(&w.volunteer.phone, PASSWORD).await,
+    };
+    assert_eq!(notices_of_kind(&app, &fresh, "volunteer_deactivated").await, 1);
+    // A fresh token no longer says volunteer, and the server does not let them act as one.
+    app.post(&path(open, "accept"), fresh.t(), json!({}))
         .await
         .assert_problem(403, "FORBIDDEN");
     app.post(
