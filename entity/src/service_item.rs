@@ -10,6 +10,8 @@ pub struct Model {
     pub platform_id: i32,
     pub name: String,
     pub description: Option<String>,
+    /// A JSON array of the skills the service calls for (`[]` for none).
+    pub skills: String,
     pub deleted_at: Option<DateTimeUtc>,
     pub created_at: DateTimeUtc,
     pub updated_at: DateTimeUtc,

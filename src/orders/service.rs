@@ -1294,14 +1294,22 @@ async fn notify_assigned(txn: &impl ConnectionTrait, order: &order::Model, now: 
     notify(txn, &users, &notice, now).await
 }
 
-/// After opening an order to the pool: tell the station's volunteers (not the resident). The
-/// service menu names no skills today, so every volunteer of the station may take it.
+/// After opening an order to the pool: tell the station's volunteers (not the resident). When
+/// the order's menu item calls for skills, only the volunteers with a matching skill are told,
+/// unless none has one: then every volunteer is, so that the order is never left unseen.
 async fn notify_pool(txn: &impl ConnectionTrait, order: &order::Model, now: DateTime<Utc>) -> AppResult<()> {
-    let users: Vec<i32> = volunteer_ids(txn, order.station_id)
+    let mut users: Vec<i32> = volunteer_ids(txn, order.station_id)
         .await?
         .into_iter()
         .filter(|id| *id != order.resident_id)
         .collect();
+    let wanted = crate::service_items::service::skills_for(txn, order.service_item_id).await?;
+    if !wanted.is_empty() {
+        let matching = crate::volunteers::service::with_any_skill(txn, &users, &wanted).await?;
+        if !matching.is_empty() {
+            users = matching;
+        }
+    }
     let notice = Notice {
         kind: "order_open",
         title: "派单池有新的订单可接".into(),

@@ -14,6 +14,7 @@ fn response(model: service_item::Model) -> ServiceItemResponse {
         platform_id: model.platform_id,
         name: model.name,
         description: model.description,
+        skills: crate::volunteers::service::skills_of(&model.skills),
         deleted: model.deleted_at.is_some(),
         deleted_at: model.deleted_at,
         created_at: model.created_at,
@@ -26,6 +27,23 @@ pub async fn find(db: &impl ConnectionTrait, id: i32) -> AppResult<service_item:
         .one(db)
         .await?
         .ok_or_else(|| AppError::not_found("服务项目不存在"))
+}
+
+fn skills_text(skills: &[String]) -> AppResult<String> {
+    let trimmed: Vec<&str> = skills.iter().map(|s| s.trim()).collect();
+    serde_json::to_string(&trimmed).map_err(AppError::internal)
+}
+
+/// The skills an order's menu item calls for (none without an item).
+pub async fn skills_for(db: &impl ConnectionTrait, item_id: Option<i32>) -> AppResult<Vec<String>> {
+    let Some(id) = item_id else {
+        return Ok(Vec::new());
+    };
+    Ok(service_item::Entity::find_by_id(id)
+        .one(db)
+        .await?
+        .map(|item| crate::volunteers::service::skills_of(&item.skills))
+        .unwrap_or_default())
 }
 
 pub async fn get(db: &impl ConnectionTrait, id: i32) -> AppResult<ServiceItemResponse> {
@@ -77,6 +95,7 @@ pub async fn create(
         platform_id: Set(req.platform_id),
         name: Set(req.name),
         description: Set(req.description),
+        skills: Set(skills_text(&req.skills.unwrap_or_default())?),
         deleted_at: Set(None),
         created_at: Set(now),
         updated_at: Set(now),
@@ -102,6 +121,9 @@ pub async fn update(
     }
     if let Some(platform_id) = req.platform_id {
         active.platform_id = Set(platform_id);
+    }
+    if let Some(skills) = req.skills {
+        active.skills = Set(skills_text(&skills)?);
     }
     active.updated_at = Set(now);
     Ok(response(active.update(db).await?))

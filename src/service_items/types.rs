@@ -9,7 +9,7 @@ use validator::Validate;
 #[derive(Debug, Serialize, ToSchema)]
 #[schema(example = json!({
     "id": 5, "station_id": 1, "platform_id": 7, "name": "代买药品", "description": "为行动不便的老人代购常用药",
-    "deleted": false, "deleted_at": null, "created_at": "2026-11-01T08:00:00Z", "updated_at": "2026-11-01T08:00:00Z"
+    "skills": ["代购"], "deleted": false, "deleted_at": null, "created_at": "2026-11-01T08:00:00Z", "updated_at": "2026-11-01T08:00:00Z"
 }))]
 pub struct ServiceItemResponse {
     pub id: i32,
@@ -17,6 +17,9 @@ pub struct ServiceItemResponse {
     pub platform_id: i32,
     pub name: String,
     pub description: Option<String>,
+    /// The skills the service calls for; volunteers with a matching skill are told first when
+    /// an order of this item opens to the pool.
+    pub skills: Vec<String>,
     /// Removed from the menu (orders that used it still show it).
     pub deleted: bool,
     pub deleted_at: Option<DateTime<Utc>>,
@@ -26,7 +29,7 @@ pub struct ServiceItemResponse {
 
 /// A new menu item.
 #[derive(Debug, Deserialize, Validate, ToSchema)]
-#[schema(example = json!({"name": "代买药品", "description": "为行动不便的老人代购常用药", "platform_id": 7}))]
+#[schema(example = json!({"name": "代买药品", "description": "为行动不便的老人代购常用药", "platform_id": 7, "skills": ["代购"]}))]
 pub struct CreateServiceItemRequest {
     #[schema(min_length = 1, max_length = 100)]
     #[validate(length(min = 1, max = 100, message = "名称须为 1 到 100 个字符"))]
@@ -36,6 +39,13 @@ pub struct CreateServiceItemRequest {
     pub description: Option<String>,
     /// A platform usable by the station.
     pub platform_id: i32,
+    /// Up to 20 skills the service calls for, each 1 to 30 characters (default none).
+    #[schema(max_items = 20, inline, value_type = Option<Vec<String>>)]
+    #[validate(
+        length(max = 20, message = "最多填写 20 项技能"),
+        custom(function = "crate::volunteers::types::validate_skills")
+    )]
+    pub skills: Option<Vec<String>>,
     /// Admins name the station; staff add to their own.
     pub station_id: Option<i32>,
 }
@@ -51,6 +61,13 @@ pub struct UpdateServiceItemRequest {
     #[validate(length(max = 1000, message = "说明最多 1000 个字符"))]
     pub description: Option<String>,
     pub platform_id: Option<i32>,
+    /// Replaces the skills the service calls for (`[]` for none).
+    #[schema(max_items = 20, inline, value_type = Option<Vec<String>>)]
+    #[validate(
+        length(max = 20, message = "最多填写 20 项技能"),
+        custom(function = "crate::volunteers::types::validate_skills")
+    )]
+    pub skills: Option<Vec<String>>,
 }
 
 #[derive(Debug, Deserialize, IntoParams)]

@@ -16,8 +16,33 @@ use crate::auth::roles::Role;
 use crate::http::{AppError, AppResult, AuthUser};
 use crate::notifications::service::{About, Notice, notify};
 
-fn skills_of(text: &str) -> Vec<String> {
+/// Skills stored as a JSON array of names.
+pub fn skills_of(text: &str) -> Vec<String> {
     serde_json::from_str(text).unwrap_or_default()
+}
+
+/// Whether a volunteer skill answers a wanted one: the same words, or one naming a part of the
+/// other (`理发` answers `上门理发`), ignoring case and surrounding spaces.
+pub fn skill_matches(have: &str, wanted: &str) -> bool {
+    let (have, wanted) = (have.trim().to_lowercase(), wanted.trim().to_lowercase());
+    !have.is_empty() && !wanted.is_empty() && (have.contains(&wanted) || wanted.contains(&have))
+}
+
+/// Of `user_ids`, the volunteers whose profile names a skill answering any of `wanted`.
+pub async fn with_any_skill(db: &impl ConnectionTrait, user_ids: &[i32], wanted: &[String]) -> AppResult<Vec<i32>> {
+    let profiles = volunteer::Entity::find()
+        .filter(volunteer::Column::UserId.is_in(user_ids.iter().copied()))
+        .all(db)
+        .await?;
+    Ok(profiles
+        .into_iter()
+        .filter(|p| {
+            skills_of(&p.skills)
+                .iter()
+                .any(|have| wanted.iter().any(|w| skill_matches(have, w)))
+        })
+        .map(|p| p.user_id)
+        .collect())
 }
 
 fn application(model: volunteer_application::Model) -> ApplicationResponse {
@@ -779,4 +804,18 @@ pub async fn remove_member<C: ConnectionTrait + TransactionTrait>(
             .await?;
     txn.commit().await?;
     Ok(returned)
+}
+
+#[cfg(test)]
+mod tests {
+    use super::skill_matches;
+
+    #[test]
+    fn a_skill_matches_the_same_words_or_a_part_of_them() {
+        assert!(skill_matches("理发", "理发"));
+        assert!(skill_matches("上门理发", "理发"));
+        assert!(skill_matches(" Excel ", "excel培训"));
+        assert!(!skill_matches("电脑维修", "理发"));
+        assert!(!skill_matches("", "理发"));
+    }
 }

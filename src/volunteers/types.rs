@@ -7,7 +7,7 @@ use validator::{Validate, ValidationError};
 
 pub use entity::enums::{ApplicationStatus, VolunteerSource};
 
-fn validate_skills(skills: &[String]) -> Result<(), ValidationError> {
+pub fn validate_skills(skills: &[String]) -> Result<(), ValidationError> {
     if skills.iter().all(|s| (1..=30).contains(&s.chars().count())) {
         Ok(())
     } else {

@@ -405,3 +405,35 @@ impl TestApp {
         panic!("the second server process did not become ready");
     }
 }
+
+impl TestApp {
+    /// A second server instance on the same database and the same clock, as another process
+    /// would be; returns its address and state (for `jobs::run_once`).
+    pub async fn second_instance(&self) -> (String, actix_web::web::Data<wenming::state::AppState>) {
+        let settings =
+            Settings::from_map(&self.db.env(&[("ACCESS_TOKEN_TTL_SECS", "86400")])).expect("test settings are valid");
+        let application = Application::build(settings, self.clock.clone())
+            .await
+            .expect("second instance builds");
+        let address = format!("http://127.0.0.1:{}", application.port());
+        let state = application.state();
+        tokio::spawn(application.run_until_stopped());
+        (address, state)
+    }
+
+    /// Runs the job sweep on this instance and on `other` at once; returns both reports.
+    pub async fn sweep_both(&self, other: &wenming::state::AppState) -> [wenming::jobs::JobReport; 2] {
+        let (first, second) = tokio::join!(wenming::jobs::run_once(&self.state), wenming::jobs::run_once(other));
+        [first.expect("first sweep runs"), second.expect("second sweep runs")]
+    }
+}
+
+/// How many rows `job` changed across `reports`.
+pub fn changed_by(reports: &[wenming::jobs::JobReport], job: &str) -> u64 {
+    reports
+        .iter()
+        .flat_map(|r| r.iter())
+        .filter(|(name, _)| *name == job)
+        .map(|(_, n)| n)
+        .sum()
+}

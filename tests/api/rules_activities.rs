@@ -520,10 +520,11 @@ async fn the_sweep_cancels_unapproved_activities_at_their_start_and_finishes_for
     let running = published(&app, &s, body(&app, &s, Duration::hours(1), 5, json!({}))).await;
 
     app.clock.advance(Duration::minutes(61));
-    // Two sweeps at once: each activity changes, and its creator is told, exactly once.
-    let runs =
-        futures::future::join_all([wenming::jobs::run_once(&app.state), wenming::jobs::run_once(&app.state)]).await;
-    assert!(runs.iter().all(Result::is_ok));
+    // Two server instances sweep at once: each activity changes, and its creator is told,
+    // exactly once.
+    let (_, other) = app.second_instance().await;
+    let reports = app.sweep_both(&other).await;
+    assert_eq!(changed_by(&reports, "activities_cancel_unapproved"), 1);
     let gone = activity(&app, pending, &s.secretary.1).await;
     assert_eq!(gone["status"], json!("cancelled"));
     assert!(!gone["cancel_reason"].as_str().unwrap().is_empty());
@@ -542,7 +543,8 @@ async fn the_sweep_cancels_unapproved_activities_at_their_start_and_finishes_for
         json!("ongoing")
     );
     app.clock.advance(Duration::hours(1));
-    futures::future::join_all([wenming::jobs::run_once(&app.state), wenming::jobs::run_once(&app.state)]).await;
+    let reports = app.sweep_both(&other).await;
+    assert_eq!(changed_by(&reports, "activities_finish_overdue"), 1);
     let done = activity(&app, running, &s.secretary.1).await;
     assert_eq!(done["status"], json!("finished"));
     assert_eq!(at(&done["finished_at"]), at(&done["ends_at"]));

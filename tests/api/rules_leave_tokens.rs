@@ -6,31 +6,9 @@
 
 use chrono::Duration;
 use serde_json::{Value, json};
-use wenming::{config::Settings, startup::Application, state::AppState};
 
 use crate::activities::{Station, body, published, spawn, station};
 use crate::helpers::*;
-
-/// A second server instance on the same database and the same clock as `app`, as another
-/// process would be; returns its address and state (for `jobs::run_once`).
-async fn second_instance(app: &TestApp) -> (String, actix_web::web::Data<AppState>) {
-    let settings =
-        Settings::from_map(&app.db.env(&[("ACCESS_TOKEN_TTL_SECS", "86400")])).expect("test settings are valid");
-    let application = Application::build(settings, app.clock.clone())
-        .await
-        .expect("second instance builds");
-    let address = format!("http://127.0.0.1:{}", application.port());
-    let state = application.state();
-    tokio::spawn(application.run_until_stopped());
-    (address, state)
-}
-
-/// Runs the job sweep on both instances at once.
-async fn sweep_both(app: &TestApp, other: &AppState) {
-    let (first, second) = tokio::join!(wenming::jobs::run_once(&app.state), wenming::jobs::run_once(other));
-    first.expect("first sweep runs");
-    second.expect("second sweep runs");
-}
 
 /// Notifications of `kind` the holder of `token` has.
 async fn notices(app: &TestApp, token: &str, kind: &str) -> Vec<Value> {
@@ -103,9 +81,9 @@ async fn leave_is_decided_only_before_the_start_and_a_pending_request_expires_at
     assert_eq!(leave_as(&app, &member, decided).await["allowed_actions"], json!([]));
 
     // The sweep closes both pending requests as expired and tells each requester once.
-    let (_, other) = second_instance(&app).await;
-    sweep_both(&app, &other).await;
-    sweep_both(&app, &other).await;
+    let (_, other) = app.second_instance().await;
+    app.sweep_both(&other).await;
+    app.sweep_both(&other).await;
     for (token, leave) in [(&member, decided), (&late, open)] {
         let row = leave_as(&app, token, leave).await;
         assert_eq!(row["status"], "expired", "{row}");
@@ -261,7 +239,7 @@ async fn a_role_change_ends_old_access_tokens_on_the_next_request_in_every_proce
     .await
     .assert_status(200);
     let (access, refresh) = pair(&app, &phone, PASSWORD).await;
-    let (other, _) = second_instance(&app).await;
+    let (other, _) = app.second_instance().await;
     app.get("/users", Some(&access)).await.assert_status(200);
     app.request_at(&other, reqwest::Method::GET, "/users", Some(&access), None)
         .await
@@ -342,16 +320,16 @@ async fn everyone_signed_up_is_reminded_a_day_and_an_hour_before_exactly_once_wi
             .await
             .assert_status(201);
     }
-    let (_, other) = second_instance(&app).await;
+    let (_, other) = app.second_instance().await;
 
     // 30 hours before: nothing yet.
-    sweep_both(&app, &other).await;
+    app.sweep_both(&other).await;
     assert!(reminders(&app, &confirmed[0].1).await.is_empty());
 
     // 23 hours before: the day-before reminder, once each, even with both sweeping twice.
     app.clock.advance(Duration::hours(7));
-    sweep_both(&app, &other).await;
-    sweep_both(&app, &other).await;
+    app.sweep_both(&other).await;
+    app.sweep_both(&other).await;
     for (_, phone) in &confirmed {
         let got = reminders(&app, phone).await;
         assert_eq!(got.len(), 1, "{got:?}");
@@ -362,8 +340,8 @@ async fn everyone_signed_up_is_reminded_a_day_and_an_hour_before_exactly_once_wi
 
     // 30 minutes before: the hour-before reminder, once each.
     app.clock.advance(Duration::hours(22) + Duration::minutes(30));
-    sweep_both(&app, &other).await;
-    sweep_both(&app, &other).await;
+    app.sweep_both(&other).await;
+    app.sweep_both(&other).await;
     for (_, phone) in &confirmed {
         let got = reminders(&app, phone).await;
         assert_eq!(got.len(), 2, "{got:?}");
@@ -373,7 +351,7 @@ async fn everyone_signed_up_is_reminded_a_day_and_an_hour_before_exactly_once_wi
 
     // After the start nothing more is sent.
     app.clock.advance(Duration::hours(2));
-    sweep_both(&app, &other).await;
+    app.sweep_both(&other).await;
     assert_eq!(reminders(&app, &confirmed[0].1).await.len(), 2);
 }
 

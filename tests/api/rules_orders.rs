@@ -132,14 +132,15 @@ async fn waiting_orders_are_escalated_once_per_wait_and_listed_as_overdue() {
     assert!(report.contains(&("orders_escalate", 0)), "{report:?}");
 
     app.clock.advance(Duration::minutes(2));
-    let reports = join_all((0..4).map(|_| wenming::jobs::run_once(&app.state))).await;
-    let escalated: u64 = reports
-        .iter()
-        .flat_map(|r| r.as_ref().unwrap().iter())
-        .filter(|(job, _)| *job == "orders_escalate")
-        .map(|(_, n)| n)
-        .sum();
-    assert_eq!(escalated, 2, "both waiting orders, each exactly once");
+    // Two server instances sweep at once, twice: each waiting order is escalated exactly once.
+    let (_, other) = app.second_instance().await;
+    let mut reports = Vec::from(app.sweep_both(&other).await);
+    reports.extend(app.sweep_both(&other).await);
+    assert_eq!(
+        changed_by(&reports, "orders_escalate"),
+        2,
+        "both waiting orders, each exactly once"
+    );
     let secretary = again(&app, &w.secretary).await;
     let told = notices(&app, &secretary, "order_overdue", id).await;
     assert_eq!(told.len(), 1);
@@ -644,4 +645,78 @@ async fn staff_cannot_review_their_own_volunteer_application() {
         .await;
     assert_eq!(approved.assert_status(200)["status"], json!("approved"));
     assert_eq!(approved.body["reviewed_by"], json!(director.id));
+}
+
+/// A resident of the station who applied with `skills` and was approved; logged in afresh.
+async fn skilled_volunteer(app: &TestApp, w: &World, skills: &[&str]) -> Person {
+    let applicant = account(app, Some(w.station), &[]).await;
+    let application = app
+        .post(
+            "/volunteer-applications",
+            applicant.t(),
+            json!({"real_name": "王师傅", "skills": skills, "source": "community_staff"}),
+        )
+        .await;
+    let id = application.assert_status(201)["id"].as_i64().unwrap();
+    app.post(
+        &format!("/volunteer-applications/{id}/approve"),
+        w.secretary.t(),
+        json!({}),
+    )
+    .await
+    .assert_status(200);
+    again(app, &applicant).await
+}
+
+async fn menu_item(app: &TestApp, w: &World, skills: &[&str]) -> i64 {
+    let reply = app
+        .post(
+            "/service-items",
+            w.secretary.t(),
+            json!({"name": "上门服务", "platform_id": w.platform, "skills": skills}),
+        )
+        .await;
+    assert_eq!(reply.assert_status(201)["skills"], json!(skills));
+    reply.body["id"].as_i64().unwrap()
+}
+
+async fn open_order_of_item(app: &TestApp, w: &World, item: i64) -> i64 {
+    let mut body = order_body(w.platform);
+    body["service_item_id"] = json!(item);
+    let id = app.post("/orders", w.resident.t(), body).await.assert_status(201)["id"]
+        .as_i64()
+        .unwrap();
+    dispatch(app, w, id, json!({"mode": "open"})).await;
+    id
+}
+
+#[tokio::test]
+async fn an_opened_order_is_announced_to_the_volunteers_whose_skills_match_its_menu_item() {
+    let app = spawn_app().await;
+    let w = world(&app).await;
+    let barber = skilled_volunteer(&app, &w, &["上门理发", "按摩"]).await;
+    let haircut = menu_item(&app, &w, &["理发"]).await;
+
+    let id = open_order_of_item(&app, &w, haircut).await;
+    assert_eq!(notices(&app, &barber, "order_open", id).await.len(), 1);
+    for unskilled in [&w.volunteer, &w.other_volunteer] {
+        assert!(notices(&app, unskilled, "order_open", id).await.is_empty());
+    }
+
+    // Nobody has the skill the item calls for: every volunteer is told rather than nobody.
+    let repair = menu_item(&app, &w, &["电脑维修"]).await;
+    let id = open_order_of_item(&app, &w, repair).await;
+    for volunteer in [&barber, &w.volunteer, &w.other_volunteer] {
+        assert_eq!(notices(&app, volunteer, "order_open", id).await.len(), 1);
+    }
+
+    // Skills are validated like a volunteer's.
+    let too_long = "长".repeat(31);
+    app.post(
+        "/service-items",
+        w.secretary.t(),
+        json!({"name": "上门服务", "platform_id": w.platform, "skills": [too_long]}),
+    )
+    .await
+    .assert_problem(422, "VALIDATION_FAILED");
 }
