@@ -165,7 +165,8 @@ async fn visible_order(state: &AppState, user: &AuthUser, id: i32) -> AppResult<
 /// Roles: secretary or director of the order's station. `submitted` → `open` (`mode: open`, to
 /// every volunteer of the station) or `assigned` (`mode: volunteer` with `volunteer_id`, or
 /// `mode: team` with `team_id`). The volunteer or the team's members are notified; when opened
-/// to the pool, every volunteer of the station is.
+/// to the pool, the station's volunteers whose skills match the skills of the order's menu item
+/// are (every volunteer when the item names none, or when nobody has a matching skill).
 #[utoipa::path(
     tag = "orders",
     params(("id" = i32, Path, description = "Order id")),

@@ -981,9 +981,8 @@ pub async fn dispatch<C: ConnectionTrait + TransactionTrait>(
     id: i32,
     req: DispatchRequest,
 ) -> AppResult<order::Model> {
-    let order = find_visible(db, caller, id).await?;
-    caller.user.require_staff_of(order.station_id)?;
-    let step = super::steps::dispatch(db, order.station_id, req).await?;
+    let station_id = staff_station(db, caller, id).await?;
+    let step = super::steps::dispatch(db, station_id, req).await?;
     transition(db, caller, id, step, caller.timing.now).await
 }
 
@@ -995,10 +994,17 @@ pub async fn redispatch<C: ConnectionTrait + TransactionTrait>(
     id: i32,
     req: RedispatchRequest,
 ) -> AppResult<order::Model> {
+    let station_id = staff_station(db, caller, id).await?;
+    let step = super::steps::redispatch(db, station_id, req).await?;
+    transition(db, caller, id, step, caller.timing.now).await
+}
+
+/// The station of an order the caller may manage as its staff (404 when they may not see it,
+/// 403 when they see it but do not staff its station).
+async fn staff_station(db: &impl ConnectionTrait, caller: &Caller, id: i32) -> AppResult<i32> {
     let order = find_visible(db, caller, id).await?;
     caller.user.require_staff_of(order.station_id)?;
-    let step = super::steps::redispatch(db, order.station_id, req).await?;
-    transition(db, caller, id, step, caller.timing.now).await
+    Ok(order.station_id)
 }
 
 /// Declines an assigned order. The named volunteer's decline sends it back to the station; a

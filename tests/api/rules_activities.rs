@@ -64,6 +64,18 @@ fn at(value: &Value) -> DateTime<Utc> {
     value.as_str().unwrap().parse().unwrap()
 }
 
+/// At the start of the activity `id` (one hour away), `who` checks in with a fresh code; after
+/// `stay` the secretary finishes the activity.
+async fn attend_then_finish(app: &TestApp, s: &Station, id: i64, who: &str, stay: Duration) {
+    app.clock.advance(Duration::hours(1));
+    let c = code(app, s, id, json!({"ttl_minutes": 60})).await;
+    check_in(app, id, who, &c).await.assert_status(200);
+    app.clock.advance(stay);
+    app.post(&format!("/activities/{id}/finish"), Some(&s.secretary.1), json!({}))
+        .await
+        .assert_status(200);
+}
+
 #[tokio::test]
 async fn finishing_early_credits_only_the_time_until_the_actual_finish() {
     let app = spawn().await;
@@ -72,14 +84,8 @@ async fn finishing_early_credits_only_the_time_until_the_actual_finish() {
     let (_, vol) = volunteer(&app, s.id).await;
     sign_up(&app, id, &vol).await;
 
-    app.clock.advance(Duration::hours(1));
-    let c = code(&app, &s, id, json!({"ttl_minutes": 60})).await;
-    check_in(&app, id, &vol, &c).await.assert_status(200);
     // The two-hour activity is finished after one hour; nobody checks out.
-    app.clock.advance(Duration::hours(1));
-    app.post(&format!("/activities/{id}/finish"), Some(&s.secretary.1), json!({}))
-        .await
-        .assert_status(200);
+    attend_then_finish(&app, &s, id, &vol, Duration::hours(1)).await;
     app.put(
         &format!("/activities/{id}/record"),
         Some(&s.director.1),
@@ -103,13 +109,7 @@ async fn the_host_saves_the_record_but_another_staff_member_confirms_attendance(
     let id = published(&app, &s, body(&app, &s, Duration::hours(1), 5, json!({}))).await;
     let (_, vol) = volunteer(&app, s.id).await;
     sign_up(&app, id, &vol).await;
-    app.clock.advance(Duration::hours(1));
-    let c = code(&app, &s, id, json!({"ttl_minutes": 60})).await;
-    check_in(&app, id, &vol, &c).await.assert_status(200);
-    app.clock.advance(Duration::hours(2));
-    app.post(&format!("/activities/{id}/finish"), Some(&s.secretary.1), json!({}))
-        .await
-        .assert_status(200);
+    attend_then_finish(&app, &s, id, &vol, Duration::hours(2)).await;
 
     let host_view = activity(&app, id, &s.secretary.1).await;
     assert!(actions(&host_view).contains(&"record".to_owned()));
@@ -184,13 +184,7 @@ async fn a_staff_member_who_attended_does_not_confirm_their_own_hours() {
     let id = published(&app, &s, body(&app, &s, Duration::hours(1), 5, json!({}))).await;
     // The director takes part; the secretary hosts; a second secretary confirms.
     sign_up(&app, id, &s.director.1).await;
-    app.clock.advance(Duration::hours(1));
-    let c = code(&app, &s, id, json!({"ttl_minutes": 60})).await;
-    check_in(&app, id, &s.director.1, &c).await.assert_status(200);
-    app.clock.advance(Duration::hours(2));
-    app.post(&format!("/activities/{id}/finish"), Some(&s.secretary.1), json!({}))
-        .await
-        .assert_status(200);
+    attend_then_finish(&app, &s, id, &s.director.1, Duration::hours(2)).await;
 
     let view = activity(&app, id, &s.director.1).await;
     assert!(!actions(&view).contains(&"confirm_attendance".to_owned()));
