@@ -133,6 +133,20 @@ impl AuthUser {
             .ok_or_else(|| AppError::unprocessable("STATION_REQUIRED", "请指定实践站 (station_id)"))
     }
 
+    /// The station a station-scoped list shows: supervisors and admins any named one (or every
+    /// station, `None`); everyone else only their home station (403 `OTHER_STATION` when they
+    /// name another).
+    pub fn listing_station(&self, named: Option<i32>) -> AppResult<Option<i32>> {
+        if self.is_admin() || self.has(Role::Supervisor) {
+            return Ok(named);
+        }
+        let home = self.home_station()?;
+        if named.is_some_and(|s| s != home) {
+            return Err(AppError::forbidden("OTHER_STATION", "只能查看本实践站的数据"));
+        }
+        Ok(Some(home))
+    }
+
     /// The station a staff request is about: the one named, or the caller's own.
     pub fn station_or_home(&self, named: Option<i32>) -> AppResult<i32> {
         match named {

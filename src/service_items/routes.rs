@@ -71,12 +71,7 @@ async fn create_item(
     user: AuthUser,
     body: ValidatedJson<CreateServiceItemRequest>,
 ) -> AppResult<HttpResponse> {
-    let req = body.0;
-    let station_id = user.station_or_home(req.station_id)?;
-    user.require_staff_of(station_id)?;
-    crate::stations::service::ensure_exists(&state.db, station_id, "station_id").await?;
-    crate::platforms::service::ensure_usable(&state.db, req.platform_id, station_id, "platform_id").await?;
-    let item = service::create(&state.db, station_id, req, state.clock.now()).await?;
+    let item = service::create(&state.db, &user, body.0, state.clock.now()).await?;
     Ok(created(format!("/api/v1/service-items/{}", item.id), &item))
 }
 
@@ -97,13 +92,8 @@ async fn update_item(
     id: web::Path<i32>,
     body: ValidatedJson<UpdateServiceItemRequest>,
 ) -> AppResult<HttpResponse> {
-    let item = service::find(&state.db, id.into_inner()).await?;
-    user.require_staff_of(item.station_id)?;
-    let req = body.0;
-    if let Some(platform_id) = req.platform_id {
-        crate::platforms::service::ensure_usable(&state.db, platform_id, item.station_id, "platform_id").await?;
-    }
-    Ok(HttpResponse::Ok().json(service::update(&state.db, item, req, state.clock.now()).await?))
+    let item = service::update(&state.db, &user, id.into_inner(), body.0, state.clock.now()).await?;
+    Ok(HttpResponse::Ok().json(item))
 }
 
 /// Delete a service item

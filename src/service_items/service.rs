@@ -5,7 +5,7 @@ use entity::service_item;
 use sea_orm::{ActiveValue::Set, ConnectionTrait, IntoActiveModel, QueryOrder, prelude::*};
 
 use super::types::*;
-use crate::http::{AppError, AppResult};
+use crate::http::{AppError, AppResult, AuthUser};
 
 fn response(model: service_item::Model) -> ServiceItemResponse {
     ServiceItemResponse {
@@ -84,12 +84,17 @@ pub async fn list(
     Ok((rows.into_iter().map(response).collect(), total))
 }
 
+/// Adds an item to a station's menu: staff to their own station, admins to the one they name.
 pub async fn create(
     db: &impl ConnectionTrait,
-    station_id: i32,
+    user: &AuthUser,
     req: CreateServiceItemRequest,
     now: DateTime<Utc>,
 ) -> AppResult<ServiceItemResponse> {
+    let station_id = user.station_or_home(req.station_id)?;
+    user.require_staff_of(station_id)?;
+    crate::stations::service::ensure_exists(db, station_id, "station_id").await?;
+    crate::platforms::service::ensure_usable(db, req.platform_id, station_id, "platform_id").await?;
     let model = service_item::ActiveModel {
         station_id: Set(station_id),
         platform_id: Set(req.platform_id),
@@ -106,12 +111,19 @@ pub async fn create(
     Ok(response(model))
 }
 
+/// Changes an item of the caller's station (staff of the item's station only).
 pub async fn update(
     db: &impl ConnectionTrait,
-    item: service_item::Model,
+    user: &AuthUser,
+    id: i32,
     req: UpdateServiceItemRequest,
     now: DateTime<Utc>,
 ) -> AppResult<ServiceItemResponse> {
+    let item = find(db, id).await?;
+    user.require_staff_of(item.station_id)?;
+    if let Some(platform_id) = req.platform_id {
+        crate::platforms::service::ensure_usable(db, platform_id, item.station_id, "platform_id").await?;
+    }
     let mut active = item.into_active_model();
     if let Some(name) = req.name {
         active.name = Set(name);

@@ -164,15 +164,7 @@ async fn list_users(
 ) -> AppResult<HttpResponse> {
     user.require_any(&[Role::Secretary, Role::Director, Role::Supervisor, Role::Admin])?;
     let filter = filter.0;
-    let station_id = if user.is_admin() || user.has(Role::Supervisor) {
-        filter.station_id
-    } else {
-        let home = user.home_station()?;
-        if filter.station_id.is_some_and(|s| s != home) {
-            return Err(AppError::forbidden("OTHER_STATION", "只能查看本实践站的账号"));
-        }
-        Some(home)
-    };
+    let station_id = user.listing_station(filter.station_id)?;
     let (items, total) = service::search(
         &state.db,
         station_id,

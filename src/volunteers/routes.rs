@@ -211,7 +211,7 @@ async fn list_teams(
     filter: ValidatedQuery<TeamFilter>,
 ) -> AppResult<HttpResponse> {
     let filter = filter.0;
-    let station_id = service::team_list_station(&user, filter.station_id)?;
+    let station_id = user.listing_station(filter.station_id)?;
     let member_of = filter.mine.unwrap_or(false).then_some(user.id);
     let (items, total) = service::list_teams(
         &state.db,

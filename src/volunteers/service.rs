@@ -586,19 +586,6 @@ fn may_browse_teams_of(user: &AuthUser, station_id: i32) -> bool {
     user.station_id == Some(station_id) || user.can_oversee(station_id)
 }
 
-/// The station whose teams `GET /teams` lists: supervisors and admins any (or all, `None`);
-/// everyone else only their home station (403 `OTHER_STATION` when naming another).
-pub fn team_list_station(user: &AuthUser, named: Option<i32>) -> AppResult<Option<i32>> {
-    if user.is_admin() || user.has(Role::Supervisor) {
-        return Ok(named);
-    }
-    let home = user.home_station()?;
-    if named.is_some_and(|s| s != home) {
-        return Err(AppError::forbidden("OTHER_STATION", "只能查看本实践站的服务队"));
-    }
-    Ok(Some(home))
-}
-
 /// Teams of the station (all stations with `None`), optionally of one platform or only those
 /// `member_of` belongs to; oldest first, one page.
 pub async fn list_teams(
