@@ -40,6 +40,7 @@ pub fn configure(cfg: &mut ServiceConfig) {
 #[utoipa::path(
     tag = "activities",
     params(Pagination, ActivityFilter),
+    security((), ("bearer" = [])),
     responses((status = 200, description = "One page of activities", body = Page<ActivityResponse>))
 )]
 #[get("/activities")]
@@ -85,6 +86,7 @@ async fn create_activity(
 #[utoipa::path(
     tag = "activities",
     params(("id" = i32, Path, description = "Activity id")),
+    security((), ("bearer" = [])),
     responses((status = 200, description = "The activity", body = ActivityResponse))
 )]
 #[get("/activities/{id}")]

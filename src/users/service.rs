@@ -122,12 +122,16 @@ pub async fn set_roles<C: ConnectionTrait + TransactionTrait>(
 ) -> AppResult<Vec<Role>> {
     let roles = normalize_roles(roles);
     let txn = db.begin().await?;
+    let before = normalize_roles(&roles_of(&txn, user_id).await?);
     user_role::Entity::delete_many()
         .filter(user_role::Column::UserId.eq(user_id))
         .exec(&txn)
         .await?;
     write_roles(&txn, user_id, &roles).await?;
-    crate::auth::service::bump_token_version(&txn, user_id).await?;
+    // Only a real change ends the user's access tokens; setting the same roles again does not.
+    if before != roles {
+        crate::auth::service::bump_token_version(&txn, user_id).await?;
+    }
     txn.commit().await?;
     Ok(roles)
 }
