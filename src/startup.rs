@@ -93,7 +93,7 @@ async fn bootstrap_admin(state: &AppState) -> anyhow::Result<()> {
         Some(user) => {
             let mut roles = users::service::roles_of(&state.db, user.id).await?;
             roles.push(Role::Admin);
-            users::service::set_roles(&state.db, user.id, &roles).await?;
+            users::service::set_roles(&state.db, user.id, &roles, None).await?;
             tracing::warn!(phone = %phone, "no admin existed; the account with the bootstrap phone is now admin");
         }
         None => {
@@ -105,6 +105,7 @@ async fn bootstrap_admin(state: &AppState) -> anyhow::Result<()> {
                     name: "管理员".into(),
                     station_id: None,
                     roles: vec![Role::Admin],
+                    district: None,
                 },
                 state.clock.now(),
             )

@@ -13,6 +13,8 @@ pub struct Model {
     /// Bumped by a role change, a password change or deactivation; access tokens carry the
     /// version they were issued at and stop working once it moves on.
     pub token_version: i32,
+    /// For a supervisor: the district whose stations they read (`stations.district`).
+    pub district: Option<String>,
     pub created_at: DateTimeUtc,
     pub updated_at: DateTimeUtc,
 }

@@ -858,8 +858,8 @@ pub async fn list(
     // Visibility: published at some point, or the caller oversees the station.
     let mut visible = Condition::any().add(activity::Column::PublishedAt.is_not_null());
     if let Some(user) = user {
-        if user.is_admin() || user.has(Role::Supervisor) {
-            visible = Condition::all();
+        if user.reads_across_stations() {
+            visible = user.listing_station(None)?.condition(activity::Column::StationId);
         } else {
             if user.is_staff()
                 && let Some(station) = user.station_id

@@ -9,7 +9,7 @@ use utoipa::ToSchema;
 use crate::http::{AppError, AppResult, AuthUser};
 
 /// A role a user holds. Staff roles hold within the user's own station; a supervisor reads
-/// every station; an admin runs the platform.
+/// the stations of their district; an admin runs the platform.
 #[derive(Debug, Clone, Copy, PartialEq, Eq, PartialOrd, Ord, Hash, Serialize, Deserialize, ToSchema)]
 #[serde(rename_all = "snake_case")]
 pub enum Role {
@@ -89,9 +89,19 @@ impl AuthUser {
             || (self.station_id == Some(station_id) && (self.has(Role::Secretary) || self.has(Role::Director)))
     }
 
-    /// Staff of the station, or a supervisor: may read its records.
+    /// Staff of the station, or a supervisor of its district: may read its records.
     pub fn can_oversee(&self, station_id: i32) -> bool {
-        self.is_staff_of(station_id) || self.has(Role::Supervisor)
+        self.is_staff_of(station_id) || self.supervises(station_id)
+    }
+
+    /// A supervisor whose district holds the station.
+    pub fn supervises(&self, station_id: i32) -> bool {
+        self.has(Role::Supervisor) && self.supervised.contains(&station_id)
+    }
+
+    /// Reads across stations: an admin (all) or a supervisor (their district's).
+    pub fn reads_across_stations(&self) -> bool {
+        self.is_admin() || self.has(Role::Supervisor)
     }
 
     /// Whether the caller is staff anywhere (secretary, director or admin).
@@ -133,18 +143,39 @@ impl AuthUser {
             .ok_or_else(|| AppError::unprocessable("STATION_REQUIRED", "请指定实践站 (station_id)"))
     }
 
-    /// The station a station-scoped list shows: supervisors and admins any named one (or every
-    /// station, `None`); everyone else only their home station (403 `OTHER_STATION` when they
-    /// name another).
-    pub fn listing_station(&self, named: Option<i32>) -> AppResult<Option<i32>> {
-        if self.is_admin() || self.has(Role::Supervisor) {
-            return Ok(named);
+    /// The stations a station-scoped list shows: an admin any named one (or every station); a
+    /// supervisor a named station of their district (or all of them); everyone else only their
+    /// home station. Naming a station outside that is 403 `OTHER_STATION`.
+    pub fn listing_station(&self, named: Option<i32>) -> AppResult<StationScope> {
+        let other_station = || AppError::forbidden("OTHER_STATION", "只能查看本实践站（或本辖区）的数据");
+        if self.is_admin() {
+            return Ok(named.map_or(StationScope::All, StationScope::One));
+        }
+        if self.has(Role::Supervisor) {
+            return match named {
+                Some(id) if self.supervises(id) => Ok(StationScope::One(id)),
+                Some(_) => Err(other_station()),
+                None => Ok(StationScope::Some(self.supervised.clone())),
+            };
         }
         let home = self.home_station()?;
         if named.is_some_and(|s| s != home) {
-            return Err(AppError::forbidden("OTHER_STATION", "只能查看本实践站的数据"));
+            return Err(other_station());
         }
-        Ok(Some(home))
+        Ok(StationScope::One(home))
+    }
+
+    /// Like [`listing_station`](Self::listing_station), for reports that are about exactly one
+    /// station: callers who read across stations must name it (422 `STATION_REQUIRED`).
+    pub fn one_listed_station(&self, named: Option<i32>) -> AppResult<i32> {
+        match self.listing_station(named)? {
+            StationScope::One(id) => Ok(id),
+            _ => Err(AppError::unprocessable_field(
+                "STATION_REQUIRED",
+                "station_id",
+                "请指定实践站 (station_id)",
+            )),
+        }
     }
 
     /// The station a staff request is about: the one named, or the caller's own.
@@ -152,6 +183,38 @@ impl AuthUser {
         match named {
             Some(id) => Ok(id),
             None => self.home_station(),
+        }
+    }
+}
+
+/// The stations a list may show.
+#[derive(Debug, Clone, PartialEq, Eq)]
+pub enum StationScope {
+    /// Every station (an admin who named none).
+    All,
+    /// One station.
+    One(i32),
+    /// Several stations (a supervisor's district).
+    Some(Vec<i32>),
+}
+
+impl StationScope {
+    /// The filter on `column` (a station id column) that keeps rows of the scope.
+    pub fn condition<C: sea_orm::ColumnTrait>(&self, column: C) -> sea_orm::Condition {
+        use sea_orm::Condition;
+        match self {
+            StationScope::All => Condition::all(),
+            StationScope::One(id) => Condition::all().add(column.eq(*id)),
+            StationScope::Some(ids) => Condition::all().add(column.is_in(ids.clone())),
+        }
+    }
+
+    /// Whether the scope holds the station.
+    pub fn contains(&self, station_id: i32) -> bool {
+        match self {
+            StationScope::All => true,
+            StationScope::One(id) => *id == station_id,
+            StationScope::Some(ids) => ids.contains(&station_id),
         }
     }
 }
@@ -165,6 +228,7 @@ mod tests {
             id: 1,
             roles: roles.to_vec(),
             station_id,
+            supervised: Vec::new(),
         }
     }
 
@@ -176,10 +240,37 @@ mod tests {
     }
 
     #[test]
-    fn supervisor_oversees_every_station_but_runs_none() {
-        let supervisor = user(&[Role::Supervisor], None);
+    fn supervisor_oversees_the_district_stations_but_runs_none() {
+        let supervisor = AuthUser {
+            supervised: vec![7, 8],
+            ..user(&[Role::Supervisor], None)
+        };
         assert!(supervisor.can_oversee(7));
+        assert!(!supervisor.can_oversee(9));
         assert!(!supervisor.is_staff_of(7));
+        assert_eq!(
+            supervisor.listing_station(None).ok(),
+            Some(StationScope::Some(vec![7, 8]))
+        );
+        assert_eq!(supervisor.listing_station(Some(8)).ok(), Some(StationScope::One(8)));
+        assert_eq!(
+            supervisor.listing_station(Some(9)).map_err(|e| e.code()).err(),
+            Some("OTHER_STATION")
+        );
+    }
+
+    #[test]
+    fn admin_lists_everything_and_staff_only_home() {
+        assert_eq!(
+            user(&[Role::Admin], None).listing_station(None).ok(),
+            Some(StationScope::All)
+        );
+        let secretary = user(&[Role::Secretary], Some(3));
+        assert_eq!(secretary.listing_station(None).ok(), Some(StationScope::One(3)));
+        assert_eq!(
+            secretary.listing_station(Some(4)).map_err(|e| e.code()).err(),
+            Some("OTHER_STATION")
+        );
     }
 
     #[test]

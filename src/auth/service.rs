@@ -26,6 +26,7 @@ pub async fn register(state: &AppState, req: RegisterRequest) -> AppResult<UserR
             name: req.name,
             station_id: Some(req.station_id),
             roles: vec![Role::Resident],
+            district: None,
         },
         state.clock.now(),
     )

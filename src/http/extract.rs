@@ -21,6 +21,9 @@ pub struct AuthUser {
     pub id: i32,
     pub roles: Vec<Role>,
     pub station_id: Option<i32>,
+    /// For a supervisor: the stations of their district (read at each request, so a new
+    /// station of the district is seen at once); empty for everyone else.
+    pub supervised: Vec<i32>,
 }
 
 /// The claims of the bearer token, checked for signature and expiry; `None` without a token.
@@ -55,14 +58,20 @@ fn authenticate(req: &HttpRequest) -> Pin<Box<dyn Future<Output = Result<Option<
         let Some((claims, state)) = verified? else {
             return Ok(None);
         };
-        let user = AuthUser::from_claims(&claims);
+        let mut user = AuthUser::from_claims(&claims);
         match crate::auth::service::token_version(&state.db, user.id).await? {
-            Some(current) if current == claims.ver => Ok(Some(user)),
-            _ => Err(AppError::unauthorized(
-                "TOKEN_REVOKED",
-                "账号的角色、密码或状态已变更，请刷新令牌或重新登录",
-            )),
+            Some(current) if current == claims.ver => {}
+            _ => {
+                return Err(AppError::unauthorized(
+                    "TOKEN_REVOKED",
+                    "账号的角色、密码或状态已变更，请刷新令牌或重新登录",
+                ));
+            }
         }
+        if user.has(Role::Supervisor) {
+            user.supervised = crate::stations::service::district_station_ids(&state.db, user.id).await?;
+        }
+        Ok(Some(user))
     })
 }
 
@@ -72,6 +81,7 @@ impl AuthUser {
             id: claims.sub.parse().unwrap_or_default(),
             roles: claims.roles.iter().filter_map(|r| r.parse().ok()).collect(),
             station_id: claims.station_id,
+            supervised: Vec::new(),
         }
     }
 }

@@ -380,7 +380,7 @@ pub async fn decide(
     find_visible(db, user, id).await
 }
 
-/// Own requests; staff also see their station's, supervisors and admins every station's.
+/// Own requests; staff also see their station's, supervisors their district's, admins every station's.
 pub async fn list(
     db: &impl ConnectionTrait,
     user: &AuthUser,
@@ -389,7 +389,9 @@ pub async fn list(
     now: DateTime<Utc>,
 ) -> AppResult<(Vec<LeaveResponse>, u64)> {
     let mut query = leave_request::Entity::find();
-    if !(user.is_admin() || user.has(Role::Supervisor)) {
+    if user.reads_across_stations() {
+        query = query.filter(user.listing_station(None)?.condition(leave_request::Column::StationId));
+    } else {
         let mut visible = Condition::any().add(leave_request::Column::UserId.eq(user.id));
         if user.is_staff()
             && let Some(station) = user.station_id

@@ -88,8 +88,8 @@ async fn create_order(
 ///
 /// Residents: their own orders. Volunteers: their own, those assigned to them or their teams,
 /// or with `pool=open` the open orders of their station (without the resident's identity,
-/// address and phone). Staff: their station's. Supervisors and admins: every station
-/// (`station_id` to pick one), with phones, addresses and names masked. Newest first.
+/// address and phone). Staff: their station's. Supervisors: their district's stations;
+/// admins: every station (`station_id` to pick one; another district's is 403 `OTHER_STATION`), with phones, addresses and names masked. Newest first.
 /// `overdue=true`: orders waiting too long to be dispatched (`ORDER_DISPATCH_OVERDUE_MINS`,
 /// default 120) or accepted (`ORDER_ACCEPT_OVERDUE_MINS`, default 240).
 #[utoipa::path(

@@ -660,10 +660,11 @@ pub async fn list(
         condition = condition
             .add(order::Column::StationId.eq(station_id))
             .add(order::Column::Status.eq(OrderStatus::Open));
-    } else if user.is_admin() || user.has(Role::Supervisor) {
-        if let Some(station_id) = filter.station_id {
-            condition = condition.add(order::Column::StationId.eq(station_id));
-        }
+    } else if user.reads_across_stations() {
+        condition = condition.add(
+            user.listing_station(filter.station_id)?
+                .condition(order::Column::StationId),
+        );
     } else if user.is_staff() {
         let station_id = user.home_station()?;
         condition = condition.add(order::Column::StationId.eq(station_id));

@@ -288,7 +288,7 @@ pub struct OrderFilter {
     /// `open`: volunteers see the open pool of their station.
     #[param(inline)]
     pub pool: Option<PoolFilter>,
-    /// Supervisors and admins: one station.
+    /// Supervisors (a station of their district) and admins: one station.
     pub station_id: Option<i32>,
     /// `true`: only overdue orders (`submitted` longer than `ORDER_DISPATCH_OVERDUE_MINS`,
     /// `assigned` longer than `ORDER_ACCEPT_OVERDUE_MINS`); `false`: only the others.

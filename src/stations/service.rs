@@ -2,7 +2,7 @@
 
 use chrono::{DateTime, Utc};
 use entity::station;
-use sea_orm::{ActiveValue::Set, ConnectionTrait, IntoActiveModel, QueryOrder, prelude::*};
+use sea_orm::{ActiveValue::Set, ConnectionTrait, IntoActiveModel, QueryOrder, QuerySelect, prelude::*};
 
 use super::types::{CreateStationRequest, StationResponse, UpdateStationRequest};
 use crate::http::{AppError, AppResult};
@@ -96,4 +96,21 @@ pub async fn update(
     }
     active.updated_at = Set(now);
     Ok(response(active.update(db).await.map_err(name_taken)?))
+}
+
+/// The stations of the district a supervisor account names (none when it names no district).
+pub async fn district_station_ids(db: &impl ConnectionTrait, supervisor_id: i32) -> AppResult<Vec<i32>> {
+    let district = sea_orm::sea_query::Query::select()
+        .column(entity::user::Column::District)
+        .from(entity::user::Entity)
+        .and_where(entity::user::Column::Id.eq(supervisor_id))
+        .to_owned();
+    Ok(station::Entity::find()
+        .select_only()
+        .column(station::Column::Id)
+        .filter(station::Column::District.in_subquery(district))
+        .order_by_asc(station::Column::Id)
+        .into_tuple()
+        .all(db)
+        .await?)
 }

@@ -57,6 +57,9 @@ fn refusal(refusal: rules::GrantRefusal) -> AppError {
             AppError::forbidden("ROLE_NOT_GRANTABLE", format!("无权授予或撤销角色 {role}"))
         }
         rules::GrantRefusal::OtherStation => AppError::forbidden("OTHER_STATION", "只能管理本实践站的账号"),
+        rules::GrantRefusal::DistrictRequired => {
+            AppError::unprocessable_field("DISTRICT_REQUIRED", "district", "督查账号须指定所督查的辖区 (district)")
+        }
         rules::GrantRefusal::StationRequired(role) => {
             AppError::invalid_field("station_id", format!("角色 {role} 须属于某个实践站"))
         }
@@ -74,6 +77,7 @@ fn refusal(refusal: rules::GrantRefusal) -> AppError {
     responses(
         (status = 201, description = "Created", body = UserResponse),
         (status = 409, description = "The phone is already registered (`PHONE_TAKEN`)", body = Problem, content_type = "application/problem+json"),
+        (status = 422, description = "Invalid fields (`VALIDATION_FAILED`), or a supervisor without `district` (`DISTRICT_REQUIRED`)", body = Problem, content_type = "application/problem+json"),
     )
 )]
 #[post("/users")]
@@ -98,6 +102,7 @@ async fn create_user(
         true,
     )
     .map_err(refusal)?;
+    rules::check_district(&req.roles, req.district.as_deref()).map_err(refusal)?;
     if let Some(station_id) = station_id {
         crate::stations::service::ensure_exists(&state.db, station_id, "station_id").await?;
     }
@@ -110,6 +115,7 @@ async fn create_user(
             name: req.name,
             station_id,
             roles: req.roles,
+            district: req.district,
         },
         state.clock.now(),
     )
@@ -128,7 +134,10 @@ async fn create_user(
     params(("id" = i32, Path, description = "User id")),
     request_body = SetRolesRequest,
     security(("bearer" = [])),
-    responses((status = 200, description = "The user with the new roles", body = UserResponse))
+    responses(
+        (status = 200, description = "The user with the new roles", body = UserResponse),
+        (status = 422, description = "Invalid fields (`VALIDATION_FAILED`), or `supervisor` granted to an account with no district and none given (`DISTRICT_REQUIRED`)", body = Problem, content_type = "application/problem+json"),
+    )
 )]
 #[put("/users/{id}/roles")]
 async fn set_roles(
@@ -142,13 +151,16 @@ async fn set_roles(
     let before = service::roles_of(&state.db, target.id).await?;
     let after = service::normalize_roles(&body.0.roles);
     rules::check_grant(&user.roles, user.station_id, target.station_id, &before, &after, false).map_err(refusal)?;
-    let roles = service::set_roles(&state.db, target.id, &after).await?;
+    let district = body.0.district.clone().or_else(|| target.district.clone());
+    rules::check_district(&after, district.as_deref()).map_err(refusal)?;
+    let roles = service::set_roles(&state.db, target.id, &after, body.0.district).await?;
+    let target = service::find(&state.db, target.id).await?;
     Ok(HttpResponse::Ok().json(service::response(target, roles)))
 }
 
 /// Search users
 ///
-/// Roles: secretary and director (own station), supervisor and admin (any station, or all).
+/// Roles: secretary and director (own station), supervisor (a station of their district, or all of them) and admin (any station, or all).
 #[utoipa::path(
     tag = "users",
     params(Pagination, UserFilter),
@@ -164,10 +176,10 @@ async fn list_users(
 ) -> AppResult<HttpResponse> {
     user.require_any(&[Role::Secretary, Role::Director, Role::Supervisor, Role::Admin])?;
     let filter = filter.0;
-    let station_id = user.listing_station(filter.station_id)?;
+    let scope = user.listing_station(filter.station_id)?;
     let (items, total) = service::search(
         &state.db,
-        station_id,
+        &scope,
         filter.q.as_deref(),
         filter.role,
         page.0.offset(),

@@ -34,6 +34,16 @@ pub enum GrantRefusal {
     OtherStation,
     /// A station-scoped staff role needs the account to belong to a station.
     StationRequired(Role),
+    /// A supervisor account must name the district it supervises.
+    DistrictRequired,
+}
+
+/// A supervisor reads the stations of one district, so the account must name it.
+pub fn check_district(roles: &[Role], district: Option<&str>) -> Result<(), GrantRefusal> {
+    if roles.contains(&Role::Supervisor) && district.is_none_or(|d| d.trim().is_empty()) {
+        return Err(GrantRefusal::DistrictRequired);
+    }
+    Ok(())
 }
 
 /// Who may change which roles (api.md `PUT /users/{id}/roles`, `POST /users`):
@@ -140,5 +150,19 @@ mod tests {
             Err(GrantRefusal::StationRequired(Director))
         );
         assert_eq!(check_grant(&[Admin], None, None, &[], &[Supervisor], true), Ok(()));
+    }
+
+    #[test]
+    fn a_supervisor_names_a_district() {
+        assert_eq!(
+            check_district(&[Resident, Supervisor], None),
+            Err(GrantRefusal::DistrictRequired)
+        );
+        assert_eq!(
+            check_district(&[Resident, Supervisor], Some(" ")),
+            Err(GrantRefusal::DistrictRequired)
+        );
+        assert_eq!(check_district(&[Resident, Supervisor], Some("武昌区")), Ok(()));
+        assert_eq!(check_district(&[Resident, Secretary], None), Ok(()));
     }
 }

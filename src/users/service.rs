@@ -9,7 +9,7 @@ use sea_orm::{
 };
 
 use super::types::UserResponse;
-use crate::auth::roles::Role;
+use crate::auth::roles::{Role, StationScope};
 use crate::http::{AppError, AppResult};
 
 /// Fields of a new account.
@@ -19,6 +19,7 @@ pub struct NewUser {
     pub name: String,
     pub station_id: Option<i32>,
     pub roles: Vec<Role>,
+    pub district: Option<String>,
 }
 
 /// Always includes `resident`, sorted and without repeats.
@@ -46,6 +47,7 @@ pub fn response(model: user::Model, roles: Vec<Role>) -> UserResponse {
         name: model.name,
         roles,
         station_id: model.station_id,
+        district: model.district,
         created_at: model.created_at,
     }
 }
@@ -87,6 +89,7 @@ pub async fn create<C: ConnectionTrait + TransactionTrait>(
         password_hash: Set(new.password_hash),
         name: Set(new.name),
         station_id: Set(new.station_id),
+        district: Set(new.district),
         created_at: Set(now),
         updated_at: Set(now),
         ..Default::default()
@@ -113,15 +116,23 @@ async fn write_roles(db: &impl ConnectionTrait, user_id: i32, roles: &[Role]) ->
     Ok(())
 }
 
-/// Replaces the user's roles with `roles` (plus `resident`); the user's current access tokens
-/// stop working on their next request.
+/// Replaces the user's roles with `roles` (plus `resident`), and the supervised district when
+/// one is given; the user's current access tokens stop working on their next request.
 pub async fn set_roles<C: ConnectionTrait + TransactionTrait>(
     db: &C,
     user_id: i32,
     roles: &[Role],
+    district: Option<String>,
 ) -> AppResult<Vec<Role>> {
     let roles = normalize_roles(roles);
     let txn = db.begin().await?;
+    if let Some(district) = district {
+        user::Entity::update_many()
+            .col_expr(user::Column::District, Expr::value(district))
+            .filter(user::Column::Id.eq(user_id))
+            .exec(&txn)
+            .await?;
+    }
     let before = normalize_roles(&roles_of(&txn, user_id).await?);
     user_role::Entity::delete_many()
         .filter(user_role::Column::UserId.eq(user_id))
@@ -175,16 +186,13 @@ pub async fn update_password_hash(
 /// Users matching the filter, newest first, with their roles.
 pub async fn search(
     db: &impl ConnectionTrait,
-    station_id: Option<i32>,
+    scope: &StationScope,
     text: Option<&str>,
     role: Option<Role>,
     offset: u64,
     limit: u64,
 ) -> AppResult<(Vec<UserResponse>, u64)> {
-    let mut condition = Condition::all();
-    if let Some(station_id) = station_id {
-        condition = condition.add(user::Column::StationId.eq(station_id));
-    }
+    let mut condition = scope.condition(user::Column::StationId);
     if let Some(text) = text.map(str::trim).filter(|t| !t.is_empty()) {
         condition = condition.add(
             Condition::any()

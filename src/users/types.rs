@@ -11,7 +11,7 @@ use crate::auth::roles::Role;
 #[derive(Debug, Serialize, ToSchema)]
 #[schema(example = json!({
     "id": 12, "phone": "13912345678", "name": "王芳", "roles": ["resident"],
-    "station_id": 1, "created_at": "2026-03-01T08:00:00Z"
+    "station_id": 1, "district": null, "created_at": "2026-03-01T08:00:00Z"
 }))]
 pub struct UserResponse {
     pub id: i32,
@@ -22,6 +22,8 @@ pub struct UserResponse {
     pub roles: Vec<Role>,
     /// Home station; `null` for platform-wide accounts (admin, supervisor).
     pub station_id: Option<i32>,
+    /// For a supervisor: the district whose stations they read; `null` otherwise.
+    pub district: Option<String>,
     pub created_at: DateTime<Utc>,
 }
 
@@ -63,6 +65,10 @@ pub struct CreateUserRequest {
     #[schema(max_items = 6)]
     #[validate(length(max = 6))]
     pub roles: Vec<Role>,
+    /// The district a `supervisor` reads (as in `stations.district`); required with that role.
+    #[schema(min_length = 1, max_length = 50, example = "武昌区")]
+    #[validate(length(min = 1, max = 50, message = "辖区名称须为 1 到 50 个字符"))]
+    pub district: Option<String>,
 }
 
 /// The complete set of roles a user should hold.
@@ -72,6 +78,11 @@ pub struct SetRolesRequest {
     #[schema(max_items = 6)]
     #[validate(length(max = 6))]
     pub roles: Vec<Role>,
+    /// The district a `supervisor` reads; required when granting that role to an account that
+    /// names none, and changes it when given.
+    #[schema(min_length = 1, max_length = 50, example = "武昌区")]
+    #[validate(length(min = 1, max = 50, message = "辖区名称须为 1 到 50 个字符"))]
+    pub district: Option<String>,
 }
 
 /// Filters for the user search.

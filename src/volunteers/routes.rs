@@ -4,7 +4,7 @@ use actix_web::{HttpResponse, delete, get, post, web};
 use utoipa_actix_web::service_config::ServiceConfig;
 
 use super::{service, types::*};
-use crate::auth::roles::Role;
+use crate::auth::roles::StationScope;
 use crate::http::{
     AppResult, AuthUser, OptionalJson, Page, Pagination, Problem, ValidatedJson, ValidatedQuery, created,
 };
@@ -67,16 +67,16 @@ async fn list_applications(
     page: ValidatedQuery<Pagination>,
     filter: web::Query<ApplicationFilter>,
 ) -> AppResult<HttpResponse> {
-    let (station_id, user_id) = if user.is_admin() {
-        (None, None)
+    let (scope, user_id) = if user.is_admin() {
+        (StationScope::All, None)
     } else if user.is_staff() {
-        (Some(user.home_station()?), None)
+        (StationScope::One(user.home_station()?), None)
     } else {
-        (None, Some(user.id))
+        (StationScope::All, Some(user.id))
     };
     let (items, total) = service::list_applications(
         &state.db,
-        station_id,
+        &scope,
         user_id,
         filter.status,
         page.0.offset(),
@@ -143,7 +143,7 @@ async fn reject_application(
 
 /// List volunteers
 ///
-/// Roles: staff (own station), supervisors and admins (every station, or `station_id`).
+/// Roles: staff (own station), supervisors (their district's stations) and admins (every station), or `station_id`.
 /// Filters: `skill` (any of several, comma-separated; each matches part of a skill), `team_id`,
 /// `platform_id` (members of a team under that platform).
 #[utoipa::path(
@@ -160,15 +160,12 @@ async fn list_volunteers(
     filter: ValidatedQuery<VolunteerFilter>,
 ) -> AppResult<HttpResponse> {
     let filter = filter.0;
-    let station_id = if user.is_admin() || user.has(Role::Supervisor) {
-        filter.station_id
-    } else {
-        let station_id = user.home_station()?;
-        user.require_staff_of(station_id)?;
-        Some(station_id)
-    };
+    let scope = user.listing_station(filter.station_id)?;
+    if !user.reads_across_stations() {
+        user.require_staff_of(user.home_station()?)?;
+    }
     let (items, total) =
-        service::list_volunteers(&state.db, station_id, &filter, page.0.offset(), page.0.page_size()).await?;
+        service::list_volunteers(&state.db, &scope, &filter, page.0.offset(), page.0.page_size()).await?;
     Ok(HttpResponse::Ok().json(Page::new(items, &page.0, total)))
 }
 
@@ -191,7 +188,7 @@ async fn get_volunteer(state: web::Data<AppState>, user: AuthUser, id: web::Path
 /// List teams
 ///
 /// Roles: staff, volunteers and residents see their own station's teams (member ids, never
-/// phones); supervisors and admins every station's, or `station_id`. `mine=true`: only the
+/// phones); supervisors their district's stations, admins every station's, or `station_id`. `mine=true`: only the
 /// teams the caller belongs to. Oldest first.
 #[utoipa::path(
     tag = "volunteers",
@@ -211,11 +208,11 @@ async fn list_teams(
     filter: ValidatedQuery<TeamFilter>,
 ) -> AppResult<HttpResponse> {
     let filter = filter.0;
-    let station_id = user.listing_station(filter.station_id)?;
+    let scope = user.listing_station(filter.station_id)?;
     let member_of = filter.mine.unwrap_or(false).then_some(user.id);
     let (items, total) = service::list_teams(
         &state.db,
-        station_id,
+        &scope,
         filter.platform_id,
         member_of,
         page.0.offset(),

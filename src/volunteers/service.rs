@@ -12,7 +12,7 @@ use sea_orm::{
 };
 
 use super::types::*;
-use crate::auth::roles::Role;
+use crate::auth::roles::{Role, StationScope};
 use crate::http::{AppError, AppResult, AuthUser};
 use crate::notifications::service::{About, Notice, notify};
 
@@ -154,16 +154,14 @@ pub async fn find_application(db: &impl ConnectionTrait, id: i32) -> AppResult<v
 /// Applications of a station (or one user's), newest first.
 pub async fn list_applications(
     db: &impl ConnectionTrait,
-    station_id: Option<i32>,
+    scope: &StationScope,
     user_id: Option<i32>,
     status: Option<ApplicationStatus>,
     offset: u64,
     limit: u64,
 ) -> AppResult<(Vec<ApplicationResponse>, u64)> {
-    let mut query = volunteer_application::Entity::find();
-    if let Some(station_id) = station_id {
-        query = query.filter(volunteer_application::Column::StationId.eq(station_id));
-    }
+    let mut query =
+        volunteer_application::Entity::find().filter(scope.condition(volunteer_application::Column::StationId));
     if let Some(user_id) = user_id {
         query = query.filter(volunteer_application::Column::UserId.eq(user_id));
     }
@@ -429,7 +427,7 @@ pub async fn find_visible_volunteer(
     user_id: i32,
 ) -> AppResult<user::Model> {
     let model = find_volunteer(db, user_id).await?;
-    let overseen = model.station_id.is_some_and(|s| user.can_oversee(s)) || user.has(Role::Supervisor);
+    let overseen = model.station_id.is_some_and(|s| user.can_oversee(s));
     if model.id != user.id && !overseen {
         return Err(AppError::not_found("志愿者不存在"));
     }
@@ -477,15 +475,14 @@ fn skill_pattern(term: &str) -> AppResult<sea_orm::sea_query::LikeExpr> {
 /// Volunteers matching the filter, newest first.
 pub async fn list_volunteers(
     db: &impl ConnectionTrait,
-    station_id: Option<i32>,
+    scope: &StationScope,
     filter: &VolunteerFilter,
     offset: u64,
     limit: u64,
 ) -> AppResult<(Vec<VolunteerResponse>, u64)> {
-    let mut condition = Condition::all().add(user::Column::Id.in_subquery(volunteer_ids()));
-    if let Some(station_id) = station_id {
-        condition = condition.add(user::Column::StationId.eq(station_id));
-    }
+    let mut condition = Condition::all()
+        .add(user::Column::Id.in_subquery(volunteer_ids()))
+        .add(scope.condition(user::Column::StationId));
     let wanted = skill_terms(filter.skill.as_deref());
     if !wanted.is_empty() {
         let mut any = Condition::any();
@@ -590,16 +587,15 @@ fn may_browse_teams_of(user: &AuthUser, station_id: i32) -> bool {
 /// `member_of` belongs to; oldest first, one page.
 pub async fn list_teams(
     db: &impl ConnectionTrait,
-    station_id: Option<i32>,
+    scope: &StationScope,
     platform_id: Option<i32>,
     member_of: Option<i32>,
     offset: u64,
     limit: u64,
 ) -> AppResult<(Vec<TeamResponse>, u64)> {
-    let mut query = team::Entity::find().order_by_asc(team::Column::Id);
-    if let Some(station_id) = station_id {
-        query = query.filter(team::Column::StationId.eq(station_id));
-    }
+    let mut query = team::Entity::find()
+        .filter(scope.condition(team::Column::StationId))
+        .order_by_asc(team::Column::Id);
     if let Some(platform_id) = platform_id {
         query = query.filter(team::Column::PlatformId.eq(platform_id));
     }

@@ -118,7 +118,7 @@ pub struct VolunteerFilter {
     pub team_id: Option<i32>,
     /// Members of a team under this platform.
     pub platform_id: Option<i32>,
-    /// Supervisors and admins: one station.
+    /// Supervisors (a station of their district) and admins: one station.
     pub station_id: Option<i32>,
 }
 
@@ -169,7 +169,7 @@ pub struct TeamResponse {
 #[into_params(parameter_in = Query)]
 pub struct TeamFilter {
     pub platform_id: Option<i32>,
-    /// Supervisors and admins: one station. Others may name only their own.
+    /// Supervisors (a station of their district) and admins: one station. Others may name only their own.
     pub station_id: Option<i32>,
     /// Only the teams the caller is a member of.
     pub mine: Option<bool>,

@@ -291,7 +291,7 @@ impl TestApp {
             .post(
                 "/stations",
                 Some(&admin),
-                json!({"name": name, "district": "武昌区", "address": "东湖路 1 号"}),
+                json!({"name": name, "district": DISTRICT, "address": "东湖路 1 号"}),
             )
             .await;
         reply.assert_status(201)["id"].as_i64().unwrap()
@@ -324,12 +324,26 @@ impl TestApp {
             .post(
                 "/users",
                 Some(&admin),
-                json!({"phone": phone, "password": PASSWORD, "name": "工作人员", "station_id": station_id, "roles": roles}),
+                account_body(&phone, "工作人员", station_id, roles),
             )
             .await;
         let id = reply.assert_status(201)["id"].as_i64().unwrap();
         (id, self.token(&phone, PASSWORD).await)
     }
+}
+
+/// The district every test station is in (unless a test names another); supervisors made by the
+/// helpers supervise it.
+pub const DISTRICT: &str = "武昌区";
+
+/// The `POST /users` body for an account with `roles`; a supervisor supervises [`DISTRICT`].
+pub fn account_body(phone: &str, name: &str, station_id: Option<i64>, roles: &[&str]) -> Value {
+    let mut body =
+        json!({"phone": phone, "password": PASSWORD, "name": name, "station_id": station_id, "roles": roles});
+    if roles.contains(&"supervisor") {
+        body["district"] = json!(DISTRICT);
+    }
+    body
 }
 
 pub async fn into_reply(response: reqwest::Response) -> Reply {

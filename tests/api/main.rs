@@ -7,6 +7,7 @@ mod helpers;
 mod activities;
 mod attendance;
 mod auth;
+mod districts;
 mod errors;
 mod leave;
 mod notifications;

@@ -27,11 +27,7 @@ pub async fn account(app: &TestApp, station: Option<i64>, roles: &[&str]) -> Per
     let admin = app.admin_token().await;
     let phone = unique_phone();
     let reply = app
-        .post(
-            "/users",
-            Some(&admin),
-            json!({"phone": phone, "password": PASSWORD, "name": "测试用户", "station_id": station, "roles": roles}),
-        )
+        .post("/users", Some(&admin), account_body(&phone, "测试用户", station, roles))
         .await;
     let id = reply.assert_status(201)["id"].as_i64().unwrap();
     let token = app.token(&phone, PASSWORD).await;

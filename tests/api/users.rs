@@ -76,17 +76,24 @@ async fn staff_roles_need_a_station() {
         )
         .await;
     reply.assert_problem(422, "VALIDATION_FAILED");
-    let supervisor = app
+    let no_district = app
         .post(
             "/users",
             Some(&admin),
             json!({"phone": unique_phone(), "password": PASSWORD, "name": "督查", "roles": ["supervisor"]}),
         )
         .await;
-    assert_eq!(
-        supervisor.assert_status(201)["roles"],
-        json!(["resident", "supervisor"])
-    );
+    no_district.assert_problem(422, "DISTRICT_REQUIRED");
+    let supervisor = app
+        .post(
+            "/users",
+            Some(&admin),
+            json!({"phone": unique_phone(), "password": PASSWORD, "name": "督查", "roles": ["supervisor"], "district": "武昌区"}),
+        )
+        .await;
+    let supervisor = supervisor.assert_status(201);
+    assert_eq!(supervisor["roles"], json!(["resident", "supervisor"]));
+    assert_eq!(supervisor["district"], "武昌区");
 }
 
 #[tokio::test]
