@@ -86,3 +86,53 @@ async fn sigterm_lets_in_flight_requests_finish() {
     }
     assert!(exited.expect("the server exits after SIGTERM").success());
 }
+
+#[tokio::test]
+async fn seed_fills_a_station_whose_staff_and_supervisor_can_log_in() {
+    let app = spawn_app().await;
+    let output = std::process::Command::new(env!("CARGO_BIN_EXE_wenming"))
+        .args([
+            "seed",
+            "--orders",
+            "60",
+            "--activities",
+            "12",
+            "--residents",
+            "8",
+            "--volunteers",
+            "4",
+        ])
+        .args(["--signups-per-activity", "5", "--year", "2025"])
+        .envs(app.db.env(&[]))
+        .output()
+        .unwrap();
+    assert!(output.status.success(), "{}", String::from_utf8_lossy(&output.stderr));
+    let seeded: Value = serde_json::from_slice(&output.stdout).unwrap();
+    assert_eq!(seeded["year"], 2025);
+    assert_eq!(seeded["signups"], 60, "five sign-ups for each of the twelve activities");
+    let station = seeded["station_id"].as_i64().unwrap();
+    let password = seeded["password"].as_str().unwrap();
+
+    let secretary = app.token(seeded["secretary_phone"].as_str().unwrap(), password).await;
+    let orders = app.get("/orders?page_size=1", Some(&secretary)).await;
+    assert_eq!(orders.assert_status(200)["total"], 60);
+    let supervisor = app.token(seeded["supervisor_phone"].as_str().unwrap(), password).await;
+    let theirs = app
+        .get(&format!("/orders?station_id={station}&page_size=1"), Some(&supervisor))
+        .await;
+    assert_eq!(
+        theirs.assert_status(200)["total"],
+        60,
+        "the seeded supervisor reads the seeded district"
+    );
+
+    let usage = std::process::Command::new(env!("CARGO_BIN_EXE_wenming"))
+        .args(["seed", "--phone-prefix", "999"])
+        .output()
+        .unwrap();
+    assert_eq!(
+        usage.status.code(),
+        Some(2),
+        "a bad option is refused before anything is written"
+    );
+}
