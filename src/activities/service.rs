@@ -913,7 +913,7 @@ pub async fn list(
         };
     }
     if let Some(q) = filter.q.filter(|q| !q.trim().is_empty()) {
-        query = query.filter(activity::Column::Title.contains(q.trim()));
+        query = query.filter(activity::Column::Title.like(crate::http::hygiene::like_contains(q.trim())));
     }
     let total = query.clone().count(db).await?;
     let models = query

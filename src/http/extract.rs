@@ -185,11 +185,13 @@ where
     }
 }
 
-/// Parses a JSON body: broken JSON is a 400, well-formed JSON of the wrong shape a 422 naming
-/// the field.
+/// Parses a JSON body: broken JSON (or data after it) is a 400; text that breaks the hygiene
+/// rules (`hygiene::clean_body`) and well-formed JSON of the wrong shape are 422s naming the field.
 pub fn parse_json<T: DeserializeOwned>(bytes: &[u8]) -> Result<T, AppError> {
-    let deserializer = &mut serde_json::Deserializer::from_slice(bytes);
-    serde_path_to_error::deserialize(deserializer).map_err(|err| {
+    let mut value: serde_json::Value = serde_json::from_slice(bytes)
+        .map_err(|inner| AppError::bad_request("MALFORMED_JSON", format!("请求体不是合法的 JSON: {inner}")))?;
+    super::hygiene::clean_body(&mut value)?;
+    serde_path_to_error::deserialize(value).map_err(|err| {
         let path = err.path().to_string();
         let inner = err.into_inner();
         if inner.is_data() {

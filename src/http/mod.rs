@@ -3,6 +3,7 @@
 
 pub mod error;
 pub mod extract;
+pub mod hygiene;
 pub mod idempotency;
 pub mod middleware;
 pub mod page;

@@ -10,7 +10,7 @@ use sea_orm::{
 
 use super::types::UserResponse;
 use crate::auth::roles::{Role, StationScope};
-use crate::http::{AppError, AppResult};
+use crate::http::{AppError, AppResult, hygiene::like_contains};
 
 /// Fields of a new account.
 pub struct NewUser {
@@ -196,8 +196,8 @@ pub async fn search(
     if let Some(text) = text.map(str::trim).filter(|t| !t.is_empty()) {
         condition = condition.add(
             Condition::any()
-                .add(user::Column::Name.contains(text))
-                .add(user::Column::Phone.contains(text)),
+                .add(user::Column::Name.like(like_contains(text)))
+                .add(user::Column::Phone.like(like_contains(text))),
         );
     }
     if let Some(role) = role {

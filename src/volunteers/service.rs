@@ -460,16 +460,7 @@ fn skill_pattern(term: &str) -> AppResult<sea_orm::sea_query::LikeExpr> {
         .strip_prefix('"')
         .and_then(|j| j.strip_suffix('"'))
         .unwrap_or(&json);
-    let mut escaped = String::with_capacity(inner.len() + 2);
-    escaped.push('%');
-    for c in inner.chars() {
-        if matches!(c, '%' | '_' | '\\') {
-            escaped.push('\\');
-        }
-        escaped.push(c);
-    }
-    escaped.push('%');
-    Ok(sea_orm::sea_query::LikeExpr::new(escaped).escape('\\'))
+    Ok(crate::http::hygiene::like_contains(inner))
 }
 
 /// Volunteers matching the filter, newest first.

@@ -9,6 +9,7 @@ mod attendance;
 mod auth;
 mod districts;
 mod errors;
+mod hygiene;
 mod leave;
 mod notifications;
 mod openapi;
