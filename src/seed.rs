@@ -226,7 +226,6 @@ async fn seed_station(
                 skills: Set(r#"["陪护","维修"]"#.into()),
                 source: Set(sources[n % sources.len()]),
                 approved_at: Set(year_start),
-                ..Default::default()
             })
             .collect(),
     )
