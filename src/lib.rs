@@ -13,6 +13,7 @@ pub mod notifications;
 pub mod openapi;
 pub mod ops;
 pub mod orders;
+pub mod plans;
 pub mod platforms;
 pub mod seed;
 pub mod service_items;

@@ -18,6 +18,8 @@ pub struct Model {
     pub theme: Option<String>,
     pub focus_group: Option<FocusGroup>,
     pub plan_id: Option<i32>,
+    /// The item of the plan this activity carries out, if any.
+    pub plan_item_id: Option<i32>,
     pub starts_at: DateTimeUtc,
     pub ends_at: DateTimeUtc,
     pub capacity: i32,

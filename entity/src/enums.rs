@@ -207,3 +207,16 @@ pub enum HoursSource {
     /// A staff correction (may be negative).
     Correction,
 }
+
+/// Where a station's annual plan (年度活动方案) is in its life.
+#[derive(Debug, Clone, Copy, PartialEq, Eq, Hash, EnumIter, DeriveActiveEnum, Serialize, Deserialize, ToSchema)]
+#[sea_orm(rs_type = "String", db_type = "Text", rename_all = "snake_case")]
+#[serde(rename_all = "snake_case")]
+pub enum PlanStatus {
+    /// Being written (also after the director sent it back).
+    Draft,
+    /// Submitted, waiting for the director.
+    PendingApproval,
+    /// Approved by the director: the station's plan for the year (at most one per year).
+    Approved,
+}

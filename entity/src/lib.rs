@@ -4,6 +4,9 @@
 pub mod activity;
 pub mod activity_reminder;
 pub mod activity_signup;
+pub mod annual_plan;
+pub mod annual_plan_event;
+pub mod annual_plan_item;
 pub mod enums;
 pub mod idempotency_key;
 pub mod leave_request;

@@ -64,7 +64,7 @@ async fn list_activities(
     security(("bearer" = [])),
     responses(
         (status = 201, description = "The draft", body = ActivityResponse),
-        (status = 422, description = "Validation failed (`VALIDATION_FAILED`: a start that is not in the future, end before start, unknown platform or host, …; `STATION_REQUIRED`)", body = crate::http::Problem, content_type = "application/problem+json"),
+        (status = 422, description = "Validation failed (`VALIDATION_FAILED`: a start that is not in the future, end before start, unknown platform, host or plan, …; `STATION_REQUIRED`); `plan_id` not an approved plan of the station (`PLAN_OTHER_STATION`, `PLAN_NOT_APPROVED`) or `plan_item_id` not of that plan (`PLAN_ITEM_MISMATCH`)", body = crate::http::Problem, content_type = "application/problem+json"),
     )
 )]
 #[post("/activities")]
@@ -109,7 +109,7 @@ const STATE_CONFLICT: &str = "Wrong state for this change (`ACTIVITY_STATE_CONFL
     responses(
         (status = 200, description = "The draft", body = ActivityResponse),
         (status = 409, description = STATE_CONFLICT, body = crate::http::Problem, content_type = "application/problem+json"),
-        (status = 422, description = "Validation failed (`VALIDATION_FAILED`: a start that is not in the future, end before start, …)", body = crate::http::Problem, content_type = "application/problem+json"),
+        (status = 422, description = "Validation failed (`VALIDATION_FAILED`: a start that is not in the future, end before start, …); `plan_id` not an approved plan of the station (`PLAN_OTHER_STATION`, `PLAN_NOT_APPROVED`) or `plan_item_id` not of that plan (`PLAN_ITEM_MISMATCH`)", body = crate::http::Problem, content_type = "application/problem+json"),
     )
 )]
 #[patch("/activities/{id}")]

@@ -249,6 +249,7 @@ fn response(
         theme: model.theme,
         focus_group: model.focus_group,
         plan_id: model.plan_id,
+        plan_item_id: model.plan_item_id,
         starts_at: model.starts_at,
         ends_at: model.ends_at,
         capacity: model.capacity,
@@ -319,7 +320,7 @@ fn check_future_start(starts_at: DateTime<Utc>, now: DateTime<Utc>) -> AppResult
 }
 
 /// The directors of a station (they approve activities).
-async fn directors_of(db: &impl ConnectionTrait, station_id: i32) -> AppResult<Vec<i32>> {
+pub async fn directors_of(db: &impl ConnectionTrait, station_id: i32) -> AppResult<Vec<i32>> {
     Ok(user::Entity::find()
         .filter(user::Column::StationId.eq(station_id))
         .inner_join(entity::user_role::Entity)
@@ -362,6 +363,7 @@ pub async fn create(
     if req.host_id.is_some() {
         check_host(db, host_id, station_id).await?;
     }
+    let link = crate::plans::service::check_activity_link(db, station_id, req.plan_id, req.plan_item_id).await?;
     Ok(activity::ActiveModel {
         station_id: Set(station_id),
         title: Set(req.title),
@@ -371,7 +373,8 @@ pub async fn create(
         location: Set(req.location),
         theme: Set(req.theme),
         focus_group: Set(req.focus_group),
-        plan_id: Set(req.plan_id),
+        plan_id: Set(link.plan_id),
+        plan_item_id: Set(link.plan_item_id),
         starts_at: Set(req.starts_at),
         ends_at: Set(req.ends_at),
         capacity: Set(req.capacity),
@@ -410,6 +413,15 @@ pub async fn update(
     if let Some(starts_at) = req.starts_at {
         check_future_start(starts_at, now)?;
     }
+    let link = if req.plan_id.is_some() || req.plan_item_id.is_some() {
+        // Naming the plan alone keeps the current item only when it is the same plan.
+        let item = req
+            .plan_item_id
+            .or(model.plan_item_id.filter(|_| req.plan_id == model.plan_id));
+        Some(crate::plans::service::check_activity_link(db, model.station_id, req.plan_id, item).await?)
+    } else {
+        None
+    };
     let starts_at = req.starts_at.unwrap_or(model.starts_at);
     let ends_at = req.ends_at.unwrap_or(model.ends_at);
     let opens = req.signup_opens_at.or(model.signup_opens_at);
@@ -443,8 +455,9 @@ pub async fn update(
     if req.theme.is_some() {
         active.theme = Set(req.theme);
     }
-    if req.plan_id.is_some() {
-        active.plan_id = Set(req.plan_id);
+    if let Some(link) = link {
+        active.plan_id = Set(link.plan_id);
+        active.plan_item_id = Set(link.plan_item_id);
     }
     if let Some(group) = req.focus_group {
         active.focus_group = Set(Some(group));

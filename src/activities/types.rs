@@ -50,8 +50,12 @@ pub struct CreateActivityRequest {
     #[schema(min_length = 1, max_length = 100)]
     #[validate(length(min = 1, max = 100, message = "主题须为 1 到 100 个字符"))]
     pub theme: Option<String>,
-    /// The annual plan this activity belongs to, if any.
+    /// The annual plan this activity belongs to, if any: an approved plan of the same station
+    /// (422 `PLAN_OTHER_STATION`, `PLAN_NOT_APPROVED`).
     pub plan_id: Option<i32>,
+    /// The item of that plan it carries out (422 `PLAN_ITEM_MISMATCH` when not of the plan);
+    /// alone, it implies its plan.
+    pub plan_item_id: Option<i32>,
     /// The group served (the same values as an order's `focus_group`).
     pub focus_group: Option<FocusGroup>,
     /// The station (admins only; staff always draft for their own station).
@@ -85,7 +89,11 @@ pub struct UpdateActivityRequest {
     #[schema(min_length = 1, max_length = 100)]
     #[validate(length(min = 1, max = 100, message = "主题须为 1 到 100 个字符"))]
     pub theme: Option<String>,
+    /// An approved plan of the station; giving it alone keeps the item link only when the
+    /// item belongs to it.
     pub plan_id: Option<i32>,
+    /// An item of the plan (alone, it implies its plan).
+    pub plan_item_id: Option<i32>,
     /// The group served (the same values as an order's `focus_group`).
     pub focus_group: Option<FocusGroup>,
 }
@@ -151,7 +159,7 @@ pub struct MySignup {
 #[schema(example = json!({
     "id": 7, "station_id": 1, "title": "重阳节敬老志愿服务", "kind": "practice", "platform_id": 1,
     "description": "为社区老人义诊、理发", "location": "社区活动中心", "theme": "孝老爱亲",
-    "focus_group": "elderly", "plan_id": null,
+    "focus_group": "elderly", "plan_id": null, "plan_item_id": null,
     "starts_at": "2026-12-05T01:00:00Z", "ends_at": "2026-12-05T03:00:00Z",
     "capacity": 30, "confirmed_count": 12, "waitlisted_count": 0, "places_left": 18,
     "signup_opens_at": null, "signup_closes_at": null, "signup_open": true,
@@ -172,6 +180,8 @@ pub struct ActivityResponse {
     pub theme: Option<String>,
     pub focus_group: Option<FocusGroup>,
     pub plan_id: Option<i32>,
+    /// The plan item it carries out, if any.
+    pub plan_item_id: Option<i32>,
     pub starts_at: DateTime<Utc>,
     pub ends_at: DateTime<Utc>,
     pub capacity: i32,

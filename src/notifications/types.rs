@@ -17,7 +17,7 @@ pub struct NotificationResponse {
     pub kind: String,
     pub title: String,
     pub body: String,
-    /// The kind of resource it is about (`order`, `activity`, `signup`, `leave_request`).
+    /// The kind of resource it is about (`order`, `activity`, `signup`, `leave_request`, `annual_plan`).
     pub resource_type: Option<String>,
     pub resource_id: Option<i32>,
     pub read: bool,

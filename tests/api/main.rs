@@ -15,6 +15,7 @@ mod notifications;
 mod openapi;
 mod ops;
 mod orders;
+mod plans;
 mod platforms;
 mod process;
 mod rules_activities;
