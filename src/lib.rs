@@ -14,6 +14,7 @@ pub mod openapi;
 pub mod ops;
 pub mod orders;
 pub mod platforms;
+pub mod reports;
 pub mod service_items;
 pub mod startup;
 pub mod state;

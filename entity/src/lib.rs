@@ -6,6 +6,8 @@ pub mod activity_reminder;
 pub mod activity_signup;
 pub mod enums;
 pub mod idempotency_key;
+pub mod inspection;
+pub mod inspection_item;
 pub mod leave_request;
 pub mod notification;
 pub mod order;

@@ -15,6 +15,7 @@ mod ops;
 mod orders;
 mod platforms;
 mod process;
+mod reports;
 mod rules_activities;
 mod rules_hours;
 mod rules_leave_tokens;
