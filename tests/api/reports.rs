@@ -677,6 +677,10 @@ async fn benchmark_overview_and_half_year_report_on_a_busy_station() {
     let (_, supervisor) = app.staff(None, &["supervisor"]).await;
     let (resident, _) = app.resident(s.id).await;
     let (volunteer_id, _) = volunteer(&app, s.id).await;
+    let mut members = vec![i32::try_from(volunteer_id).unwrap()];
+    for _ in 0..4 {
+        members.push(i32::try_from(app.resident(s.id).await.0).unwrap());
+    }
     let db = &app.state.db;
     let year = china_day(app.clock.now()).year();
     let start = china_midnight(NaiveDate::from_ymd_opt(year, 1, 1).unwrap());
@@ -784,10 +788,10 @@ async fn benchmark_overview_and_half_year_report_on_a_busy_station() {
                 updated_at: Set(starts),
                 ..Default::default()
             });
-            for n in 0..5 {
+            for (n, member) in members.iter().enumerate() {
                 signups.push(activity_signup::ActiveModel {
                     activity_id: Set(id),
-                    user_id: Set(if n == 0 { volunteer_id } else { resident }),
+                    user_id: Set(*member),
                     status: Set(SignupStatus::Confirmed),
                     checked_in_at: Set((n < 4).then_some(starts)),
                     created_at: Set(starts),
