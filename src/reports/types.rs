@@ -208,6 +208,31 @@ pub struct StationHalfYear {
 
 /// The half-year report: one station, or every station the supervisor oversees, best score first.
 #[derive(Debug, Clone, Serialize, ToSchema)]
+#[schema(example = json!({
+    "year": 2026, "half": 1,
+    "stations": [{
+        "station_id": 1, "station_name": "东湖社区实践站", "score": 83,
+        "overview": {
+            "station_id": 1, "from": "2026-01-01", "to": "2026-06-30", "activities_held": 9,
+            "activities_by_month": [{"month": "2026-01", "held": 2}, {"month": "2026-02", "held": 1}, {"month": "2026-03", "held": 3},
+                                    {"month": "2026-04", "held": 0}, {"month": "2026-05", "held": 2}, {"month": "2026-06", "held": 1}],
+            "activities_by_platform": [{"platform_id": 1, "platform_name": "理论宣讲", "held": 5}, {"platform_id": 3, "platform_name": "文化服务", "held": 4}],
+            "participants": 164,
+            "volunteer_hours": {"orders_minutes": 5400, "activities_minutes": 9720, "corrections_minutes": -60, "total_minutes": 15060},
+            "orders_by_status": {"submitted": 2, "open": 1, "assigned": 0, "accepted": 1, "in_service": 0, "completed": 3, "rated": 52, "rejected": 4, "cancelled": 3, "expired": 1, "total": 67},
+            "accepted_orders": 57, "median_minutes_to_accept": 38.0, "rated_orders": 49, "average_rating": 4.63,
+            "by_focus_group": [{"focus_group": "left_behind_children", "orders": 3, "activities": 2}, {"focus_group": "vulnerable_children", "orders": 1, "activities": 0},
+                               {"focus_group": "elderly", "orders": 41, "activities": 4}, {"focus_group": "migrant_workers", "orders": 0, "activities": 1}]
+        },
+        "months": [{"month": "2026-01", "practice_held": 2, "status": "met"}, {"month": "2026-02", "practice_held": 1, "status": "met"},
+                   {"month": "2026-03", "practice_held": 2, "status": "met"}, {"month": "2026-04", "practice_held": 0, "status": "missed"},
+                   {"month": "2026-05", "practice_held": 2, "status": "met"}, {"month": "2026-06", "practice_held": 0, "status": "pending"}],
+        "months_met": 4, "months_missed": 1, "months_pending": 1, "trainings_held": 1,
+        "leave": {"pending": 0, "approved": 6, "rejected": 1, "withdrawn": 2, "expired": 0, "cancelled": 0},
+        "absences": 3, "open_follow_ups": 1,
+        "inspections": [{"id": 3, "score": 82, "status": "open", "open_items": 1, "created_at": "2026-06-20T02:00:00Z"}]
+    }]
+}))]
 pub struct HalfYearReport {
     pub year: i32,
     pub half: i32,

@@ -835,3 +835,30 @@ async fn benchmark_overview_and_half_year_report_on_a_busy_station() {
         println!("{took:>12?}  GET {path}");
     }
 }
+
+#[tokio::test]
+async fn of_two_simultaneous_rectifications_of_one_item_exactly_one_wins() {
+    let app = spawn().await;
+    let s = station(&app, "东湖站").await;
+    let admin = app.admin_token().await;
+    let filed = app.post("/inspections", Some(&admin), inspection_body(s.id)).await;
+    let filed = filed.assert_status(201).clone();
+    let id = filed["id"].as_i64().unwrap();
+    let item = filed["items"][0]["id"].as_i64().unwrap();
+    let path = format!("/inspections/{id}/items/{item}/rectify");
+    let note = json!({"note": "已整改"});
+    let replies = futures::future::join_all(
+        [&s.secretary.1, &s.director.1, &s.secretary.1, &s.director.1]
+            .map(|token| app.post(&path, Some(token), note.clone())),
+    )
+    .await;
+    let won = replies.iter().filter(|r| r.status.as_u16() == 200).count();
+    assert_eq!(won, 1, "{replies:?}");
+    for reply in replies.iter().filter(|r| r.status.as_u16() != 200) {
+        reply.assert_problem(409, "ITEM_ALREADY_RECTIFIED");
+    }
+    let seen = app.get(&format!("/inspections/{id}"), Some(&admin)).await;
+    let seen = seen.assert_status(200);
+    assert_eq!(seen["items"][0]["status"], "rectified");
+    assert_eq!(seen["items"][1]["status"], "open");
+}
