@@ -16,6 +16,7 @@ pub mod orders;
 pub mod plans;
 pub mod platforms;
 pub mod seed;
+pub mod reports;
 pub mod service_items;
 pub mod startup;
 pub mod state;

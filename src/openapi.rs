@@ -27,6 +27,7 @@ pub fn api_routes(cfg: &mut ServiceConfig) {
     crate::volunteers::routes::configure(cfg);
     crate::orders::routes::configure(cfg);
     crate::plans::routes::configure(cfg);
+    crate::reports::routes::configure(cfg);
 }
 
 /// Routes outside `/api/v1`.
@@ -57,6 +58,7 @@ pub fn root_routes(cfg: &mut ServiceConfig) {
         (name = "orders", description = "Service orders: 群众点单、中心派单、志愿者接单、群众评单"),
         (name = "operations", description = "Health, readiness and metrics"),
         (name = "plans", description = "Annual plans (年度活动方案): drafting, the director's approval, month-by-month compliance"),
+        (name = "reports", description = "Station overview, half-year report and inspections (督查)"),
     )
 )]
 struct BaseDoc;

@@ -220,3 +220,25 @@ pub enum PlanStatus {
     /// Approved by the director: the station's plan for the year (at most one per year).
     Approved,
 }
+
+/// Where an inspection (督查) stands: open until the supervisor closes it.
+#[derive(Debug, Clone, Copy, PartialEq, Eq, Hash, EnumIter, DeriveActiveEnum, Serialize, Deserialize, ToSchema)]
+#[sea_orm(rs_type = "String", db_type = "Text", rename_all = "snake_case")]
+#[serde(rename_all = "snake_case")]
+pub enum InspectionStatus {
+    /// Filed; the station rectifies its items.
+    Open,
+    /// Closed by a supervisor once every item was rectified.
+    Closed,
+}
+
+/// Where a rectification item (整改事项) of an inspection stands.
+#[derive(Debug, Clone, Copy, PartialEq, Eq, Hash, EnumIter, DeriveActiveEnum, Serialize, Deserialize, ToSchema)]
+#[sea_orm(rs_type = "String", db_type = "Text", rename_all = "snake_case")]
+#[serde(rename_all = "snake_case")]
+pub enum InspectionItemStatus {
+    /// Still to be rectified.
+    Open,
+    /// Rectified by the station's staff, with a note.
+    Rectified,
+}

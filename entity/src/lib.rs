@@ -9,6 +9,8 @@ pub mod annual_plan_event;
 pub mod annual_plan_item;
 pub mod enums;
 pub mod idempotency_key;
+pub mod inspection;
+pub mod inspection_item;
 pub mod leave_request;
 pub mod notification;
 pub mod order;

@@ -18,6 +18,7 @@ mod orders;
 mod plans;
 mod platforms;
 mod process;
+mod reports;
 mod rules_activities;
 mod rules_hours;
 mod rules_leave_tokens;
