@@ -21,3 +21,4 @@ pub mod stations;
 pub mod telemetry;
 pub mod users;
 pub mod volunteers;
+pub mod commendations;

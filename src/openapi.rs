@@ -26,6 +26,7 @@ pub fn api_routes(cfg: &mut ServiceConfig) {
     crate::service_items::routes::configure(cfg);
     crate::volunteers::routes::configure(cfg);
     crate::orders::routes::configure(cfg);
+    crate::commendations::routes::configure(cfg);
 }
 
 /// Routes outside `/api/v1`.
@@ -55,6 +56,7 @@ pub fn root_routes(cfg: &mut ServiceConfig) {
         (name = "volunteers", description = "Volunteer applications, volunteers and teams (志愿者、志愿服务队)"),
         (name = "orders", description = "Service orders: 群众点单、中心派单、志愿者接单、群众评单"),
         (name = "operations", description = "Health, readiness and metrics"),
+        (name = "commendations", description = "Rankings and commendation (先进评选): nomination, director approval, public notice (公示) and objections"),
     )
 )]
 struct BaseDoc;

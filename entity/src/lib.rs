@@ -22,3 +22,5 @@ pub mod user;
 pub mod user_role;
 pub mod volunteer;
 pub mod volunteer_application;
+pub mod commendation;
+pub mod commendation_objection;
