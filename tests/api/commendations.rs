@@ -6,7 +6,7 @@ use serde_json::{Value, json};
 
 use crate::helpers::*;
 use crate::orders::{Person, World, account, world};
-use crate::rankings::{served, team_of};
+use crate::rankings::{served, spawn, team_of};
 
 fn year(app: &TestApp) -> i32 {
     use chrono::Datelike;
@@ -26,6 +26,14 @@ async fn nominate(app: &TestApp, w: &World, volunteer: &Person) -> Value {
 
 fn url(id: &Value, action: &str) -> String {
     format!("/commendations/{id}/{action}")
+}
+
+/// The person signed in again (access tokens end while the clock moves days on).
+async fn again(app: &TestApp, who: &Person) -> Person {
+    Person {
+        token: app.token(&who.phone, PASSWORD).await,
+        ..who.clone()
+    }
 }
 
 async fn run_jobs(app: &TestApp, job: &str) -> u64 {
@@ -54,7 +62,7 @@ async fn public_ids(app: &TestApp, query: &str) -> Vec<Value> {
 
 #[tokio::test]
 async fn a_nomination_is_approved_objected_to_answered_and_final_and_public_after_five_days() {
-    let app = spawn_app().await;
+    let app = spawn().await;
     let w = world(&app).await;
     let director = account(&app, Some(w.station), &["director"]).await;
     served(&app, &w, &w.volunteer, None, 90, Some(5)).await;
@@ -120,16 +128,22 @@ async fn a_nomination_is_approved_objected_to_answered_and_final_and_public_afte
 
     // Five days on, the open objection holds the notice; nobody may object any more.
     app.clock.advance(Duration::days(5) + Duration::minutes(1));
+    let (director, resident, secretary) = (
+        again(&app, &director).await,
+        again(&app, &w.resident).await,
+        again(&app, &w.secretary).await,
+    );
+    let late = again(&app, &w.other_volunteer).await;
     assert_eq!(run_jobs(&app, "commendations_finalize").await, 0);
     let still = app.get(&format!("/commendations/{id}"), None).await;
     assert_eq!(still.assert_status(200)["status"], json!("notice"));
-    app.post(&url(&id, "objections"), w.other_volunteer.t(), json!({"reason": "迟到的异议"}))
+    app.post(&url(&id, "objections"), late.t(), json!({"reason": "迟到的异议"}))
         .await
         .assert_problem(409, "NOT_UNDER_NOTICE");
 
     // The director answers (a secretary may not); the notice is over, so it is final at once.
     let answer = format!("/commendations/{id}/objections/{objection_id}/answer");
-    app.post(&answer, w.secretary.t(), json!({"answer": "已核实"}))
+    app.post(&answer, secretary.t(), json!({"answer": "已核实"}))
         .await
         .assert_problem(403, "DIRECTOR_REQUIRED");
     let answered = app
@@ -141,7 +155,7 @@ async fn a_nomination_is_approved_objected_to_answered_and_final_and_public_afte
     app.post(&answer, director.t(), json!({"answer": "再次答复"}))
         .await
         .assert_problem(409, "ALREADY_ANSWERED");
-    assert!(notified(&app, &w.resident, "commendation_objection_answered").await);
+    assert!(notified(&app, &resident, "commendation_objection_answered").await);
 
     let read = app.get(&format!("/commendations/{id}"), None).await;
     let read = read.assert_status(200);
@@ -161,7 +175,7 @@ async fn a_nomination_is_approved_objected_to_answered_and_final_and_public_afte
 
 #[tokio::test]
 async fn without_objections_the_notice_ends_final_and_late_objections_are_refused() {
-    let app = spawn_app().await;
+    let app = spawn().await;
     let w = world(&app).await;
     let director = account(&app, Some(w.station), &["director"]).await;
     let created = nominate(&app, &w, &w.volunteer).await;
@@ -174,15 +188,16 @@ async fn without_objections_the_notice_ends_final_and_late_objections_are_refuse
         .assert_problem(409, "COMMENDATION_NOT_PENDING");
 
     app.clock.advance(Duration::days(5) + Duration::seconds(1));
+    let resident = again(&app, &w.resident).await;
     // Final as read, before any sweep.
     let read = app.get(&format!("/commendations/{id}"), None).await;
     assert_eq!(read.assert_status(200)["status"], json!("final"));
     assert_eq!(public_ids(&app, "status=final").await, vec![id.clone()]);
-    app.post(&url(&id, "objections"), w.resident.t(), json!({"reason": "公示期后的异议"}))
+    app.post(&url(&id, "objections"), resident.t(), json!({"reason": "公示期后的异议"}))
         .await
         .assert_problem(409, "NOT_UNDER_NOTICE");
     assert_eq!(run_jobs(&app, "commendations_finalize").await, 1);
-    let read = app.get(&format!("/commendations/{id}"), w.resident.t()).await;
+    let read = app.get(&format!("/commendations/{id}"), resident.t()).await;
     let read = read.assert_status(200);
     assert_eq!(read["status"], json!("final"));
     assert_eq!(read["allowed_actions"], json!([]));
@@ -190,7 +205,7 @@ async fn without_objections_the_notice_ends_final_and_late_objections_are_refuse
 
 #[tokio::test]
 async fn only_a_stations_secretary_nominates_its_own_volunteers_and_teams_once_a_year() {
-    let app = spawn_app().await;
+    let app = spawn().await;
     let w = world(&app).await;
     let other = world(&app).await;
     let director = account(&app, Some(w.station), &["director"]).await;
@@ -274,7 +289,7 @@ async fn only_a_stations_secretary_nominates_its_own_volunteers_and_teams_once_a
 
 #[tokio::test]
 async fn the_public_list_hides_pending_and_rejected_which_the_stations_staff_see() {
-    let app = spawn_app().await;
+    let app = spawn().await;
     let w = world(&app).await;
     let third = account(&app, Some(w.station), &["volunteer"]).await;
     let director = account(&app, Some(w.station), &["director"]).await;

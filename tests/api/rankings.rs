@@ -7,6 +7,11 @@ use serde_json::{Value, json};
 use crate::helpers::*;
 use crate::orders::{Person, World, account, place, world};
 
+/// An app whose access tokens last a day, as the clock moves hours between orders.
+pub async fn spawn() -> TestApp {
+    spawn_app_with(&[("ACCESS_TOKEN_TTL_SECS", "86400")]).await
+}
+
 fn path(id: i64, action: &str) -> String {
     format!("/orders/{id}/{action}")
 }
@@ -106,7 +111,7 @@ fn figures(v: &Value) -> (i64, i64, i64, Value, f64) {
 
 #[tokio::test]
 async fn volunteer_ranking_counts_confirmed_hours_finished_orders_and_stars_with_the_formula() {
-    let app = spawn_app().await;
+    let app = spawn().await;
     let w = world(&app).await;
     let third = account(&app, Some(w.station), &["volunteer"]).await;
     // First volunteer: 90 min ★5, 60 min ★4, and 30 min served but not yet rated (finished,
@@ -171,7 +176,7 @@ async fn volunteer_ranking_counts_confirmed_hours_finished_orders_and_stars_with
 
 #[tokio::test]
 async fn team_ranking_sums_current_members_and_counts_a_team_order_once() {
-    let app = spawn_app().await;
+    let app = spawn().await;
     let w = world(&app).await;
     let loner = account(&app, Some(w.station), &["volunteer"]).await;
     let team = team_of(&app, &w, "银发服务队", &w.volunteer, &[&w.other_volunteer]).await;
@@ -199,7 +204,7 @@ async fn team_ranking_sums_current_members_and_counts_a_team_order_once() {
 
 #[tokio::test]
 async fn rankings_are_for_staff_of_the_station_and_supervisors_only() {
-    let app = spawn_app().await;
+    let app = spawn().await;
     let w = world(&app).await;
     let other = world(&app).await;
     served(&app, &w, &w.volunteer, None, 60, Some(5)).await;
