@@ -3,6 +3,7 @@
 pub mod activities;
 pub mod auth;
 pub mod clock;
+pub mod commendations;
 pub mod config;
 pub mod db;
 pub mod hours;
@@ -21,4 +22,3 @@ pub mod stations;
 pub mod telemetry;
 pub mod users;
 pub mod volunteers;
-pub mod commendations;

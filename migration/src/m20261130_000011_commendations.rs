@@ -119,7 +119,12 @@ impl MigrationTrait for Migration {
 
     async fn down(&self, manager: &SchemaManager) -> Result<(), DbErr> {
         manager
-            .drop_table(Table::drop().table(CommendationObjections::Table).if_exists().to_owned())
+            .drop_table(
+                Table::drop()
+                    .table(CommendationObjections::Table)
+                    .if_exists()
+                    .to_owned(),
+            )
             .await?;
         manager
             .drop_table(Table::drop().table(Commendations::Table).if_exists().to_owned())

@@ -187,7 +187,11 @@ fn by_merit<T>(items: &mut [T], key: impl Fn(&T) -> (f64, i64, i32)) {
 
 /// The volunteer ranking of `year`: every volunteer whose home station is `station` (all with
 /// `None`), with their figures of the year wherever they served, best first.
-pub async fn volunteers(db: &impl ConnectionTrait, station: Option<i32>, year: i32) -> AppResult<Vec<VolunteerRanking>> {
+pub async fn volunteers(
+    db: &impl ConnectionTrait,
+    station: Option<i32>,
+    year: i32,
+) -> AppResult<Vec<VolunteerRanking>> {
     let bounds = year_bounds(year)?;
     let people = user::Entity::find()
         .filter(user::Column::Id.in_subquery(volunteers_of(station)))

@@ -5,9 +5,7 @@ use utoipa_actix_web::service_config::ServiceConfig;
 
 use super::{rankings, service, types::*};
 use crate::auth::roles::Role;
-use crate::http::{
-    AppResult, AuthUser, MaybeAuthUser, Page, Pagination, ValidatedJson, ValidatedQuery, created,
-};
+use crate::http::{AppResult, AuthUser, MaybeAuthUser, Page, Pagination, ValidatedJson, ValidatedQuery, created};
 use crate::state::AppState;
 
 pub fn configure(cfg: &mut ServiceConfig) {
@@ -67,7 +65,10 @@ async fn rank_volunteers(
     query: ValidatedQuery<RankingQuery>,
 ) -> AppResult<HttpResponse> {
     let station = ranking_station(&user, &query.0)?;
-    let year = query.0.year.unwrap_or_else(|| rankings::current_year(state.clock.now()));
+    let year = query
+        .0
+        .year
+        .unwrap_or_else(|| rankings::current_year(state.clock.now()));
     let (items, total) = page_of(rankings::volunteers(&state.db, station, year).await?, &page.0);
     Ok(HttpResponse::Ok().json(Page::new(items, &page.0, total)))
 }
@@ -96,7 +97,10 @@ async fn rank_teams(
     query: ValidatedQuery<RankingQuery>,
 ) -> AppResult<HttpResponse> {
     let station = ranking_station(&user, &query.0)?;
-    let year = query.0.year.unwrap_or_else(|| rankings::current_year(state.clock.now()));
+    let year = query
+        .0
+        .year
+        .unwrap_or_else(|| rankings::current_year(state.clock.now()));
     let (items, total) = page_of(rankings::teams(&state.db, station, year).await?, &page.0);
     Ok(HttpResponse::Ok().json(Page::new(items, &page.0, total)))
 }
@@ -215,7 +219,7 @@ async fn approve_commendation(
 #[utoipa::path(
     tag = "commendations",
     params(("id" = i32, Path, description = "Commendation id")),
-    request_body = ReasonRequest,
+    request_body = CommendationReasonRequest,
     security(("bearer" = [])),
     responses(
         (status = 200, description = "Rejected", body = CommendationResponse),
@@ -228,7 +232,7 @@ async fn reject_commendation(
     state: web::Data<AppState>,
     user: AuthUser,
     id: web::Path<i32>,
-    body: ValidatedJson<ReasonRequest>,
+    body: ValidatedJson<CommendationReasonRequest>,
 ) -> AppResult<HttpResponse> {
     let now = state.clock.now();
     let row = service::reject(&state.db, &user, id.into_inner(), body.0.reason, now).await?;
@@ -244,7 +248,7 @@ async fn reject_commendation(
 #[utoipa::path(
     tag = "commendations",
     params(("id" = i32, Path, description = "Commendation id")),
-    request_body = ReasonRequest,
+    request_body = CommendationReasonRequest,
     security(("bearer" = [])),
     responses(
         (status = 201, description = "Objection recorded", body = ObjectionResponse),
@@ -256,7 +260,7 @@ async fn object(
     state: web::Data<AppState>,
     user: AuthUser,
     id: web::Path<i32>,
-    body: ValidatedJson<ReasonRequest>,
+    body: ValidatedJson<CommendationReasonRequest>,
 ) -> AppResult<HttpResponse> {
     let id = id.into_inner();
     let response = service::object(&state.db, &user, id, body.0.reason, state.clock.now()).await?;
@@ -298,7 +302,7 @@ async fn list_objections(
         ("id" = i32, Path, description = "Commendation id"),
         ("objection_id" = i32, Path, description = "Objection id"),
     ),
-    request_body = AnswerRequest,
+    request_body = ObjectionAnswerRequest,
     security(("bearer" = [])),
     responses(
         (status = 200, description = "Answered", body = ObjectionResponse),
@@ -311,7 +315,7 @@ async fn answer_objection(
     state: web::Data<AppState>,
     user: AuthUser,
     path: web::Path<(i32, i32)>,
-    body: ValidatedJson<AnswerRequest>,
+    body: ValidatedJson<ObjectionAnswerRequest>,
 ) -> AppResult<HttpResponse> {
     let (id, objection_id) = path.into_inner();
     let response = service::answer(&state.db, &user, id, objection_id, body.0.answer, state.clock.now()).await?;

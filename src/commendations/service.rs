@@ -7,8 +7,8 @@ use std::collections::{HashMap, HashSet};
 use chrono::{DateTime, Duration, Utc};
 use entity::{commendation, commendation_objection, team, team_member, user, user_role};
 use sea_orm::{
-    ActiveValue::Set, Condition, ConnectionTrait, DatabaseConnection, QueryOrder, SqlErr,
-    TransactionTrait,
+    ActiveValue::Set,
+    Condition, ConnectionTrait, DatabaseConnection, QueryOrder, SqlErr, TransactionTrait,
     prelude::*,
     sea_query::{Expr, ExprTrait},
 };
@@ -319,7 +319,12 @@ pub async fn approve(
     now: DateTime<Utc>,
 ) -> AppResult<commendation::Model> {
     let model = find_visible(db, Some(user), id, now).await?;
-    state::next(status_now(&model, now), Action::Approve, actor(Some(user), &model, false, now)).map_err(refusal)?;
+    state::next(
+        status_now(&model, now),
+        Action::Approve,
+        actor(Some(user), &model, false, now),
+    )
+    .map_err(refusal)?;
     let ends = now + notice_period();
     let txn = db.begin().await?;
     let changed = commendation::Entity::update_many()
@@ -368,7 +373,12 @@ pub async fn reject(
     now: DateTime<Utc>,
 ) -> AppResult<commendation::Model> {
     let model = find_visible(db, Some(user), id, now).await?;
-    state::next(status_now(&model, now), Action::Reject, actor(Some(user), &model, false, now)).map_err(refusal)?;
+    state::next(
+        status_now(&model, now),
+        Action::Reject,
+        actor(Some(user), &model, false, now),
+    )
+    .map_err(refusal)?;
     let txn = db.begin().await?;
     let changed = commendation::Entity::update_many()
         .col_expr(commendation::Column::Status, Expr::value(CommendationStatus::Rejected))
@@ -429,7 +439,12 @@ pub async fn object(
         .one(db)
         .await?
         .is_some();
-    state::next(status_now(&model, now), Action::Object, actor(Some(user), &model, objected, now)).map_err(refusal)?;
+    state::next(
+        status_now(&model, now),
+        Action::Object,
+        actor(Some(user), &model, objected, now),
+    )
+    .map_err(refusal)?;
     let txn = db.begin().await?;
     // Guarded in the database: still under notice and before its end.
     let opened = commendation::Entity::update_many()

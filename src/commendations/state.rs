@@ -201,7 +201,14 @@ mod tests {
         };
         assert_eq!(allowed_actions(Notice, reader), vec!["object"]);
         assert_eq!(
-            next(Notice, Action::Object, Actor { objected: true, ..reader }),
+            next(
+                Notice,
+                Action::Object,
+                Actor {
+                    objected: true,
+                    ..reader
+                }
+            ),
             Err(Refusal::AlreadyObjected)
         );
         let late = Actor {
@@ -222,7 +229,14 @@ mod tests {
         };
         assert_eq!(allowed_actions(Notice, open), vec!["reject", "answer"]);
         assert_eq!(
-            next(Notice, Action::Answer, Actor { open_objections: 1, ..secretary() }),
+            next(
+                Notice,
+                Action::Answer,
+                Actor {
+                    open_objections: 1,
+                    ..secretary()
+                }
+            ),
             Err(Refusal::DirectorRequired)
         );
     }

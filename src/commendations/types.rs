@@ -98,7 +98,7 @@ pub struct CreateCommendationRequest {
 /// A reason (rejecting a commendation, objecting to one).
 #[derive(Debug, Deserialize, Validate, ToSchema)]
 #[schema(example = json!({"reason": "该志愿者部分服务时长存在重复登记"}))]
-pub struct ReasonRequest {
+pub struct CommendationReasonRequest {
     #[schema(min_length = 1, max_length = 1000)]
     #[validate(length(min = 1, max = 1000, message = "理由须为 1 到 1000 个字符"))]
     pub reason: String,
@@ -107,7 +107,7 @@ pub struct ReasonRequest {
 /// The director's answer to an objection.
 #[derive(Debug, Deserialize, Validate, ToSchema)]
 #[schema(example = json!({"answer": "经核实，重复登记的时长已更正，不影响评选结果"}))]
-pub struct AnswerRequest {
+pub struct ObjectionAnswerRequest {
     #[schema(min_length = 1, max_length = 1000)]
     #[validate(length(min = 1, max = 1000, message = "答复须为 1 到 1000 个字符"))]
     pub answer: String,

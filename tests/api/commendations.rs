@@ -87,7 +87,10 @@ async fn a_nomination_is_approved_objected_to_answered_and_final_and_public_afte
         .assert_problem(404, "NOT_FOUND");
 
     let pending = app.get(&format!("/commendations/{id}"), director.t()).await;
-    assert_eq!(pending.assert_status(200)["allowed_actions"], json!(["approve", "reject"]));
+    assert_eq!(
+        pending.assert_status(200)["allowed_actions"],
+        json!(["approve", "reject"])
+    );
     let approved = app.post(&url(&id, "approve"), director.t(), json!({})).await;
     let body = approved.assert_status(200);
     assert_eq!(body["status"], json!("notice"));
@@ -106,7 +109,11 @@ async fn a_nomination_is_approved_objected_to_answered_and_final_and_public_afte
     assert_eq!(seen["nominee_name"], json!("测试用户"));
     assert_eq!(seen["allowed_actions"], json!(["object"]));
     let objection = app
-        .post(&url(&id, "objections"), w.resident.t(), json!({"reason": "服务时长有重复登记"}))
+        .post(
+            &url(&id, "objections"),
+            w.resident.t(),
+            json!({"reason": "服务时长有重复登记"}),
+        )
         .await;
     let objection_id = objection.assert_status(201)["id"].clone();
     app.post(&url(&id, "objections"), w.resident.t(), json!({"reason": "再次异议"}))
@@ -193,9 +200,13 @@ async fn without_objections_the_notice_ends_final_and_late_objections_are_refuse
     let read = app.get(&format!("/commendations/{id}"), None).await;
     assert_eq!(read.assert_status(200)["status"], json!("final"));
     assert_eq!(public_ids(&app, "status=final").await, vec![id.clone()]);
-    app.post(&url(&id, "objections"), resident.t(), json!({"reason": "公示期后的异议"}))
-        .await
-        .assert_problem(409, "NOT_UNDER_NOTICE");
+    app.post(
+        &url(&id, "objections"),
+        resident.t(),
+        json!({"reason": "公示期后的异议"}),
+    )
+    .await
+    .assert_problem(409, "NOT_UNDER_NOTICE");
     assert_eq!(run_jobs(&app, "commendations_finalize").await, 1);
     let read = app.get(&format!("/commendations/{id}"), resident.t()).await;
     let read = read.assert_status(200);
@@ -232,13 +243,21 @@ async fn only_a_stations_secretary_nominates_its_own_volunteers_and_teams_once_a
             .assert_problem(422, "VALIDATION_FAILED");
     }
     let foreign_team = team_of(&app, &other, "外站服务队", &other.volunteer, &[]).await;
-    app.post("/commendations", w.secretary.t(), body(json!({"team_id": foreign_team})))
-        .await
-        .assert_problem(422, "VALIDATION_FAILED");
+    app.post(
+        "/commendations",
+        w.secretary.t(),
+        body(json!({"team_id": foreign_team})),
+    )
+    .await
+    .assert_problem(422, "VALIDATION_FAILED");
 
     let first = nominate(&app, &w, &w.volunteer).await;
     let again = app
-        .post("/commendations", w.secretary.t(), body(json!({"volunteer_id": w.volunteer.id})))
+        .post(
+            "/commendations",
+            w.secretary.t(),
+            body(json!({"volunteer_id": w.volunteer.id})),
+        )
         .await;
     again.assert_problem(409, "ALREADY_NOMINATED");
     // The same person may be nominated for another year.
@@ -255,15 +274,23 @@ async fn only_a_stations_secretary_nominates_its_own_volunteers_and_teams_once_a
     app.post(&url(&first["id"], "approve"), w.secretary.t(), json!({}))
         .await
         .assert_problem(403, "DIRECTOR_REQUIRED");
-    app.post(&url(&first["id"], "reject"), w.secretary.t(), json!({"reason": "不符合条件"}))
-        .await
-        .assert_problem(403, "DIRECTOR_REQUIRED");
+    app.post(
+        &url(&first["id"], "reject"),
+        w.secretary.t(),
+        json!({"reason": "不符合条件"}),
+    )
+    .await
+    .assert_problem(403, "DIRECTOR_REQUIRED");
     let other_director = account(&app, Some(other.station), &["director"]).await;
     app.post(&url(&first["id"], "approve"), other_director.t(), json!({}))
         .await
         .assert_problem(404, "NOT_FOUND");
     let rejected = app
-        .post(&url(&first["id"], "reject"), director.t(), json!({"reason": "材料不全"}))
+        .post(
+            &url(&first["id"], "reject"),
+            director.t(),
+            json!({"reason": "材料不全"}),
+        )
         .await;
     let rejected = rejected.assert_status(200);
     assert_eq!(rejected["status"], json!("rejected"));

@@ -168,10 +168,16 @@ async fn volunteer_ranking_counts_confirmed_hours_finished_orders_and_stars_with
 
     // Another year has nothing of this one.
     let last_year = app
-        .get(&format!("/rankings/volunteers?year={}", year(&app) - 1), w.secretary.t())
+        .get(
+            &format!("/rankings/volunteers?year={}", year(&app) - 1),
+            w.secretary.t(),
+        )
         .await;
     let last_year = last_year.assert_status(200);
-    assert_eq!(figures(entry(last_year, "user_id", w.volunteer.id)), (0, 0, 0, Value::Null, 0.0));
+    assert_eq!(
+        figures(entry(last_year, "user_id", w.volunteer.id)),
+        (0, 0, 0, Value::Null, 0.0)
+    );
 }
 
 #[tokio::test]
@@ -236,7 +242,10 @@ async fn rankings_are_for_staff_of_the_station_and_supervisors_only() {
         .await;
     let named = named.assert_status(200);
     assert_eq!(named["total"], json!(2));
-    assert_eq!(figures(entry(named, "user_id", w.volunteer.id)), (60, 1, 1, json!(5.0), 23.0));
+    assert_eq!(
+        figures(entry(named, "user_id", w.volunteer.id)),
+        (60, 1, 1, json!(5.0), 23.0)
+    );
     let director = account(&app, Some(w.station), &["director"]).await;
     let own = app.get(&format!("/rankings/volunteers?year={y}"), director.t()).await;
     assert_eq!(own.assert_status(200)["items"][0]["user_id"], json!(w.volunteer.id));
