@@ -357,3 +357,106 @@ async fn the_public_list_hides_pending_and_rejected_which_the_stations_staff_see
         .await;
     assert_eq!(foreign.assert_status(200)["total"], json!(1));
 }
+
+#[tokio::test]
+async fn a_director_rejects_under_notice_after_an_upheld_objection_and_nobody_approves_their_own_nomination() {
+    let app = spawn().await;
+    let w = world(&app).await;
+    let director = account(&app, Some(w.station), &["director"]).await;
+    let id = nominate(&app, &w, &w.volunteer).await["id"].clone();
+    app.post(&url(&id, "approve"), director.t(), json!({}))
+        .await
+        .assert_status(200);
+    let objection = app
+        .post(
+            &url(&id, "objections"),
+            w.resident.t(),
+            json!({"reason": "该志愿者从未到岗"}),
+        )
+        .await;
+    let objection_id = objection.assert_status(201)["id"].clone();
+    let answered = app
+        .post(
+            &format!("/commendations/{id}/objections/{objection_id}/answer"),
+            director.t(),
+            json!({"answer": "异议属实，撤销推荐"}),
+        )
+        .await;
+    answered.assert_status(200);
+    let rejected = app
+        .post(&url(&id, "reject"), director.t(), json!({"reason": "异议属实"}))
+        .await;
+    let rejected = rejected.assert_status(200);
+    assert_eq!(rejected["status"], json!("rejected"));
+    assert_eq!(rejected["reject_reason"], json!("异议属实"));
+    // No longer public, not even to the objector; nothing more to object to.
+    assert!(public_ids(&app, "").await.is_empty());
+    app.post(
+        &url(&id, "objections"),
+        w.other_volunteer.t(),
+        json!({"reason": "又一条"}),
+    )
+    .await
+    .assert_problem(404, "NOT_FOUND");
+
+    // A secretary who is also the director nominates, but may not approve it.
+    let both = account(&app, Some(w.station), &["secretary", "director"]).await;
+    let own = app
+        .post(
+            "/commendations",
+            both.t(),
+            json!({"year": year(&app), "volunteer_id": w.other_volunteer.id, "reason": "表现突出"}),
+        )
+        .await;
+    let own_id = own.assert_status(201)["id"].clone();
+    assert_eq!(own.assert_status(201)["allowed_actions"], json!(["reject"]));
+    app.post(&url(&own_id, "approve"), both.t(), json!({}))
+        .await
+        .assert_problem(403, "OWN_NOMINATION");
+    app.post(&url(&own_id, "approve"), director.t(), json!({}))
+        .await
+        .assert_status(200);
+}
+
+#[tokio::test]
+async fn simultaneous_nominations_of_one_volunteer_leave_exactly_one() {
+    let app = spawn().await;
+    let w = world(&app).await;
+    let body = json!({"year": year(&app), "volunteer_id": w.volunteer.id, "reason": "表现突出"});
+    let replies =
+        futures::future::join_all((0..5).map(|_| app.post("/commendations", w.secretary.t(), body.clone()))).await;
+    let created = replies.iter().filter(|r| r.status == 201).count();
+    assert_eq!(created, 1);
+    for reply in replies.iter().filter(|r| r.status != 201) {
+        reply.assert_problem(409, "ALREADY_NOMINATED");
+    }
+    let staff = app.get("/commendations?status=pending", w.secretary.t()).await;
+    assert_eq!(staff.assert_status(200)["total"], json!(1));
+}
+
+#[tokio::test]
+async fn a_supervisor_sees_a_named_stations_pending_nominations_but_cannot_decide() {
+    let app = spawn().await;
+    let w = world(&app).await;
+    let id = nominate(&app, &w, &w.volunteer).await["id"].clone();
+    let supervisor = account(&app, None, &["supervisor"]).await;
+    let named = app
+        .get(
+            &format!("/commendations?station_id={}&status=pending", w.station),
+            supervisor.t(),
+        )
+        .await;
+    let named = named.assert_status(200);
+    assert_eq!(named["items"][0]["id"], id);
+    assert_eq!(named["items"][0]["allowed_actions"], json!([]));
+    app.post(&url(&id, "approve"), supervisor.t(), json!({}))
+        .await
+        .assert_problem(403, "FORBIDDEN");
+    app.post(
+        "/commendations",
+        supervisor.t(),
+        json!({"year": year(&app), "volunteer_id": w.other_volunteer.id, "reason": "x", "station_id": w.station}),
+    )
+    .await
+    .assert_problem(403, "FORBIDDEN");
+}
