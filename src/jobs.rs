@@ -1,6 +1,7 @@
 //! Periodic jobs (expiring open orders past their deadline, confirming unrated hours, starting
 //! activities, cancelling activities never approved by their start, finishing activities left
-//! open past their end, expiring leave still pending at the start, reminding signed-up people).
+//! open past their end, expiring leave still pending at the start, reminding signed-up people,
+//! making commendations final when their public notice ends).
 //! Each job is one conditional statement per row (or an insert-claim on a unique key), so running
 //! it in several processes at once, or twice, changes nothing the second time.
 
@@ -55,6 +56,10 @@ pub async fn run_once(state: &AppState) -> AppResult<JobReport> {
     report.push((
         "orders_auto_confirm",
         crate::orders::service::auto_confirm(&state.db, now).await?,
+    ));
+    report.push((
+        "commendations_finalize",
+        crate::commendations::service::finalize_ended(&state.db, now).await?,
     ));
     Ok(report)
 }

@@ -3,6 +3,7 @@
 pub mod activities;
 pub mod auth;
 pub mod clock;
+pub mod commendations;
 pub mod config;
 pub mod db;
 pub mod hours;

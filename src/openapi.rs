@@ -28,6 +28,7 @@ pub fn api_routes(cfg: &mut ServiceConfig) {
     crate::orders::routes::configure(cfg);
     crate::plans::routes::configure(cfg);
     crate::reports::routes::configure(cfg);
+    crate::commendations::routes::configure(cfg);
 }
 
 /// Routes outside `/api/v1`.
@@ -59,6 +60,7 @@ pub fn root_routes(cfg: &mut ServiceConfig) {
         (name = "operations", description = "Health, readiness and metrics"),
         (name = "plans", description = "Annual plans (年度活动方案): drafting, the director's approval, month-by-month compliance"),
         (name = "reports", description = "Station overview, half-year report and inspections (督查)"),
+        (name = "commendations", description = "Rankings and commendation (先进评选): nomination, director approval, public notice (公示) and objections"),
     )
 )]
 struct BaseDoc;

@@ -242,3 +242,29 @@ pub enum InspectionItemStatus {
     /// Rectified by the station's staff, with a note.
     Rectified,
 }
+
+/// Who a commendation (先进评选) names.
+#[derive(Debug, Clone, Copy, PartialEq, Eq, Hash, EnumIter, DeriveActiveEnum, Serialize, Deserialize, ToSchema)]
+#[sea_orm(rs_type = "String", db_type = "Text", rename_all = "snake_case")]
+#[serde(rename_all = "snake_case")]
+pub enum NomineeKind {
+    /// An outstanding volunteer (优秀志愿者).
+    Volunteer,
+    /// An outstanding volunteer team (优秀志愿服务队).
+    Team,
+}
+
+/// Where a commendation is.
+#[derive(Debug, Clone, Copy, PartialEq, Eq, Hash, EnumIter, DeriveActiveEnum, Serialize, Deserialize, ToSchema)]
+#[sea_orm(rs_type = "String", db_type = "Text", rename_all = "snake_case")]
+#[serde(rename_all = "snake_case")]
+pub enum CommendationStatus {
+    /// Nominated by the secretary, waiting for the director.
+    Pending,
+    /// Approved by the director and under public notice (公示) until `notice_ends_at`.
+    Notice,
+    /// The notice ended with every objection answered: the commendation stands.
+    Final,
+    /// Rejected by the director (before or during the notice).
+    Rejected,
+}

@@ -7,6 +7,8 @@ pub mod activity_signup;
 pub mod annual_plan;
 pub mod annual_plan_event;
 pub mod annual_plan_item;
+pub mod commendation;
+pub mod commendation_objection;
 pub mod enums;
 pub mod idempotency_key;
 pub mod inspection;
