@@ -21,3 +21,5 @@ pub mod stations;
 pub mod telemetry;
 pub mod users;
 pub mod volunteers;
+pub mod ledger;
+pub mod announcements;

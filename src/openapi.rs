@@ -26,6 +26,8 @@ pub fn api_routes(cfg: &mut ServiceConfig) {
     crate::service_items::routes::configure(cfg);
     crate::volunteers::routes::configure(cfg);
     crate::orders::routes::configure(cfg);
+    crate::ledger::routes::configure(cfg);
+    crate::announcements::routes::configure(cfg);
 }
 
 /// Routes outside `/api/v1`.
@@ -55,6 +57,8 @@ pub fn root_routes(cfg: &mut ServiceConfig) {
         (name = "volunteers", description = "Volunteer applications, volunteers and teams (志愿者、志愿服务队)"),
         (name = "orders", description = "Service orders: 群众点单、中心派单、志愿者接单、群众评单"),
         (name = "operations", description = "Health, readiness and metrics"),
+        (name = "ledger", description = "The year's ledger (台账): JSON, CSV and an .xlsx workbook"),
+        (name = "announcements", description = "News and learning content (公告、新闻、学习)"),
     )
 )]
 struct BaseDoc;

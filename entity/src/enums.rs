@@ -207,3 +207,16 @@ pub enum HoursSource {
     /// A staff correction (may be negative).
     Correction,
 }
+
+/// What an announcement is (rule 11: news and learning content pushed to residents).
+#[derive(Debug, Clone, Copy, PartialEq, Eq, Hash, EnumIter, DeriveActiveEnum, Serialize, Deserialize, ToSchema)]
+#[sea_orm(rs_type = "String", db_type = "Text", rename_all = "snake_case")]
+#[serde(rename_all = "snake_case")]
+pub enum AnnouncementCategory {
+    /// 新闻动态 (an activity's record reported as news, among others)
+    News,
+    /// 学习内容 (理论学习)
+    Learning,
+    /// 通知公告
+    Notice,
+}

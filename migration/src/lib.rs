@@ -11,6 +11,7 @@ mod m20261130_000005_activity_rules;
 mod m20261130_000006_order_rules;
 mod m20261130_000007_leave_tokens_reminders;
 mod m20261130_000008_service_item_skills;
+mod m20261130_000012_announcements;
 
 /// Every migration of the schema, in the order they apply.
 pub struct Migrator;
@@ -27,6 +28,7 @@ impl MigratorTrait for Migrator {
             Box::new(m20261130_000006_order_rules::Migration),
             Box::new(m20261130_000007_leave_tokens_reminders::Migration),
             Box::new(m20261130_000008_service_item_skills::Migration),
+            Box::new(m20261130_000012_announcements::Migration),
         ]
     }
 }

@@ -24,3 +24,5 @@ mod service_items;
 mod stations;
 mod users;
 mod volunteers;
+mod ledger;
+mod announcements;
