@@ -193,7 +193,7 @@ async fn only_staff_of_the_station_publish_edit_and_delete() {
         .await;
     let edited = edited.assert_status(200);
     assert_eq!(edited["title"], "社区通知（更新）");
-    assert_eq!(edited["body"], "正文");
+    assert_eq!(edited["body"], "本周六上午集中学习");
     assert_eq!(edited["pinned"], true);
     assert_eq!(edited["cover_url"], Value::Null);
 

@@ -83,17 +83,17 @@ async fn build_year(app: &TestApp) -> Year {
     let training = published(
         app,
         &s,
-        body(app, &s, Duration::hours(3), 5, json!({"kind": "training", "title": "志愿服务规范培训"})),
+        body(app, &s, Duration::hours(5), 5, json!({"kind": "training", "title": "志愿服务规范培训"})),
     )
     .await;
     let meeting = published(
         app,
         &s,
-        body(app, &s, Duration::hours(4), 5, json!({"kind": "meeting", "title": "季度工作例会"})),
+        body(app, &s, Duration::hours(8), 5, json!({"kind": "meeting", "title": "季度工作例会"})),
     )
     .await;
     // A draft never published is not part of the ledger.
-    let draft = body(app, &s, Duration::hours(5), 5, json!({"title": "未发布的草稿"}));
+    let draft = body(app, &s, Duration::hours(9), 5, json!({"title": "未发布的草稿"}));
     app.post("/activities", Some(&s.secretary.1), draft).await.assert_status(201);
 
     sign_up(app, practice, &v1.token).await;
@@ -120,19 +120,13 @@ async fn build_year(app: &TestApp) -> Year {
         .assert_status(200);
     }
 
-    // The practice activity: v1 checks in, r1 stays away.
+    // The practice activity (+2h to +4h): v1 checks in, r1 stays away.
     app.clock.advance(Duration::hours(2) + Duration::minutes(5));
     let practice_code = code(app, practice, &s.secretary.1).await;
     app.post(&format!("/activities/{practice}/checkin"), Some(&v1.token), json!({"code": practice_code}))
         .await
         .assert_status(200);
-    // The training: v1 checks in.
-    app.clock.advance(Duration::hours(1));
-    let training_code = code(app, training, &s.secretary.1).await;
-    app.post(&format!("/activities/{training}/checkin"), Some(&v1.token), json!({"code": training_code}))
-        .await
-        .assert_status(200);
-    app.clock.advance(Duration::hours(1) + Duration::minutes(30));
+    app.clock.advance(Duration::hours(2) + Duration::minutes(5));
     finish_and_record(
         app,
         &s,
@@ -140,6 +134,13 @@ async fn build_year(app: &TestApp) -> Year {
         json!({"summary": "为 12 位老人义诊理发", "materials": "照片 12 张", "attendance_confirmed": true}),
     )
     .await;
+    // The training (+5h to +7h): v1 checks in.
+    app.clock.advance(Duration::hours(1));
+    let training_code = code(app, training, &s.secretary.1).await;
+    app.post(&format!("/activities/{training}/checkin"), Some(&v1.token), json!({"code": training_code}))
+        .await
+        .assert_status(200);
+    app.clock.advance(Duration::hours(2) + Duration::minutes(5));
     finish_and_record(
         app,
         &s,
@@ -147,6 +148,8 @@ async fn build_year(app: &TestApp) -> Year {
         json!({"summary": "学习志愿服务规范", "attendance_confirmed": true}),
     )
     .await;
+    // The meeting (+8h to +10h).
+    app.clock.advance(Duration::hours(1));
     finish_and_record(
         app,
         &s,
