@@ -1,6 +1,7 @@
 //! wenming: the backend for New Era Civilization Practice Stations (新时代文明实践站).
 
 pub mod activities;
+pub mod announcements;
 pub mod auth;
 pub mod clock;
 pub mod config;
@@ -9,6 +10,7 @@ pub mod hours;
 pub mod http;
 pub mod jobs;
 pub mod leave;
+pub mod ledger;
 pub mod notifications;
 pub mod openapi;
 pub mod ops;
@@ -21,5 +23,3 @@ pub mod stations;
 pub mod telemetry;
 pub mod users;
 pub mod volunteers;
-pub mod ledger;
-pub mod announcements;

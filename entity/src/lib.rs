@@ -4,6 +4,7 @@
 pub mod activity;
 pub mod activity_reminder;
 pub mod activity_signup;
+pub mod announcement;
 pub mod enums;
 pub mod idempotency_key;
 pub mod leave_request;
@@ -22,4 +23,3 @@ pub mod user;
 pub mod user_role;
 pub mod volunteer;
 pub mod volunteer_application;
-pub mod announcement;

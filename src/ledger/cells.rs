@@ -381,7 +381,10 @@ mod tests {
     #[test]
     fn excel_serials_count_days_from_1899_12_30_in_china_time() {
         // 2026-01-01 00:00 in China is 2025-12-31 16:00 UTC; Excel's serial of 2026-01-01 is 46023.
-        let at = Utc.with_ymd_and_hms(2025, 12, 31, 16, 0, 0).single().unwrap_or_default();
+        let at = Utc
+            .with_ymd_and_hms(2025, 12, 31, 16, 0, 0)
+            .single()
+            .unwrap_or_default();
         assert!((excel_serial(at) - 46023.0).abs() < 1e-9);
         let noon = Utc.with_ymd_and_hms(2026, 1, 1, 4, 0, 0).single().unwrap_or_default();
         assert!((excel_serial(noon) - 46023.5).abs() < 1e-9);

@@ -31,7 +31,10 @@ fn rfc5987(value: &str) -> String {
 fn attachment(ascii: &str, chinese: &str) -> (header::HeaderName, String) {
     (
         header::CONTENT_DISPOSITION,
-        format!("attachment; filename=\"{ascii}\"; filename*=UTF-8''{}", rfc5987(chinese)),
+        format!(
+            "attachment; filename=\"{ascii}\"; filename*=UTF-8''{}",
+            rfc5987(chinese)
+        ),
     )
 }
 

@@ -4,9 +4,7 @@ use std::collections::HashMap;
 
 use chrono::{DateTime, NaiveDate, TimeZone, Utc};
 use entity::{activity, activity_signup, leave_request, order, platform, station, team, user};
-use sea_orm::{
-    Condition, ConnectionTrait, FromQueryResult, QueryOrder, QuerySelect, QueryTrait, Value, prelude::*,
-};
+use sea_orm::{Condition, ConnectionTrait, FromQueryResult, QueryOrder, QuerySelect, QueryTrait, Value, prelude::*};
 
 use super::cells::{Cell, LedgerRow};
 use super::types::*;
@@ -75,11 +73,9 @@ pub type Cursor = Option<(Value, i32)>;
 fn after(first: impl ColumnTrait, id: impl ColumnTrait, cursor: &Cursor) -> Condition {
     match cursor {
         None => Condition::all(),
-        Some((value, last_id)) => Condition::any().add(first.gt(value.clone())).add(
-            Condition::all()
-                .add(first.eq(value.clone()))
-                .add(id.gt(*last_id)),
-        ),
+        Some((value, last_id)) => Condition::any()
+            .add(first.gt(value.clone()))
+            .add(Condition::all().add(first.eq(value.clone())).add(id.gt(*last_id))),
     }
 }
 
@@ -98,9 +94,11 @@ async fn activity_page(
     kind: Option<ActivityKind>,
     cursor: &Cursor,
 ) -> AppResult<Vec<activity::Model>> {
-    let mut query = activity::Entity::find()
-        .filter(year_activities(scope))
-        .filter(after(activity::Column::StartsAt, activity::Column::Id, cursor));
+    let mut query = activity::Entity::find().filter(year_activities(scope)).filter(after(
+        activity::Column::StartsAt,
+        activity::Column::Id,
+        cursor,
+    ));
     if let Some(kind) = kind {
         query = query.filter(activity::Column::Kind.eq(kind));
     }
@@ -203,7 +201,11 @@ fn time_cursor(at: DateTime<Utc>, id: i32) -> Cursor {
 }
 
 /// One page of the 活动 section, and where the next begins.
-pub async fn activities(db: &impl ConnectionTrait, scope: &Scope, cursor: &Cursor) -> AppResult<(Vec<ActivityRow>, Cursor)> {
+pub async fn activities(
+    db: &impl ConnectionTrait,
+    scope: &Scope,
+    cursor: &Cursor,
+) -> AppResult<(Vec<ActivityRow>, Cursor)> {
     let models = activity_page(db, scope, None, cursor).await?;
     let next = models.last().and_then(|a| time_cursor(a.starts_at, a.id));
     let facts = activity_facts(db, &models).await?;
@@ -234,7 +236,11 @@ pub async fn activities(db: &impl ConnectionTrait, scope: &Scope, cursor: &Curso
 }
 
 /// One page of the 培训 section.
-pub async fn trainings(db: &impl ConnectionTrait, scope: &Scope, cursor: &Cursor) -> AppResult<(Vec<TrainingRow>, Cursor)> {
+pub async fn trainings(
+    db: &impl ConnectionTrait,
+    scope: &Scope,
+    cursor: &Cursor,
+) -> AppResult<(Vec<TrainingRow>, Cursor)> {
     let models = activity_page(db, scope, Some(ActivityKind::Training), cursor).await?;
     let next = models.last().and_then(|a| time_cursor(a.starts_at, a.id));
     let ids: Vec<i32> = models.iter().map(|a| a.id).collect();
@@ -291,7 +297,11 @@ pub async fn trainings(db: &impl ConnectionTrait, scope: &Scope, cursor: &Cursor
 }
 
 /// One page of the 会议 section.
-pub async fn meetings(db: &impl ConnectionTrait, scope: &Scope, cursor: &Cursor) -> AppResult<(Vec<MeetingRow>, Cursor)> {
+pub async fn meetings(
+    db: &impl ConnectionTrait,
+    scope: &Scope,
+    cursor: &Cursor,
+) -> AppResult<(Vec<MeetingRow>, Cursor)> {
     let models = activity_page(db, scope, Some(ActivityKind::Meeting), cursor).await?;
     let next = models.last().and_then(|a| time_cursor(a.starts_at, a.id));
     let facts = activity_facts(db, &models).await?;
@@ -315,7 +325,11 @@ pub async fn meetings(db: &impl ConnectionTrait, scope: &Scope, cursor: &Cursor)
 }
 
 /// One page of the 签到名单 section: sign-ups of the ledger's activities, by activity.
-pub async fn attendance(db: &impl ConnectionTrait, scope: &Scope, cursor: &Cursor) -> AppResult<(Vec<AttendanceRow>, Cursor)> {
+pub async fn attendance(
+    db: &impl ConnectionTrait,
+    scope: &Scope,
+    cursor: &Cursor,
+) -> AppResult<(Vec<AttendanceRow>, Cursor)> {
     let of_year = activity::Entity::find()
         .select_only()
         .column(activity::Column::Id)
@@ -323,7 +337,11 @@ pub async fn attendance(db: &impl ConnectionTrait, scope: &Scope, cursor: &Curso
         .into_query();
     let signups = activity_signup::Entity::find()
         .filter(activity_signup::Column::ActivityId.in_subquery(of_year))
-        .filter(after(activity_signup::Column::ActivityId, activity_signup::Column::Id, cursor))
+        .filter(after(
+            activity_signup::Column::ActivityId,
+            activity_signup::Column::Id,
+            cursor,
+        ))
         .order_by_asc(activity_signup::Column::ActivityId)
         .order_by_asc(activity_signup::Column::Id)
         .limit(PAGE_ROWS)
@@ -434,7 +452,11 @@ pub async fn leave(db: &impl ConnectionTrait, scope: &Scope, cursor: &Cursor) ->
         .filter(leave_request::Column::Status.is_in([LeaveStatus::Approved, LeaveStatus::Rejected]))
         .filter(leave_request::Column::DecidedAt.gte(scope.from))
         .filter(leave_request::Column::DecidedAt.lt(scope.to))
-        .filter(after(leave_request::Column::DecidedAt, leave_request::Column::Id, cursor))
+        .filter(after(
+            leave_request::Column::DecidedAt,
+            leave_request::Column::Id,
+            cursor,
+        ))
         .order_by_asc(leave_request::Column::DecidedAt)
         .order_by_asc(leave_request::Column::Id)
         .limit(PAGE_ROWS)
@@ -570,9 +592,7 @@ pub async fn csv(db: &impl ConnectionTrait, scope: &Scope, sheet: LedgerSheet) -
     let failed = |e: csv::Error| AppError::internal(e);
     writer.write_record(headers(sheet)).map_err(failed)?;
     each_row(db, scope, sheet, |cells| {
-        writer
-            .write_record(cells.iter().map(Cell::to_csv))
-            .map_err(failed)
+        writer.write_record(cells.iter().map(Cell::to_csv)).map_err(failed)
     })
     .await?;
     writer

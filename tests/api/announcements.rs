@@ -22,7 +22,12 @@ async fn announce(app: &TestApp, token: &str, extra: Value) -> i64 {
 }
 
 fn ids(page: &Value) -> Vec<i64> {
-    page["items"].as_array().unwrap().iter().map(|a| a["id"].as_i64().unwrap()).collect()
+    page["items"]
+        .as_array()
+        .unwrap()
+        .iter()
+        .map(|a| a["id"].as_i64().unwrap())
+        .collect()
 }
 
 #[tokio::test]
@@ -32,7 +37,12 @@ async fn readers_see_pinned_first_then_newest_with_paging_totals() {
     let sec = &s.secretary.1;
     let now = app.clock.now();
     let oldest = announce(&app, sec, json!({"publish_at": ts(now - Duration::hours(3))})).await;
-    let pinned = announce(&app, sec, json!({"publish_at": ts(now - Duration::hours(2)), "pinned": true})).await;
+    let pinned = announce(
+        &app,
+        sec,
+        json!({"publish_at": ts(now - Duration::hours(2)), "pinned": true}),
+    )
+    .await;
     let newest = announce(&app, sec, json!({"publish_at": ts(now - Duration::hours(1))})).await;
 
     let all = app.get(&format!("/announcements?station_id={}", s.id), None).await;
@@ -41,7 +51,11 @@ async fn readers_see_pinned_first_then_newest_with_paging_totals() {
     assert_eq!(all["total"], 3);
     assert_eq!(all["items"][0]["pinned"], true);
     assert_eq!(all["items"][0]["published"], true);
-    assert_eq!(all["items"][0]["allowed_actions"], json!([]), "anonymous readers change nothing");
+    assert_eq!(
+        all["items"][0]["allowed_actions"],
+        json!([]),
+        "anonymous readers change nothing"
+    );
 
     let first = app
         .get(&format!("/announcements?station_id={}&page=1&page_size=2", s.id), None)
@@ -63,12 +77,19 @@ async fn a_scheduled_announcement_stays_hidden_until_its_publish_time() {
     let s = station(&app, "东湖站").await;
     let other = station(&app, "西湖站").await;
     let at = app.clock.now() + Duration::hours(2);
-    let id = announce(&app, &s.secretary.1, json!({"publish_at": ts(at), "title": "元旦活动预告"})).await;
+    let id = announce(
+        &app,
+        &s.secretary.1,
+        json!({"publish_at": ts(at), "title": "元旦活动预告"}),
+    )
+    .await;
     let (_, resident) = app.resident(s.id).await;
 
     let listed = app.get("/announcements", None).await;
     assert!(!ids(listed.assert_status(200)).contains(&id));
-    app.get(&format!("/announcements/{id}"), None).await.assert_problem(404, "NOT_FOUND");
+    app.get(&format!("/announcements/{id}"), None)
+        .await
+        .assert_problem(404, "NOT_FOUND");
     app.get(&format!("/announcements/{id}"), Some(&resident))
         .await
         .assert_problem(404, "NOT_FOUND");
@@ -79,7 +100,9 @@ async fn a_scheduled_announcement_stays_hidden_until_its_publish_time() {
     // Its station's staff see it, flagged as not yet published.
     let own = app.get(&format!("/announcements/{id}"), Some(&s.director.1)).await;
     assert_eq!(own.assert_status(200)["published"], false);
-    let scheduled = app.get("/announcements?include_scheduled=true", Some(&s.secretary.1)).await;
+    let scheduled = app
+        .get("/announcements?include_scheduled=true", Some(&s.secretary.1))
+        .await;
     assert!(ids(scheduled.assert_status(200)).contains(&id));
     let without = app.get("/announcements", Some(&s.secretary.1)).await;
     assert!(!ids(without.assert_status(200)).contains(&id));
@@ -117,7 +140,10 @@ async fn lists_filter_by_category_and_station() {
     assert_eq!(platform_wide["station_id"], Value::Null);
     let platform_wide = platform_wide["id"].as_i64().unwrap();
 
-    let mut learning_all = ids(app.get("/announcements?category=learning", None).await.assert_status(200));
+    let mut learning_all = ids(app
+        .get("/announcements?category=learning", None)
+        .await
+        .assert_status(200));
     learning_all.sort_unstable();
     assert_eq!(learning_all, vec![learning, elsewhere]);
     let station_learning = app
@@ -179,17 +205,32 @@ async fn only_staff_of_the_station_publish_edit_and_delete() {
         json!({"publish_at": ts(app.clock.now() + Duration::days(1))}),
     )
     .await;
-    app.patch(&format!("/announcements/{later}"), Some(&other.secretary.1), json!({"pinned": true}))
-        .await
-        .assert_problem(404, "NOT_FOUND");
+    app.patch(
+        &format!("/announcements/{later}"),
+        Some(&other.secretary.1),
+        json!({"pinned": true}),
+    )
+    .await
+    .assert_problem(404, "NOT_FOUND");
 
     // Its station's director edits: absent fields stay, an empty cover removes it.
     let with_cover = app
-        .patch(&path, Some(&s.director.1), json!({"cover_url": "https://img.example.cn/a.jpg", "pinned": true}))
+        .patch(
+            &path,
+            Some(&s.director.1),
+            json!({"cover_url": "https://img.example.cn/a.jpg", "pinned": true}),
+        )
         .await;
-    assert_eq!(with_cover.assert_status(200)["cover_url"], "https://img.example.cn/a.jpg");
+    assert_eq!(
+        with_cover.assert_status(200)["cover_url"],
+        "https://img.example.cn/a.jpg"
+    );
     let edited = app
-        .patch(&path, Some(&s.director.1), json!({"title": "社区通知（更新）", "cover_url": ""}))
+        .patch(
+            &path,
+            Some(&s.director.1),
+            json!({"title": "社区通知（更新）", "cover_url": ""}),
+        )
         .await;
     let edited = edited.assert_status(200);
     assert_eq!(edited["title"], "社区通知（更新）");
@@ -213,7 +254,11 @@ async fn invalid_announcements_are_refused_field_by_field() {
         ("empty body", json!({"body": ""}), "body"),
         ("long body", json!({"body": "字".repeat(20001)}), "body"),
         ("unknown category", json!({"category": "gossip"}), "category"),
-        ("ftp cover", json!({"cover_url": "ftp://img.example.cn/a.jpg"}), "cover_url"),
+        (
+            "ftp cover",
+            json!({"cover_url": "ftp://img.example.cn/a.jpg"}),
+            "cover_url",
+        ),
         ("not a url", json!({"cover_url": "封面"}), "cover_url"),
     ];
     for (case, change, field) in cases {
@@ -226,9 +271,13 @@ async fn invalid_announcements_are_refused_field_by_field() {
         assert_eq!(reply.body["errors"][0]["field"], field, "{case}: {}", reply.text);
     }
     let id = announce(&app, &s.secretary.1, json!({})).await;
-    app.patch(&format!("/announcements/{id}"), Some(&s.secretary.1), json!({"cover_url": "javascript:alert(1)"}))
-        .await
-        .assert_problem(422, "VALIDATION_FAILED");
+    app.patch(
+        &format!("/announcements/{id}"),
+        Some(&s.secretary.1),
+        json!({"cover_url": "javascript:alert(1)"}),
+    )
+    .await
+    .assert_problem(422, "VALIDATION_FAILED");
 }
 
 /// Finishes an activity of `s` that has started and archives it with its record.
@@ -274,7 +323,9 @@ async fn an_archived_activity_s_record_is_published_as_news_once() {
 
     // Only the activity's station's staff.
     let (_, resident) = app.resident(s.id).await;
-    app.post(&news, Some(&resident), json!({})).await.assert_problem(403, "FORBIDDEN");
+    app.post(&news, Some(&resident), json!({}))
+        .await
+        .assert_problem(403, "FORBIDDEN");
     app.post(&news, Some(&other.secretary.1), json!({}))
         .await
         .assert_problem(403, "FORBIDDEN");
@@ -297,11 +348,21 @@ async fn an_archived_activity_s_record_is_published_as_news_once() {
         .assert_problem(409, "ALREADY_PUBLISHED");
 
     // Without a body too, for another archived activity.
-    let second = published(&app, &s, body(&app, &s, Duration::hours(1), 10, json!({"title": "读书会"}))).await;
+    let second = published(
+        &app,
+        &s,
+        body(&app, &s, Duration::hours(1), 10, json!({"title": "读书会"})),
+    )
+    .await;
     app.clock.advance(Duration::hours(1) + Duration::minutes(30));
     archive(&app, &s, second, "共读《平凡的世界》").await;
     let reply = app
-        .request(reqwest::Method::POST, &format!("/activities/{second}/news"), Some(&s.secretary.1), None)
+        .request(
+            reqwest::Method::POST,
+            &format!("/activities/{second}/news"),
+            Some(&s.secretary.1),
+            None,
+        )
         .await;
     assert_eq!(reply.assert_status(201)["title"], "读书会");
 }

@@ -20,7 +20,10 @@ fn china() -> FixedOffset {
 /// The Excel serial of a moment shown in China time.
 fn serial(at: DateTime<Utc>) -> f64 {
     let local = at.with_timezone(&china()).naive_local();
-    let epoch = NaiveDate::from_ymd_opt(1899, 12, 30).unwrap().and_hms_opt(0, 0, 0).unwrap();
+    let epoch = NaiveDate::from_ymd_opt(1899, 12, 30)
+        .unwrap()
+        .and_hms_opt(0, 0, 0)
+        .unwrap();
     (local - epoch).num_milliseconds() as f64 / 86_400_000.0
 }
 
@@ -39,7 +42,11 @@ struct Year {
 
 async fn code(app: &TestApp, id: i64, token: &str) -> String {
     let reply = app
-        .post(&format!("/activities/{id}/checkin-code"), Some(token), json!({"ttl_minutes": 240}))
+        .post(
+            &format!("/activities/{id}/checkin-code"),
+            Some(token),
+            json!({"ttl_minutes": 240}),
+        )
         .await;
     reply.assert_status(201)["code"].as_str().unwrap().to_owned()
 }
@@ -83,18 +90,32 @@ async fn build_year(app: &TestApp) -> Year {
     let training = published(
         app,
         &s,
-        body(app, &s, Duration::hours(5), 5, json!({"kind": "training", "title": "志愿服务规范培训"})),
+        body(
+            app,
+            &s,
+            Duration::hours(5),
+            5,
+            json!({"kind": "training", "title": "志愿服务规范培训"}),
+        ),
     )
     .await;
     let meeting = published(
         app,
         &s,
-        body(app, &s, Duration::hours(8), 5, json!({"kind": "meeting", "title": "季度工作例会"})),
+        body(
+            app,
+            &s,
+            Duration::hours(8),
+            5,
+            json!({"kind": "meeting", "title": "季度工作例会"}),
+        ),
     )
     .await;
     // A draft never published is not part of the ledger.
     let draft = body(app, &s, Duration::hours(9), 5, json!({"title": "未发布的草稿"}));
-    app.post("/activities", Some(&s.secretary.1), draft).await.assert_status(201);
+    app.post("/activities", Some(&s.secretary.1), draft)
+        .await
+        .assert_status(201);
 
     sign_up(app, practice, &v1.token).await;
     sign_up(app, practice, &r1).await;
@@ -123,9 +144,13 @@ async fn build_year(app: &TestApp) -> Year {
     // The practice activity (+2h to +4h): v1 checks in, r1 stays away.
     app.clock.advance(Duration::hours(2) + Duration::minutes(5));
     let practice_code = code(app, practice, &s.secretary.1).await;
-    app.post(&format!("/activities/{practice}/checkin"), Some(&v1.token), json!({"code": practice_code}))
-        .await
-        .assert_status(200);
+    app.post(
+        &format!("/activities/{practice}/checkin"),
+        Some(&v1.token),
+        json!({"code": practice_code}),
+    )
+    .await
+    .assert_status(200);
     app.clock.advance(Duration::hours(2) + Duration::minutes(5));
     finish_and_record(
         app,
@@ -137,9 +162,13 @@ async fn build_year(app: &TestApp) -> Year {
     // The training (+5h to +7h): v1 checks in.
     app.clock.advance(Duration::hours(1));
     let training_code = code(app, training, &s.secretary.1).await;
-    app.post(&format!("/activities/{training}/checkin"), Some(&v1.token), json!({"code": training_code}))
-        .await
-        .assert_status(200);
+    app.post(
+        &format!("/activities/{training}/checkin"),
+        Some(&v1.token),
+        json!({"code": training_code}),
+    )
+    .await
+    .assert_status(200);
     app.clock.advance(Duration::hours(2) + Duration::minutes(5));
     finish_and_record(
         app,
@@ -266,7 +295,11 @@ async fn the_json_ledger_holds_every_section_of_the_year_as_made() {
     statuses.sort_unstable();
     assert_eq!(statuses, vec!["approved", "rejected"]);
     assert!(leave.iter().all(|l| l["activity_id"] == json!(y.training)));
-    assert!(leave.iter().all(|l| l["reason_category"] == "illness" && l["comment"] == "已阅"));
+    assert!(
+        leave
+            .iter()
+            .all(|l| l["reason_category"] == "illness" && l["comment"] == "已阅")
+    );
 
     // Another year is empty.
     let next = app.get(&format!("/ledger?year={}", y.year + 1), Some(sec)).await;
@@ -292,7 +325,10 @@ async fn the_csv_has_a_bom_chinese_headers_and_one_line_per_row() {
     assert_eq!(headers["content-type"], "text/csv; charset=utf-8");
     let disposition = headers["content-disposition"].to_str().unwrap();
     assert!(
-        disposition.starts_with(&format!("attachment; filename=\"ledger-{}-{}-activities.csv\"", y.station.id, y.year)),
+        disposition.starts_with(&format!(
+            "attachment; filename=\"ledger-{}-{}-activities.csv\"",
+            y.station.id, y.year
+        )),
         "{disposition}"
     );
     assert!(disposition.contains("filename*=UTF-8''"), "{disposition}");
@@ -308,12 +344,21 @@ async fn the_csv_has_a_bom_chinese_headers_and_one_line_per_row() {
     assert_eq!(&records[0][2], "实践活动");
     assert_eq!(&records[0][3], "已归档");
     assert_eq!(&records[1][2], "业务培训");
-    let local = y.practice_start.with_timezone(&china()).format("%Y-%m-%d %H:%M:%S").to_string();
+    let local = y
+        .practice_start
+        .with_timezone(&china())
+        .format("%Y-%m-%d %H:%M:%S")
+        .to_string();
     assert_eq!(&records[0][8], local.as_str(), "times are China time");
     assert_eq!(&records[0][13], "1", "attended");
 
     // Another section by `sheet`.
-    let (_, bytes) = download(&app, &format!("/ledger?year={}&format=csv&sheet=attendance", y.year), sec).await;
+    let (_, bytes) = download(
+        &app,
+        &format!("/ledger?year={}&format=csv&sheet=attendance", y.year),
+        sec,
+    )
+    .await;
     let mut reader = csv::Reader::from_reader(&bytes[3..]);
     assert_eq!(&reader.headers().unwrap()[3], "姓名");
     assert_eq!(reader.records().count(), 5);
@@ -340,7 +385,10 @@ async fn the_workbook_has_a_sheet_per_section_with_numbers_and_dates_as_such() {
     );
     let disposition = headers["content-disposition"].to_str().unwrap();
     assert!(
-        disposition.starts_with(&format!("attachment; filename=\"ledger-{}-{}.xlsx\"", y.station.id, y.year)),
+        disposition.starts_with(&format!(
+            "attachment; filename=\"ledger-{}-{}.xlsx\"",
+            y.station.id, y.year
+        )),
         "{disposition}"
     );
 
@@ -372,7 +420,10 @@ async fn the_workbook_has_a_sheet_per_section_with_numbers_and_dates_as_such() {
     assert_eq!(trainings.get((1, 9)), Some(&Data::Float(1.0)), "approved leave");
     assert_eq!(trainings.get((1, 10)), Some(&Data::Float(1.0)), "absent");
     let meetings = workbook.worksheet_range("会议").unwrap();
-    assert_eq!(meetings.get((1, 9)), Some(&Data::String("会议记录：一、总结；二、部署".into())));
+    assert_eq!(
+        meetings.get((1, 9)),
+        Some(&Data::String("会议记录：一、总结；二、部署".into()))
+    );
     let orders = workbook.worksheet_range("服务订单").unwrap();
     assert_eq!(orders.height(), 3);
     assert_eq!(orders.get((0, 9)), Some(&Data::String("服务时长（分钟）".into())));
@@ -405,10 +456,17 @@ async fn only_the_station_s_staff_and_supervisors_read_its_ledger() {
         .assert_problem(403, "OTHER_STATION");
     // The other station's own ledger does not show this station's activity.
     let own = app.get(&path, Some(&other.secretary.1)).await;
-    assert!(own.assert_status(200)["sheets"]["activities"].as_array().unwrap().is_empty());
+    assert!(
+        own.assert_status(200)["sheets"]["activities"]
+            .as_array()
+            .unwrap()
+            .is_empty()
+    );
 
     let (_, supervisor) = app.staff(None, &["supervisor"]).await;
-    app.get(&path, Some(&supervisor)).await.assert_problem(422, "STATION_REQUIRED");
+    app.get(&path, Some(&supervisor))
+        .await
+        .assert_problem(422, "STATION_REQUIRED");
     let read = app.get(&named, Some(&supervisor)).await;
     let read = read.assert_status(200);
     assert_eq!(read["station_name"], "东湖站");
@@ -417,7 +475,13 @@ async fn only_the_station_s_staff_and_supervisors_read_its_ledger() {
         .await
         .assert_problem(404, "NOT_FOUND");
     let director = app.get(&path, Some(&s.director.1)).await;
-    assert_eq!(director.assert_status(200)["sheets"]["activities"].as_array().unwrap().len(), 1);
+    assert_eq!(
+        director.assert_status(200)["sheets"]["activities"]
+            .as_array()
+            .unwrap()
+            .len(),
+        1
+    );
 
     let sec = &s.secretary.1;
     app.get(&format!("{path}&format=pdf"), Some(sec))

@@ -5,10 +5,12 @@
 mod helpers;
 
 mod activities;
+mod announcements;
 mod attendance;
 mod auth;
 mod errors;
 mod leave;
+mod ledger;
 mod notifications;
 mod openapi;
 mod ops;
@@ -24,5 +26,3 @@ mod service_items;
 mod stations;
 mod users;
 mod volunteers;
-mod ledger;
-mod announcements;
