@@ -492,3 +492,84 @@ async fn only_the_station_s_staff_and_supervisors_read_its_ledger() {
         .await
         .assert_problem(422, "VALIDATION_FAILED");
 }
+
+/// Finished orders written straight to the database (many share a completion time), so that
+/// the ledger must page through more rows than one read holds.
+async fn seed_finished_orders(app: &TestApp, count: usize) -> (i64, String, i32) {
+    use entity::{enums::OrderStatus, order};
+    use sea_orm::{ActiveValue::Set, EntityTrait};
+
+    let w = world(app).await;
+    let now = app.clock.now();
+    let rows: Vec<order::ActiveModel> = (0..count)
+        .map(|i| order::ActiveModel {
+            station_id: Set(w.station as i32),
+            resident_id: Set(w.resident.id as i32),
+            placed_by: Set(w.resident.id as i32),
+            title: Set(format!("代买药品 {i}")),
+            description: Set("取药".into()),
+            platform_id: Set(w.platform as i32),
+            address: Set("东湖路 88 号".into()),
+            contact_phone: Set("13912345678".into()),
+            status: Set(OrderStatus::Completed),
+            volunteer_id: Set(Some(w.volunteer.id as i32)),
+            service_minutes: Set(Some(30 + (i % 60) as i32)),
+            // Groups of seven orders finish at the same moment.
+            completed_at: Set(Some(now - Duration::minutes(2000) + Duration::minutes((i / 7) as i64))),
+            auto_confirmed: Set(false),
+            created_at: Set(now),
+            updated_at: Set(now),
+            ..Default::default()
+        })
+        .collect();
+    for chunk in rows.chunks(200) {
+        order::Entity::insert_many(chunk.to_vec()).exec(&app.state.db).await.unwrap();
+    }
+    let year = (now - Duration::minutes(2000)).with_timezone(&china()).year();
+    (w.station, w.secretary.token.clone(), year)
+}
+
+#[tokio::test]
+async fn a_ledger_longer_than_one_read_comes_whole_and_in_order_in_every_format() {
+    let app = spawn().await;
+    let count = 1_234;
+    let (station, token, year) = seed_finished_orders(&app, count).await;
+    let now = app.clock.now();
+    // Keep every seeded order inside one year (they finished in the last 2,000 minutes).
+    if (now - Duration::minutes(2000)).with_timezone(&china()).year() != now.with_timezone(&china()).year() {
+        return;
+    }
+
+    let started = std::time::Instant::now();
+    let reply = app.get(&format!("/ledger?year={year}"), Some(&token)).await;
+    let json_took = started.elapsed();
+    let orders = rows(reply.assert_status(200), "orders").clone();
+    assert_eq!(orders.len(), count);
+    let keys: Vec<(String, i64)> = orders
+        .iter()
+        .map(|o| (o["completed_at"].as_str().unwrap().to_owned(), o["id"].as_i64().unwrap()))
+        .collect();
+    let mut sorted = keys.clone();
+    sorted.sort();
+    sorted.dedup();
+    assert_eq!(keys, sorted, "by completion time, then id, each order once");
+
+    let (_, bytes) = download(&app, &format!("/ledger?year={year}&format=csv&sheet=orders"), &token).await;
+    let mut reader = csv::Reader::from_reader(&bytes[3..]);
+    assert_eq!(reader.records().count(), count);
+
+    let started = std::time::Instant::now();
+    let (_, bytes) = download(&app, &format!("/ledger?year={year}&format=xlsx&station_id={station}"), &token).await;
+    let xlsx_took = started.elapsed();
+    let mut workbook: Xlsx<_> = Xlsx::new(Cursor::new(bytes)).unwrap();
+    let sheet = workbook.worksheet_range("服务订单").unwrap();
+    assert_eq!(sheet.height(), count + 1);
+    let ids: Vec<i64> = (1..=count as u32)
+        .map(|r| match sheet.get_value((r, 0)) {
+            Some(Data::Float(id)) => *id as i64,
+            other => panic!("row {r}: {other:?}"),
+        })
+        .collect();
+    assert_eq!(ids, keys.iter().map(|k| k.1).collect::<Vec<_>>());
+    eprintln!("ledger of {count} orders: json {json_took:?}, xlsx {xlsx_took:?}");
+}
