@@ -1,6 +1,7 @@
 //! Announcements (rule 11): news and learning content, each either a station's or
 //! platform-wide, readable from its publish time on; an activity's record becomes news at most
-//! once (a unique index on `activity_id`).
+//! once (a unique index on `activity_id`). Also the indexes the year's ledger reads by: a
+//! station's activities by start and its orders by completion.
 
 use sea_orm_migration::{prelude::*, schema::*};
 
@@ -69,14 +70,43 @@ impl MigrationTrait for Migration {
                 [Announcements::ActivityId],
             ))
             .await?;
+        manager
+            .create_index(index(
+                "idx_activities_station_starts_at",
+                Activities::Table,
+                [Activities::StationId, Activities::StartsAt],
+            ))
+            .await?;
+        manager
+            .create_index(index(
+                "idx_orders_station_completed_at",
+                Orders::Table,
+                [Orders::StationId, Orders::CompletedAt],
+            ))
+            .await?;
         Ok(())
     }
 
     async fn down(&self, manager: &SchemaManager) -> Result<(), DbErr> {
+        for (name, table) in [
+            ("idx_orders_station_completed_at", Orders::Table.into_iden()),
+            ("idx_activities_station_starts_at", Activities::Table.into_iden()),
+        ] {
+            manager
+                .drop_index(Index::drop().name(name).table(table).if_exists().to_owned())
+                .await?;
+        }
         manager
             .drop_table(Table::drop().table(Announcements::Table).if_exists().to_owned())
             .await
     }
+}
+
+#[derive(DeriveIden)]
+enum Orders {
+    Table,
+    StationId,
+    CompletedAt,
 }
 
 #[derive(DeriveIden)]

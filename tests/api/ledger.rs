@@ -523,7 +523,10 @@ async fn seed_finished_orders(app: &TestApp, count: usize) -> (i64, String, i32)
         })
         .collect();
     for chunk in rows.chunks(200) {
-        order::Entity::insert_many(chunk.to_vec()).exec(&app.state.db).await.unwrap();
+        order::Entity::insert_many(chunk.to_vec())
+            .exec(&app.state.db)
+            .await
+            .unwrap();
     }
     let year = (now - Duration::minutes(2000)).with_timezone(&china()).year();
     (w.station, w.secretary.token.clone(), year)
@@ -547,7 +550,12 @@ async fn a_ledger_longer_than_one_read_comes_whole_and_in_order_in_every_format(
     assert_eq!(orders.len(), count);
     let keys: Vec<(String, i64)> = orders
         .iter()
-        .map(|o| (o["completed_at"].as_str().unwrap().to_owned(), o["id"].as_i64().unwrap()))
+        .map(|o| {
+            (
+                o["completed_at"].as_str().unwrap().to_owned(),
+                o["id"].as_i64().unwrap(),
+            )
+        })
         .collect();
     let mut sorted = keys.clone();
     sorted.sort();
@@ -559,7 +567,12 @@ async fn a_ledger_longer_than_one_read_comes_whole_and_in_order_in_every_format(
     assert_eq!(reader.records().count(), count);
 
     let started = std::time::Instant::now();
-    let (_, bytes) = download(&app, &format!("/ledger?year={year}&format=xlsx&station_id={station}"), &token).await;
+    let (_, bytes) = download(
+        &app,
+        &format!("/ledger?year={year}&format=xlsx&station_id={station}"),
+        &token,
+    )
+    .await;
     let xlsx_took = started.elapsed();
     let mut workbook: Xlsx<_> = Xlsx::new(Cursor::new(bytes)).unwrap();
     let sheet = workbook.worksheet_range("服务订单").unwrap();
@@ -572,4 +585,97 @@ async fn a_ledger_longer_than_one_read_comes_whole_and_in_order_in_every_format(
         .collect();
     assert_eq!(ids, keys.iter().map(|k| k.1).collect::<Vec<_>>());
     eprintln!("ledger of {count} orders: json {json_took:?}, xlsx {xlsx_took:?}");
+}
+
+/// Benchmark, not a timed test (`cargo test --release --test api ledger_benchmark -- --ignored
+/// --nocapture`): a station with 10,000 finished orders, 2,000 archived activities and 5,000
+/// sign-ups; prints how long each ledger format takes.
+#[tokio::test]
+#[ignore = "benchmark"]
+async fn ledger_benchmark() {
+    use entity::{
+        activity, activity_signup,
+        enums::{ActivityKind, ActivityStatus, Attendance, Audience, SignupStatus},
+    };
+    use sea_orm::{ActiveValue::Set, EntityTrait};
+
+    let app = spawn().await;
+    let (station, token, year) = seed_finished_orders(&app, 10_000).await;
+    let db = &app.state.db;
+    let now = app.clock.now();
+    let host = app.get("/me", Some(&token)).await.assert_status(200)["id"]
+        .as_i64()
+        .unwrap() as i32;
+    let platform = app.get(&format!("/platforms?station_id={station}"), None).await;
+    let platform = platform.assert_status(200)["items"][0]["id"].as_i64().unwrap() as i32;
+    let kinds = [
+        ActivityKind::Practice,
+        ActivityKind::Training,
+        ActivityKind::Meeting,
+        ActivityKind::Lecture,
+    ];
+    let activities: Vec<activity::ActiveModel> = (0..2_000)
+        .map(|i| {
+            let starts = now - Duration::minutes(1_900) + Duration::seconds(i);
+            activity::ActiveModel {
+                station_id: Set(station as i32),
+                title: Set(format!("活动 {i}")),
+                kind: Set(kinds[i as usize % 4]),
+                platform_id: Set(platform),
+                description: Set(String::new()),
+                location: Set("社区活动中心".into()),
+                starts_at: Set(starts),
+                ends_at: Set(starts + Duration::hours(2)),
+                capacity: Set(10),
+                audience: Set(Audience::Public),
+                host_id: Set(host),
+                created_by: Set(host),
+                status: Set(ActivityStatus::Archived),
+                confirmed_count: Set(3),
+                waitlist_seq: Set(0),
+                published_at: Set(Some(starts - Duration::days(1))),
+                record_summary: Set(Some("活动纪要".into())),
+                created_at: Set(now),
+                updated_at: Set(now),
+                ..Default::default()
+            }
+        })
+        .collect();
+    for chunk in activities.chunks(200) {
+        activity::Entity::insert_many(chunk.to_vec()).exec(db).await.unwrap();
+    }
+    let first = activity::Entity::find().all(db).await.unwrap();
+    let mut people = Vec::new();
+    for _ in 0..3 {
+        people.push(app.resident(station).await.0 as i32);
+    }
+    let signups: Vec<activity_signup::ActiveModel> = first
+        .iter()
+        .take(1_667)
+        .flat_map(|a| people.iter().map(move |p| (a.id, *p)))
+        .take(5_000)
+        .map(|(activity_id, user_id)| activity_signup::ActiveModel {
+            activity_id: Set(activity_id),
+            user_id: Set(user_id),
+            status: Set(SignupStatus::Confirmed),
+            checked_in_at: Set(Some(now)),
+            attendance: Set(Some(Attendance::Attended)),
+            minutes: Set(Some(120)),
+            created_at: Set(now),
+            updated_at: Set(now),
+            ..Default::default()
+        })
+        .collect();
+    for chunk in signups.chunks(200) {
+        activity_signup::Entity::insert_many(chunk.to_vec())
+            .exec(db)
+            .await
+            .unwrap();
+    }
+
+    for format in ["json", "csv&sheet=orders", "xlsx"] {
+        let started = std::time::Instant::now();
+        let (_, bytes) = download(&app, &format!("/ledger?year={year}&format={format}"), &token).await;
+        eprintln!("ledger {format}: {:?}, {} bytes", started.elapsed(), bytes.len());
+    }
 }
