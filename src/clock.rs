@@ -31,3 +31,9 @@ impl Clock {
         self.offset_ms.fetch_add(by.num_milliseconds(), Ordering::Relaxed);
     }
 }
+
+/// China Standard Time (UTC+8, no daylight saving): the zone of report years, months and dates.
+pub const CHINA: chrono::FixedOffset = match chrono::FixedOffset::east_opt(8 * 3600) {
+    Some(offset) => offset,
+    None => panic!("UTC+8 is a valid offset"),
+};

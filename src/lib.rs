@@ -1,6 +1,7 @@
 //! wenming: the backend for New Era Civilization Practice Stations (新时代文明实践站).
 
 pub mod activities;
+pub mod announcements;
 pub mod auth;
 pub mod clock;
 pub mod commendations;
@@ -10,14 +11,15 @@ pub mod hours;
 pub mod http;
 pub mod jobs;
 pub mod leave;
+pub mod ledger;
 pub mod notifications;
 pub mod openapi;
 pub mod ops;
 pub mod orders;
 pub mod plans;
 pub mod platforms;
-pub mod seed;
 pub mod reports;
+pub mod seed;
 pub mod service_items;
 pub mod startup;
 pub mod state;

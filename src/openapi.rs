@@ -29,6 +29,8 @@ pub fn api_routes(cfg: &mut ServiceConfig) {
     crate::plans::routes::configure(cfg);
     crate::reports::routes::configure(cfg);
     crate::commendations::routes::configure(cfg);
+    crate::ledger::routes::configure(cfg);
+    crate::announcements::routes::configure(cfg);
 }
 
 /// Routes outside `/api/v1`.
@@ -61,6 +63,8 @@ pub fn root_routes(cfg: &mut ServiceConfig) {
         (name = "plans", description = "Annual plans (年度活动方案): drafting, the director's approval, month-by-month compliance"),
         (name = "reports", description = "Station overview, half-year report and inspections (督查)"),
         (name = "commendations", description = "Rankings and commendation (先进评选): nomination, director approval, public notice (公示) and objections"),
+        (name = "ledger", description = "The year's ledger (台账): JSON, CSV and an .xlsx workbook"),
+        (name = "announcements", description = "News and learning content (公告、新闻、学习)"),
     )
 )]
 struct BaseDoc;

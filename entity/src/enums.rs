@@ -97,6 +97,16 @@ pub enum ActivityKind {
     Meeting,
 }
 
+impl ActivityKind {
+    /// The kinds that count as a practice activity (实践活动) for the rule "at least one practice
+    /// activity a month": trainings, lectures and meetings do not.
+    pub const PRACTICE: [ActivityKind; 1] = [ActivityKind::Practice];
+
+    pub fn is_practice(self) -> bool {
+        Self::PRACTICE.contains(&self)
+    }
+}
+
 /// Who may sign up.
 #[derive(Debug, Clone, Copy, PartialEq, Eq, Hash, EnumIter, DeriveActiveEnum, Serialize, Deserialize, ToSchema)]
 #[sea_orm(rs_type = "String", db_type = "Text", rename_all = "snake_case")]
@@ -267,4 +277,17 @@ pub enum CommendationStatus {
     Final,
     /// Rejected by the director (before or during the notice).
     Rejected,
+}
+
+/// What an announcement is (rule 11: news and learning content pushed to residents).
+#[derive(Debug, Clone, Copy, PartialEq, Eq, Hash, EnumIter, DeriveActiveEnum, Serialize, Deserialize, ToSchema)]
+#[sea_orm(rs_type = "String", db_type = "Text", rename_all = "snake_case")]
+#[serde(rename_all = "snake_case")]
+pub enum AnnouncementCategory {
+    /// 新闻动态 (an activity's record reported as news, among others)
+    News,
+    /// 学习内容 (理论学习)
+    Learning,
+    /// 通知公告
+    Notice,
 }

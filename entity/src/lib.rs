@@ -4,6 +4,7 @@
 pub mod activity;
 pub mod activity_reminder;
 pub mod activity_signup;
+pub mod announcement;
 pub mod annual_plan;
 pub mod annual_plan_event;
 pub mod annual_plan_item;

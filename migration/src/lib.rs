@@ -14,6 +14,7 @@ mod m20261130_000008_service_item_skills;
 mod m20261130_000009_annual_plans;
 mod m20261130_000010_inspections;
 mod m20261130_000011_commendations;
+mod m20261130_000012_announcements;
 mod m20261130_000013_supervisor_district;
 
 /// Every migration of the schema, in the order they apply.
@@ -34,6 +35,7 @@ impl MigratorTrait for Migrator {
             Box::new(m20261130_000009_annual_plans::Migration),
             Box::new(m20261130_000010_inspections::Migration),
             Box::new(m20261130_000011_commendations::Migration),
+            Box::new(m20261130_000012_announcements::Migration),
             Box::new(m20261130_000013_supervisor_district::Migration),
         ]
     }

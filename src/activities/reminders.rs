@@ -3,7 +3,7 @@
 //! `activity_reminders`, whose unique key lets exactly one of several sweeping processes win;
 //! the winner writes the notices in the same transaction, so a reminder goes out exactly once.
 
-use chrono::{DateTime, Duration, FixedOffset, Utc};
+use chrono::{DateTime, Duration, Utc};
 use entity::{activity, activity_reminder, activity_signup};
 use sea_orm::{ActiveValue::Set, DatabaseConnection, QueryOrder, TransactionTrait, prelude::*, sea_query::OnConflict};
 
@@ -48,7 +48,7 @@ impl Reminder {
 
 /// The start in China time (UTC+8), as people read it.
 fn local(t: DateTime<Utc>) -> String {
-    let china = FixedOffset::east_opt(8 * 3600).unwrap_or_else(|| unreachable!());
+    let china = crate::clock::CHINA;
     t.with_timezone(&china).format("%m月%d日 %H:%M").to_string()
 }
 

@@ -2,7 +2,7 @@
 
 use std::collections::HashMap;
 
-use chrono::{DateTime, Duration, FixedOffset, NaiveDate, TimeZone, Utc};
+use chrono::{DateTime, Duration, NaiveDate, TimeZone, Utc};
 use entity::{activity, activity_signup, user};
 use sea_orm::{
     ActiveValue::Set,
@@ -18,6 +18,7 @@ use super::state::{
 };
 use super::types::*;
 use crate::auth::roles::Role;
+use crate::clock::CHINA;
 use crate::hours::{service as hours, types::HoursSource};
 use crate::http::{AppError, AppResult, AuthUser, Pagination};
 use crate::leave::state::LeaveStatus;
@@ -518,12 +519,6 @@ async fn signed_up_users(db: &impl ConnectionTrait, activity_id: i32) -> AppResu
         .collect())
 }
 
-/// China time (UTC+8), for times people read in notices.
-fn china() -> FixedOffset {
-    use chrono::Offset;
-    FixedOffset::east_opt(8 * 3600).unwrap_or_else(|| Utc.fix())
-}
-
 fn about(id: i32) -> Option<About> {
     Some(About {
         resource_type: "activity",
@@ -622,7 +617,7 @@ pub async fn transition(
                     body: format!(
                         "活动「{}」（{}）已提交，请审批",
                         model.title,
-                        model.starts_at.with_timezone(&china()).format("%Y-%m-%d %H:%M")
+                        model.starts_at.with_timezone(&CHINA).format("%Y-%m-%d %H:%M")
                     ),
                     about: about(id),
                 },
@@ -848,7 +843,7 @@ fn month_range(month: &str) -> AppResult<(DateTime<Utc>, DateTime<Utc>)> {
         NaiveDate::from_ymd_opt(y, m + 1, 1)
     }
     .ok_or_else(bad)?;
-    let china = FixedOffset::east_opt(8 * 3600).ok_or_else(bad)?;
+    let china = CHINA;
     let at = |d: NaiveDate| {
         d.and_hms_opt(0, 0, 0)
             .and_then(|t| china.from_local_datetime(&t).single())

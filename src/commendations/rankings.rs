@@ -4,7 +4,7 @@
 
 use std::collections::HashMap;
 
-use chrono::{DateTime, FixedOffset, TimeZone, Utc};
+use chrono::{DateTime, TimeZone, Utc};
 use entity::{order, service_hour, team, team_member, user, user_role};
 use sea_orm::{
     ConnectionTrait, FromQueryResult, QueryOrder, QuerySelect,
@@ -14,24 +14,20 @@ use sea_orm::{
 
 use super::types::{RankingFigures, TeamRanking, VolunteerRanking};
 use crate::auth::roles::{Role, StationScope};
+use crate::clock::CHINA;
 use crate::http::{AppError, AppResult};
 use entity::enums::OrderStatus;
-
-/// China time (UTC+8): years are counted in it.
-fn china() -> FixedOffset {
-    FixedOffset::east_opt(8 * 3600).unwrap_or_else(|| unreachable!("8 hours is a valid offset"))
-}
 
 /// The year `now` falls in, in China time.
 pub fn current_year(now: DateTime<Utc>) -> i32 {
     use chrono::Datelike;
-    now.with_timezone(&china()).year()
+    now.with_timezone(&CHINA).year()
 }
 
 /// `[1 January, 1 January of the next year)` in China time, as UTC instants.
 pub fn year_bounds(year: i32) -> AppResult<(DateTime<Utc>, DateTime<Utc>)> {
     let start = |y: i32| {
-        china()
+        CHINA
             .with_ymd_and_hms(y, 1, 1, 0, 0, 0)
             .single()
             .map(|t| t.with_timezone(&Utc))

@@ -4,7 +4,7 @@
 
 use std::collections::HashMap;
 
-use chrono::{DateTime, Datelike, FixedOffset, NaiveDate, TimeZone, Utc};
+use chrono::{DateTime, Datelike, NaiveDate, TimeZone, Utc};
 use entity::{activity, annual_plan, annual_plan_event, annual_plan_item};
 use sea_orm::{
     ActiveValue::Set, ConnectionTrait, DatabaseConnection, QueryOrder, QuerySelect, TransactionTrait, prelude::*,
@@ -15,14 +15,9 @@ use super::state::{self, PlanAction, PlanActor, PlanRefusal, PlanStatus};
 use super::types::*;
 use crate::activities::state::ActivityStatus;
 use crate::auth::roles::Role;
+use crate::clock::CHINA;
 use crate::http::{AppError, AppResult, AuthUser, Pagination};
 use crate::notifications::service::{About, Notice, notify};
-
-/// China time (UTC+8): plan years, months and the submission deadline are in Asia/Shanghai.
-fn china() -> FixedOffset {
-    use chrono::Offset;
-    FixedOffset::east_opt(8 * 3600).unwrap_or_else(|| Utc.fix())
-}
 
 /// The first instant of `month` of `year` in China time, as UTC (month 13 is next January).
 fn month_start(year: i32, month: u32) -> AppResult<DateTime<Utc>> {
@@ -33,7 +28,7 @@ fn month_start(year: i32, month: u32) -> AppResult<DateTime<Utc>> {
     };
     NaiveDate::from_ymd_opt(year, month, 1)
         .and_then(|d| d.and_hms_opt(0, 0, 0))
-        .and_then(|t| china().from_local_datetime(&t).single())
+        .and_then(|t| CHINA.from_local_datetime(&t).single())
         .map(|t| t.with_timezone(&Utc))
         .ok_or_else(|| AppError::invalid_field("year", "年份不合法"))
 }
@@ -412,8 +407,10 @@ pub async fn list(
     page: &Pagination,
 ) -> AppResult<(Vec<PlanResponse>, u64)> {
     user.require_any(&[Role::Secretary, Role::Director, Role::Supervisor, Role::Admin])?;
-    let mut query = annual_plan::Entity::find()
-        .filter(user.listing_station(filter.station_id)?.condition(annual_plan::Column::StationId));
+    let mut query = annual_plan::Entity::find().filter(
+        user.listing_station(filter.station_id)?
+            .condition(annual_plan::Column::StationId),
+    );
     if let Some(year) = filter.year {
         query = query.filter(annual_plan::Column::Year.eq(year));
     }
@@ -552,7 +549,7 @@ async fn compliance_for(
         .all(db)
         .await?
     {
-        held.entry(a.starts_at.with_timezone(&china()).month())
+        held.entry(a.starts_at.with_timezone(&CHINA).month())
             .or_default()
             .push(HeldActivity {
                 activity_id: a.id,
@@ -568,7 +565,7 @@ async fn compliance_for(
     let (mut met, mut missed, mut pending, mut trainings) = (0, 0, 0, 0);
     for month in 1..=12u32 {
         let held = held.remove(&month).unwrap_or_default();
-        let practice_held = held.iter().filter(|a| a.kind == ActivityKind::Practice).count() as u32;
+        let practice_held = held.iter().filter(|a| a.kind.is_practice()).count() as u32;
         trainings += held.iter().filter(|a| a.kind == ActivityKind::Training).count() as u32;
         let status = if practice_held > 0 {
             met += 1;

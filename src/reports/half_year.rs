@@ -61,8 +61,7 @@ pub fn half_days(year: i32, half: i32) -> AppResult<(NaiveDate, NaiveDate)> {
     Ok((day(first)?, day(last)?))
 }
 
-/// Practice activities (kinds `practice` and `lecture`: trainings and meetings are not practice)
-/// held per month of the half, one query.
+/// Practice activities (`ActivityKind::PRACTICE`) held per month of the half, one query.
 async fn months(
     db: &impl ConnectionTrait,
     station_id: i32,
@@ -76,7 +75,7 @@ async fn months(
     query
         .from(activity::Entity)
         .cond_where(held(station_id, period))
-        .and_where(activity::Column::Kind.is_in([ActivityKind::Practice, ActivityKind::Lecture]));
+        .and_where(activity::Column::Kind.is_in(ActivityKind::PRACTICE));
     let names: Vec<String> = (0..months.len()).map(|i| format!("m{i}")).collect();
     for ((_, part), name) in months.iter().zip(&names) {
         let inside = Condition::all()

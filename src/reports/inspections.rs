@@ -200,7 +200,10 @@ pub async fn list(
     page: &Pagination,
 ) -> AppResult<(Vec<InspectionResponse>, u64)> {
     user.require_any(&[Role::Secretary, Role::Director, Role::Supervisor, Role::Admin])?;
-    let mut query = inspection::Entity::find().filter(user.listing_station(filter.station_id)?.condition(inspection::Column::StationId));
+    let mut query = inspection::Entity::find().filter(
+        user.listing_station(filter.station_id)?
+            .condition(inspection::Column::StationId),
+    );
     if let Some(year) = filter.year {
         query = query.filter(inspection::Column::Year.eq(year));
     }

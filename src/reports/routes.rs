@@ -62,8 +62,8 @@ async fn stats_overview(
 ///
 /// Roles: secretary or director (their own station), supervisor or admin (every station they
 /// oversee in one answer, or the one named). Per station: the overview of the half; the
-/// monthly rule "at least one practice activity held per month" (kinds `practice` and
-/// `lecture`) month by month — `met` when one was held, `missed` when the month is over
+/// monthly rule "at least one practice activity held per month" (kind `practice`)
+/// month by month — `met` when one was held, `missed` when the month is over
 /// without one, `pending` while the month is not over; trainings held from 1 January to the
 /// end of the half (the rule: 1–2 a year); leave requests made in the half by status;
 /// absences (confirmed sign-ups of activities held in the half with no check-in and no

@@ -153,7 +153,7 @@ pub enum MonthStatus {
 pub struct MonthCompliance {
     #[schema(example = "2026-03")]
     pub month: String,
-    /// Practice activities (kinds `practice` and `lecture`) held that started in the month.
+    /// Practice activities (kind `practice`) held that started in the month.
     pub practice_held: i64,
     pub status: MonthStatus,
 }

@@ -5,13 +5,15 @@
 mod helpers;
 
 mod activities;
+mod announcements;
 mod attendance;
 mod auth;
-mod districts;
 mod commendations;
+mod districts;
 mod errors;
 mod hygiene;
 mod leave;
+mod ledger;
 mod notifications;
 mod openapi;
 mod ops;
@@ -19,8 +21,8 @@ mod orders;
 mod plans;
 mod platforms;
 mod process;
-mod reports;
 mod rankings;
+mod reports;
 mod rules_activities;
 mod rules_hours;
 mod rules_leave_tokens;
