@@ -89,10 +89,11 @@ pub async fn run(settings: &Settings, options: SeedOptions) -> anyhow::Result<Se
 }
 
 fn shanghai_year_start(year: i32) -> DateTime<Utc> {
-    let local = chrono::FixedOffset::east_opt(8 * 3600)
-        .and_then(|tz| tz.with_ymd_and_hms(year, 1, 1, 0, 0, 0).single())
-        .unwrap_or_default();
-    local.with_timezone(&Utc)
+    crate::clock::CHINA
+        .with_ymd_and_hms(year, 1, 1, 0, 0, 0)
+        .single()
+        .map(|local| local.with_timezone(&Utc))
+        .unwrap_or_default()
 }
 
 async fn insert_batches<E, A>(db: &impl ConnectionTrait, rows: Vec<A>) -> anyhow::Result<()>

@@ -150,3 +150,57 @@ async fn granting_supervisor_needs_a_district_and_the_district_decides_the_scope
     let me = app.get("/me", Some(&token)).await;
     assert_eq!(me.assert_status(200)["district"], "洪山区");
 }
+
+#[tokio::test]
+async fn supervisor_reports_ledgers_and_inspections_stop_at_the_district() {
+    let app = spawn_app().await;
+    let (here, there) = two_districts(&app).await;
+    let supervisor = account(&app, None, &["supervisor"]).await;
+
+    let report = app.get("/reports/half-year?year=2026&half=1", supervisor.t()).await;
+    let stations: Vec<i64> = report.assert_status(200)["stations"]
+        .as_array()
+        .unwrap()
+        .iter()
+        .map(|s| s["station_id"].as_i64().unwrap())
+        .collect();
+    assert_eq!(stations, vec![here.station], "only the district's station is reported");
+    for path in [
+        format!("/reports/half-year?year=2026&half=1&station_id={}", there.station),
+        format!(
+            "/stats/overview?from=2026-01-01&to=2026-06-30&station_id={}",
+            there.station
+        ),
+        format!("/ledger?year=2026&format=json&station_id={}", there.station),
+        format!("/rankings/volunteers?year=2026&station_id={}", there.station),
+    ] {
+        app.get(&path, supervisor.t())
+            .await
+            .assert_problem(403, "OTHER_STATION");
+    }
+    app.get(
+        &format!("/ledger?year=2026&format=json&station_id={}", here.station),
+        supervisor.t(),
+    )
+    .await
+    .assert_status(200);
+
+    let body = crate::reports::inspection_body(there.station);
+    app.post("/inspections", supervisor.t(), body)
+        .await
+        .assert_problem(403, "OTHER_STATION");
+    let admin = app.admin_token().await;
+    let filed = app
+        .post(
+            "/inspections",
+            Some(&admin),
+            crate::reports::inspection_body(there.station),
+        )
+        .await;
+    let id = filed.assert_status(201)["id"].as_i64().unwrap();
+    app.get(&format!("/inspections/{id}"), supervisor.t())
+        .await
+        .assert_problem(404, "NOT_FOUND");
+    let listed = app.get("/inspections", supervisor.t()).await;
+    assert_eq!(listed.assert_status(200)["total"], 0);
+}

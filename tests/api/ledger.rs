@@ -471,7 +471,12 @@ async fn only_the_station_s_staff_and_supervisors_read_its_ledger() {
     let read = read.assert_status(200);
     assert_eq!(read["station_name"], "东湖站");
     assert_eq!(read["sheets"]["activities"].as_array().unwrap().len(), 1);
+    // A station outside the supervisor's district, existing or not, is refused alike.
     app.get(&format!("/ledger?year={year}&station_id=999999"), Some(&supervisor))
+        .await
+        .assert_problem(403, "OTHER_STATION");
+    let admin = app.admin_token().await;
+    app.get(&format!("/ledger?year={year}&station_id=999999"), Some(&admin))
         .await
         .assert_problem(404, "NOT_FOUND");
     let director = app.get(&path, Some(&s.director.1)).await;

@@ -440,7 +440,12 @@ async fn reports_refuse_other_roles_stations_and_bad_periods() {
     app.get(&format!("/stats/overview?{ok}"), Some(&supervisor))
         .await
         .assert_problem(422, "STATION_REQUIRED");
+    // A station outside the supervisor's district, existing or not, is refused alike.
     app.get(&format!("/stats/overview?{ok}&station_id=999999"), Some(&supervisor))
+        .await
+        .assert_problem(403, "OTHER_STATION");
+    let admin = app.admin_token().await;
+    app.get(&format!("/stats/overview?{ok}&station_id=999999"), Some(&admin))
         .await
         .assert_problem(422, "VALIDATION_FAILED");
     app.get(&format!("/stats/overview?{ok}"), None)
@@ -485,7 +490,7 @@ async fn reports_refuse_other_roles_stations_and_bad_periods() {
         .assert_problem(400, "INVALID_QUERY");
 }
 
-fn inspection_body(station: i64) -> Value {
+pub fn inspection_body(station: i64) -> Value {
     json!({
         "station_id": station, "year": 2026, "half": 1, "score": 82,
         "findings": "活动开展较规范，台账记录不全。",
