@@ -211,6 +211,39 @@ async fn inspections(
         .collect())
 }
 
+/// The station's plan for `year` (the approved one, else the latest written) with its items in
+/// the half.
+async fn plan(db: &impl ConnectionTrait, station_id: i32, year: i32, half: i32) -> AppResult<Option<HalfYearPlan>> {
+    use entity::{annual_plan, annual_plan_item};
+    let of_year = annual_plan::Entity::find()
+        .filter(annual_plan::Column::StationId.eq(station_id))
+        .filter(annual_plan::Column::Year.eq(year));
+    let approved = of_year
+        .clone()
+        .filter(annual_plan::Column::ApprovedYear.is_not_null())
+        .one(db)
+        .await?;
+    let plan = match approved {
+        Some(plan) => plan,
+        None => match of_year.order_by_desc(annual_plan::Column::Id).one(db).await? {
+            Some(plan) => plan,
+            None => return Ok(None),
+        },
+    };
+    let first_month = if half == 1 { 1 } else { 7 };
+    let items_in_half = annual_plan_item::Entity::find()
+        .filter(annual_plan_item::Column::PlanId.eq(plan.id))
+        .filter(annual_plan_item::Column::Month.between(first_month, first_month + 5))
+        .count(db)
+        .await?;
+    Ok(Some(HalfYearPlan {
+        plan_id: plan.id,
+        status: plan.status,
+        late: plan.late,
+        items_in_half: i64::try_from(items_in_half).unwrap_or(i64::MAX),
+    }))
+}
+
 /// One station's half year.
 #[tracing::instrument(skip_all, fields(station_id = station.id, year, half))]
 pub async fn station_report(
@@ -236,6 +269,7 @@ pub async fn station_report(
         station_name: station.name.clone(),
         score: score(months_met, months_missed, trainings_held, open_follow_ups),
         overview: overview::overview(db, station.id, from, to).await?,
+        plan: plan(db, station.id, year, half).await?,
         months,
         months_met,
         months_missed,

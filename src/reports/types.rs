@@ -190,6 +190,9 @@ pub struct StationHalfYear {
     pub score: i32,
     /// The overview of the whole half.
     pub overview: Overview,
+    /// The station's annual plan for the year (the approved one, else the latest); `null` when
+    /// it wrote none.
+    pub plan: Option<HalfYearPlan>,
     /// The six months of the half.
     pub months: Vec<MonthCompliance>,
     pub months_met: i64,
@@ -204,6 +207,17 @@ pub struct StationHalfYear {
     pub open_follow_ups: i64,
     /// Inspections of this station for this half.
     pub inspections: Vec<InspectionSummary>,
+}
+
+/// The station's annual plan as the half-year report shows it.
+#[derive(Debug, Clone, Serialize, ToSchema)]
+pub struct HalfYearPlan {
+    pub plan_id: i32,
+    pub status: entity::enums::PlanStatus,
+    /// Submitted after 31 January of its year.
+    pub late: bool,
+    /// Plan items falling in the half's months.
+    pub items_in_half: i64,
 }
 
 /// The half-year report: one station, or every station the supervisor oversees, best score first.

@@ -691,3 +691,30 @@ async fn compliance_counts_held_practice_activities_month_by_month_and_leaves_fu
     assert_eq!(past["trainings_rule"], "missed");
     assert_eq!(past["trainings_held"], 0);
 }
+
+#[tokio::test]
+async fn the_half_year_report_shows_the_approved_plan_over_a_later_draft() {
+    let app = spawn().await;
+    let s = site(&app, "东湖站").await;
+    let year = this_year(&app);
+    let report = |half: i32| format!("/reports/half-year?year={year}&half={half}");
+    let none = app.get(&report(1), s.secretary.t()).await;
+    assert_eq!(none.assert_status(200)["stations"][0]["plan"], Value::Null);
+
+    let items = vec![
+        item(1, "新春走访", s.platform, "practice"),
+        item(3, "学雷锋", s.platform, "practice"),
+        item(7, "暑期托管", s.platform, "practice"),
+    ];
+    let approved = approved_plan(&app, &s, year, items).await;
+    draft_plan(&app, &s, year, vec![item(2, "另稿", s.platform, "practice")]).await;
+
+    let first = app.get(&report(1), s.secretary.t()).await;
+    let plan = &first.assert_status(200)["stations"][0]["plan"];
+    assert_eq!(plan["plan_id"], approved["id"]);
+    assert_eq!(plan["status"], "approved");
+    assert_eq!(plan["late"], true, "this year's plan was submitted after 31 January");
+    assert_eq!(plan["items_in_half"], 2);
+    let second = app.get(&report(2), s.secretary.t()).await;
+    assert_eq!(second.assert_status(200)["stations"][0]["plan"]["items_in_half"], 1);
+}
