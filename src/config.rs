@@ -46,7 +46,21 @@ pub struct Settings {
     pub log_format: LogFormat,
     pub bootstrap_admin_phone: String,
     pub bootstrap_admin_password: Option<String>,
+    /// Failed logins a minute for one (phone, client address) pair.
     pub login_attempts_per_minute: u32,
+    /// Failed logins a minute for one phone from all addresses together (a ceiling that slows
+    /// a spread-out guesser down without letting one stranger lock the owner out).
+    pub login_phone_attempts_per_minute: u32,
+    /// Registrations a minute from one client address.
+    pub register_attempts_per_minute: u32,
+    /// Password hashes (and verifications) running at once.
+    pub password_hash_concurrency: usize,
+    /// Callers that may wait for a hashing slot; more are refused at once with 503 `BUSY`.
+    pub password_hash_queue: usize,
+    /// How long a caller waits for a hashing slot before 503 `BUSY`.
+    pub password_hash_queue_wait: Duration,
+    /// Proxies whose `X-Forwarded-For` is believed; empty: the peer address is the client.
+    pub trusted_proxies: Vec<ipnet::IpNet>,
     pub argon2_memory_kib: u32,
     pub max_body_bytes: usize,
     pub shutdown_timeout: Duration,
@@ -134,6 +148,18 @@ impl Settings {
             ));
         }
         let bootstrap_admin_password = get("BOOTSTRAP_ADMIN_PASSWORD").map(str::to_owned);
+
+        let trusted_proxies = get("TRUSTED_PROXIES")
+            .map(parse_trusted_proxies)
+            .transpose()?
+            .unwrap_or_default();
+        let login_attempts_per_minute = number(
+            get("LOGIN_ATTEMPTS_PER_MINUTE"),
+            "LOGIN_ATTEMPTS_PER_MINUTE",
+            10,
+            1,
+            10_000,
+        )? as u32;
         if let Some(Err(reason)) = bootstrap_admin_password
             .as_deref()
             .map(crate::auth::password::check_strength)
@@ -164,13 +190,37 @@ impl Settings {
             log_format,
             bootstrap_admin_phone,
             bootstrap_admin_password,
-            login_attempts_per_minute: number(
-                get("LOGIN_ATTEMPTS_PER_MINUTE"),
-                "LOGIN_ATTEMPTS_PER_MINUTE",
+            login_attempts_per_minute,
+            login_phone_attempts_per_minute: number(
+                get("LOGIN_PHONE_ATTEMPTS_PER_MINUTE"),
+                "LOGIN_PHONE_ATTEMPTS_PER_MINUTE",
+                u64::from(login_attempts_per_minute) * 5,
+                u64::from(login_attempts_per_minute),
+                1_000_000,
+            )? as u32,
+            register_attempts_per_minute: number(
+                get("REGISTER_ATTEMPTS_PER_MINUTE"),
+                "REGISTER_ATTEMPTS_PER_MINUTE",
                 10,
                 1,
-                10_000,
+                100_000,
             )? as u32,
+            password_hash_concurrency: number(
+                get("PASSWORD_HASH_CONCURRENCY"),
+                "PASSWORD_HASH_CONCURRENCY",
+                std::thread::available_parallelism().map_or(2, |n| n.get()) as u64,
+                1,
+                256,
+            )? as usize,
+            password_hash_queue: number(get("PASSWORD_HASH_QUEUE"), "PASSWORD_HASH_QUEUE", 64, 0, 100_000)? as usize,
+            password_hash_queue_wait: Duration::from_millis(number(
+                get("PASSWORD_HASH_QUEUE_MS"),
+                "PASSWORD_HASH_QUEUE_MS",
+                2_000,
+                0,
+                600_000,
+            )?),
+            trusted_proxies,
             argon2_memory_kib: number(get("ARGON2_MEMORY_KIB"), "ARGON2_MEMORY_KIB", 19_456, 1_024, 1_048_576)? as u32,
             max_body_bytes: number(get("MAX_BODY_BYTES"), "MAX_BODY_BYTES", 262_144, 1_024, 16_777_216)? as usize,
             shutdown_timeout: secs("SHUTDOWN_TIMEOUT_SECS", 30, 1, 600)?,
@@ -237,6 +287,25 @@ impl Settings {
     }
 }
 
+/// `TRUSTED_PROXIES`: comma-separated addresses (`10.0.0.1`) or networks (`10.0.0.0/8`).
+fn parse_trusted_proxies(value: &str) -> Result<Vec<ipnet::IpNet>, SettingError> {
+    value
+        .split(',')
+        .map(str::trim)
+        .filter(|item| !item.is_empty())
+        .map(|item| {
+            item.parse::<ipnet::IpNet>()
+                .or_else(|_| item.parse::<std::net::IpAddr>().map(ipnet::IpNet::from))
+                .map_err(|_| {
+                    bad(
+                        "TRUSTED_PROXIES",
+                        format!("{item:?} is not an IP address or a network such as 10.0.0.0/8"),
+                    )
+                })
+        })
+        .collect()
+}
+
 fn number(value: Option<&str>, name: &'static str, default: u64, min: u64, max: u64) -> Result<u64, SettingError> {
     let Some(value) = value else { return Ok(default) };
     let parsed: u64 = value
@@ -282,6 +351,28 @@ mod tests {
         assert_eq!(settings.order_accept_overdue, Duration::from_secs(240 * 60));
         let err = Settings::from_map(&vars(&[("ORDER_ACCEPT_OVERDUE_MINS", "0")])).unwrap_err();
         assert_eq!(err.name, "ORDER_ACCEPT_OVERDUE_MINS");
+    }
+
+    #[test]
+    fn trusted_proxies_take_addresses_and_networks_and_name_a_bad_one() {
+        let settings = Settings::from_map(&vars(&[("TRUSTED_PROXIES", "127.0.0.1, 10.0.0.0/8,::1")])).unwrap();
+        let shown: Vec<String> = settings.trusted_proxies.iter().map(ToString::to_string).collect();
+        assert_eq!(shown, ["127.0.0.1/32", "10.0.0.0/8", "::1/128"]);
+        assert!(Settings::from_map(&vars(&[])).unwrap().trusted_proxies.is_empty());
+        let err = Settings::from_map(&vars(&[("TRUSTED_PROXIES", "10.0.0.0/8,proxy")])).unwrap_err();
+        assert_eq!(err.name, "TRUSTED_PROXIES");
+    }
+
+    #[test]
+    fn phone_login_ceiling_defaults_to_five_pairs_and_is_never_below_a_pair() {
+        let settings = Settings::from_map(&vars(&[("LOGIN_ATTEMPTS_PER_MINUTE", "4")])).unwrap();
+        assert_eq!(settings.login_phone_attempts_per_minute, 20);
+        let err = Settings::from_map(&vars(&[
+            ("LOGIN_ATTEMPTS_PER_MINUTE", "4"),
+            ("LOGIN_PHONE_ATTEMPTS_PER_MINUTE", "3"),
+        ]))
+        .unwrap_err();
+        assert_eq!(err.name, "LOGIN_PHONE_ATTEMPTS_PER_MINUTE");
     }
 
     #[test]

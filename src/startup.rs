@@ -15,7 +15,7 @@ use crate::{
     auth::{
         jwt::JwtKeys,
         password::PasswordHashing,
-        rate_limit::{LoginLimiter, UserLimiter},
+        rate_limit::{AddressLimiter, LoginLimiter, UserLimiter},
         roles::Role,
     },
     clock::Clock,
@@ -134,13 +134,22 @@ impl Application {
         let db = connect(&settings).await?;
         Migrator::up(&db, None).await?;
 
-        let passwords = PasswordHashing::new(settings.argon2_memory_kib);
+        let passwords = PasswordHashing::bounded(
+            settings.argon2_memory_kib,
+            settings.password_hash_concurrency,
+            settings.password_hash_queue,
+            settings.password_hash_queue_wait,
+        );
         let dummy_hash = passwords.dummy_hash().await?;
         let state = web::Data::new(AppState {
             jwt: JwtKeys::new(&settings.jwt_secret, settings.access_token_ttl)?,
-            login_limiter: LoginLimiter::new(settings.login_attempts_per_minute),
+            login_limiter: LoginLimiter::new(
+                settings.login_attempts_per_minute,
+                settings.login_phone_attempts_per_minute,
+            ),
             checkin_limiter: UserLimiter::new(CHECKIN_ATTEMPTS_PER_MINUTE),
             metrics: Metrics::new()?,
+            register_limiter: AddressLimiter::new(settings.register_attempts_per_minute),
             settings: Arc::new(settings),
             db,
             clock,

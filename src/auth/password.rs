@@ -5,17 +5,79 @@ use argon2::{
     password_hash::{SaltString, rand_core::OsRng},
 };
 
+use std::{
+    sync::{
+        Arc,
+        atomic::{AtomicUsize, Ordering},
+    },
+    time::Duration,
+};
+
+use tokio::sync::{OwnedSemaphorePermit, Semaphore};
+
 use crate::http::{AppError, AppResult};
 
 /// Argon2id with the configured memory cost; hashing runs off the async workers.
+///
+/// Each hash holds its memory cost for its whole run, so at most `concurrency` run at once: a
+/// burst of logins or registrations cannot take the memory of the server. Callers beyond that
+/// wait a bounded time in a bounded queue, and are refused with 503 `BUSY` after either bound.
 #[derive(Clone, Debug)]
 pub struct PasswordHashing {
     memory_kib: u32,
+    slots: Arc<Semaphore>,
+    waiting: Arc<AtomicUsize>,
+    max_waiting: usize,
+    max_wait: Duration,
+}
+
+/// One place in the queue for a hashing slot; leaving the queue (slot got, timed out or the
+/// request dropped) frees the place.
+struct QueuePlace<'a>(&'a AtomicUsize);
+
+impl Drop for QueuePlace<'_> {
+    fn drop(&mut self) {
+        self.0.fetch_sub(1, Ordering::AcqRel);
+    }
+}
+
+fn busy() -> AppError {
+    AppError::unavailable("BUSY", "服务器繁忙，请稍后再试", 1)
 }
 
 impl PasswordHashing {
+    /// One hash at a time with no queue bound worth speaking of: for one-off commands (seeding).
     pub fn new(memory_kib: u32) -> Self {
-        Self { memory_kib }
+        Self::bounded(memory_kib, 1, usize::MAX, Duration::from_secs(3_600))
+    }
+
+    /// At most `concurrency` hashes at once; at most `max_waiting` callers wait, each at most
+    /// `max_wait`.
+    pub fn bounded(memory_kib: u32, concurrency: usize, max_waiting: usize, max_wait: Duration) -> Self {
+        Self {
+            memory_kib,
+            slots: Arc::new(Semaphore::new(concurrency.max(1))),
+            waiting: Arc::new(AtomicUsize::new(0)),
+            max_waiting,
+            max_wait,
+        }
+    }
+
+    /// A hashing slot, or 503 `BUSY` when the queue is full or the wait too long.
+    async fn slot(&self) -> AppResult<OwnedSemaphorePermit> {
+        if let Ok(permit) = self.slots.clone().try_acquire_owned() {
+            return Ok(permit);
+        }
+        if self.waiting.fetch_add(1, Ordering::AcqRel) >= self.max_waiting {
+            self.waiting.fetch_sub(1, Ordering::AcqRel);
+            return Err(busy());
+        }
+        let _place = QueuePlace(&self.waiting);
+        match tokio::time::timeout(self.max_wait, self.slots.clone().acquire_owned()).await {
+            Ok(Ok(permit)) => Ok(permit),
+            Ok(Err(closed)) => Err(AppError::internal(closed)),
+            Err(_) => Err(busy()),
+        }
     }
 
     fn argon2(&self) -> AppResult<Argon2<'static>> {
@@ -26,7 +88,11 @@ impl PasswordHashing {
 
     pub async fn hash(&self, password: String) -> AppResult<String> {
         let argon2 = self.argon2()?;
+        let slot = self.slot().await?;
         tokio::task::spawn_blocking(move || {
+            // The slot moves into the blocking task: it is held until the hash is done, even
+            // when the request that asked for it has gone.
+            let _slot = slot;
             let salt = SaltString::generate(&mut OsRng);
             argon2
                 .hash_password(password.as_bytes(), &salt)
@@ -40,7 +106,9 @@ impl PasswordHashing {
     /// Whether `password` matches `hash`. The parameters come from the hash itself.
     pub async fn verify(&self, password: String, hash: String) -> AppResult<bool> {
         let argon2 = self.argon2()?;
+        let slot = self.slot().await?;
         tokio::task::spawn_blocking(move || {
+            let _slot = slot;
             let Ok(parsed) = PasswordHash::new(&hash) else {
                 return false;
             };
@@ -80,7 +148,25 @@ pub fn validate_strength(password: &str) -> Result<(), validator::ValidationErro
 
 #[cfg(test)]
 mod tests {
-    use super::check_strength;
+    use super::*;
+
+    #[tokio::test]
+    async fn a_full_queue_is_refused_at_once_and_a_long_wait_after_the_wait() {
+        let hashing = PasswordHashing::bounded(1_024, 1, 1, Duration::from_millis(50));
+        let held = hashing.slot().await.unwrap();
+        // One may wait; while it waits, a second is refused without waiting.
+        let waiter = hashing.slot();
+        let refused = async {
+            tokio::time::sleep(Duration::from_millis(10)).await;
+            hashing.slot().await
+        };
+        let (waited, refused) = tokio::join!(waiter, refused);
+        assert_eq!(refused.unwrap_err().code(), "BUSY");
+        assert_eq!(waited.unwrap_err().code(), "BUSY", "the slot was held past the wait");
+        assert_eq!(hashing.waiting.load(Ordering::Acquire), 0, "the queue is empty again");
+        drop(held);
+        assert!(hashing.slot().await.is_ok());
+    }
 
     #[test]
     fn strength_rule() {

@@ -77,8 +77,13 @@ pub enum AppError {
     },
     #[error("too many requests")]
     TooManyRequests { retry_after_secs: u64 },
-    #[error("service unavailable")]
-    Unavailable,
+    /// A 503 the client may retry after `retry_after_secs` (busy, or a dependency is down).
+    #[error("service unavailable: {code}")]
+    Unavailable {
+        code: &'static str,
+        detail: String,
+        retry_after_secs: u64,
+    },
     #[error("internal error")]
     Internal(#[source] anyhow::Error),
 }
@@ -139,6 +144,14 @@ impl AppError {
             message: message.into(),
         }])
     }
+    /// A 503 with its own `code` and a `Retry-After` of `retry_after_secs`.
+    pub fn unavailable(code: &'static str, detail: impl Into<String>, retry_after_secs: u64) -> Self {
+        Self::Unavailable {
+            code,
+            detail: detail.into(),
+            retry_after_secs,
+        }
+    }
     pub fn internal(cause: impl Into<anyhow::Error>) -> Self {
         Self::Internal(cause.into())
     }
@@ -152,13 +165,13 @@ impl AppError {
             | Self::NotFound { code, .. }
             | Self::Conflict { code, .. }
             | Self::Unprocessable { code, .. }
-            | Self::UnprocessableField { code, .. } => code,
+            | Self::UnprocessableField { code, .. }
+            | Self::Unavailable { code, .. } => code,
             Self::MethodNotAllowed { .. } => "METHOD_NOT_ALLOWED",
             Self::PayloadTooLarge => "PAYLOAD_TOO_LARGE",
             Self::UnsupportedMediaType => "UNSUPPORTED_MEDIA_TYPE",
             Self::Validation(_) => "VALIDATION_FAILED",
             Self::TooManyRequests { .. } => "TOO_MANY_REQUESTS",
-            Self::Unavailable => "SERVICE_UNAVAILABLE",
             Self::Internal(_) => "INTERNAL_ERROR",
         }
     }
@@ -171,13 +184,13 @@ impl AppError {
             | Self::NotFound { detail, .. }
             | Self::Conflict { detail, .. }
             | Self::Unprocessable { detail, .. }
-            | Self::UnprocessableField { detail, .. } => detail.clone(),
+            | Self::UnprocessableField { detail, .. }
+            | Self::Unavailable { detail, .. } => detail.clone(),
             Self::MethodNotAllowed { .. } => "该路径不支持此请求方法".into(),
             Self::PayloadTooLarge => "请求体过大".into(),
             Self::UnsupportedMediaType => "请求体须为 application/json".into(),
             Self::Validation(_) => "请求内容未通过校验".into(),
             Self::TooManyRequests { .. } => "请求过于频繁，请稍后再试".into(),
-            Self::Unavailable => "服务暂不可用".into(),
             Self::Internal(_) => "服务器内部错误".into(),
         }
     }
@@ -215,7 +228,7 @@ impl ResponseError for AppError {
                 StatusCode::UNPROCESSABLE_ENTITY
             }
             Self::TooManyRequests { .. } => StatusCode::TOO_MANY_REQUESTS,
-            Self::Unavailable => StatusCode::SERVICE_UNAVAILABLE,
+            Self::Unavailable { .. } => StatusCode::SERVICE_UNAVAILABLE,
             Self::Internal(_) => StatusCode::INTERNAL_SERVER_ERROR,
         }
     }
@@ -227,7 +240,7 @@ impl ResponseError for AppError {
         let mut response = HttpResponse::build(self.status_code());
         response.insert_header((header::CONTENT_TYPE, "application/problem+json"));
         match self {
-            Self::TooManyRequests { retry_after_secs } => {
+            Self::TooManyRequests { retry_after_secs } | Self::Unavailable { retry_after_secs, .. } => {
                 response.insert_header((header::RETRY_AFTER, retry_after_secs.to_string()));
             }
             Self::Unauthorized { .. } => {

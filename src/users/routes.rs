@@ -78,6 +78,8 @@ fn refusal(refusal: rules::GrantRefusal) -> AppError {
         (status = 201, description = "Created", body = UserResponse),
         (status = 409, description = "The phone is already registered (`PHONE_TAKEN`)", body = Problem, content_type = "application/problem+json"),
         (status = 422, description = "Invalid fields (`VALIDATION_FAILED`), or a supervisor without `district` (`DISTRICT_REQUIRED`)", body = Problem, content_type = "application/problem+json"),
+        (status = 503, description = "Too many passwords being hashed (`BUSY`); see `Retry-After`", body = Problem, content_type = "application/problem+json",
+            headers(("Retry-After" = u64, description = "Seconds to wait"))),
     )
 )]
 #[post("/users")]

@@ -72,7 +72,8 @@ pub async fn find_by_phone(db: &impl ConnectionTrait, phone: &str) -> AppResult<
         .await?)
 }
 
-fn phone_taken() -> AppError {
+/// 409 `PHONE_TAKEN`.
+pub fn phone_taken() -> AppError {
     AppError::conflict("PHONE_TAKEN", "该手机号已注册")
 }
 

@@ -14,6 +14,7 @@ mod errors;
 mod hygiene;
 mod leave;
 mod ledger;
+mod limits;
 mod notifications;
 mod openapi;
 mod ops;
