@@ -8,6 +8,7 @@ pub mod idempotency;
 pub mod middleware;
 pub mod page;
 pub mod routes;
+pub mod security;
 
 pub use error::{AppError, AppResult, FieldError, Problem};
 pub use extract::{AuthUser, MaybeAuthUser, OptionalJson, Pagination, ValidatedJson, ValidatedQuery};
