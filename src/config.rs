@@ -238,6 +238,7 @@ impl Settings {
             && existing.trim().len() >= 32
         {
             self.jwt_secret = existing.trim().as_bytes().to_vec();
+            make_private(&path).map_err(io)?;
             return Ok(());
         }
         create_private_dir(&self.data_dir).map_err(io)?;
@@ -272,6 +273,27 @@ pub fn write_private_file(path: &Path, contents: &[u8]) -> std::io::Result<()> {
     file.set_permissions(std::os::unix::fs::PermissionsExt::from_mode(0o600))?;
     file.write_all(contents)?;
     file.sync_all()
+}
+
+/// Narrows an existing file to this user only (0600 on unix) when others could read it, as a
+/// secret or a database written by an older version could be; a missing file is left alone.
+pub fn make_private(path: &Path) -> std::io::Result<()> {
+    #[cfg(unix)]
+    {
+        use std::os::unix::fs::PermissionsExt;
+        match std::fs::metadata(path) {
+            Ok(meta) if meta.permissions().mode() & 0o077 != 0 => {
+                tracing::warn!(path = %path.display(), "others could read this file; it is now readable by this user only");
+                std::fs::set_permissions(path, std::fs::Permissions::from_mode(0o600))?;
+            }
+            Ok(_) => {}
+            Err(e) if e.kind() == std::io::ErrorKind::NotFound => {}
+            Err(e) => return Err(e),
+        }
+    }
+    #[cfg(not(unix))]
+    let _ = path;
+    Ok(())
 }
 
 fn number(value: Option<&str>, name: &'static str, default: u64, min: u64, max: u64) -> Result<u64, SettingError> {

@@ -49,8 +49,14 @@ pub async fn connect(settings: &Settings) -> anyhow::Result<DatabaseConnection> 
         }
         // The database holds residents' personal data: create it readable by this user only.
         // SQLite gives its -wal and -shm files the database file's mode.
-        if !path.is_empty() && !path.starts_with(':') && !file.exists() {
-            crate::config::write_private_file(file, b"")?;
+        if !path.is_empty() && !path.starts_with(':') {
+            if file.exists() {
+                for suffix in ["", "-wal", "-shm"] {
+                    crate::config::make_private(std::path::Path::new(&format!("{path}{suffix}")))?;
+                }
+            } else {
+                crate::config::write_private_file(file, b"")?;
+            }
         }
     }
     let mut options = ConnectOptions::new(settings.database_url.clone());

@@ -384,3 +384,42 @@ async fn the_generated_secret_and_the_database_are_private_files_in_a_private_fo
     }
     drop(app);
 }
+
+#[cfg(unix)]
+#[tokio::test]
+async fn a_readable_secret_and_database_left_by_an_older_version_become_private() {
+    use std::os::unix::fs::PermissionsExt;
+    let dir = tempfile::tempdir().unwrap();
+    let data_dir = dir.path().join("data");
+    std::fs::create_dir(&data_dir).unwrap();
+    let secret = data_dir.join("jwt_secret");
+    std::fs::write(&secret, "an-old-secret-an-old-secret-an-old-secret-0").unwrap();
+    let database = data_dir.join("wenming.db");
+    std::fs::write(&database, b"").unwrap();
+    for file in [&secret, &database] {
+        std::fs::set_permissions(file, std::fs::Permissions::from_mode(0o644)).unwrap();
+    }
+    let vars = [
+        ("BIND_ADDR", "127.0.0.1:0"),
+        ("ARGON2_MEMORY_KIB", "1024"),
+        ("WORKERS", "1"),
+        ("BACKGROUND_JOBS", "off"),
+        ("BOOTSTRAP_ADMIN_PASSWORD", ADMIN_PASSWORD),
+        ("DATA_DIR", data_dir.to_str().unwrap()),
+    ]
+    .into_iter()
+    .map(|(k, v)| (k.to_owned(), v.to_owned()))
+    .collect();
+    let app = Application::build(Settings::from_map(&vars).unwrap(), Clock::system())
+        .await
+        .unwrap();
+    let mode = |path: &std::path::Path| std::fs::metadata(path).unwrap().permissions().mode() & 0o777;
+    assert_eq!(mode(&secret), 0o600);
+    assert_eq!(mode(&database), 0o600);
+    // The old secret is kept: tokens issued before the upgrade stay valid.
+    assert_eq!(
+        std::fs::read_to_string(&secret).unwrap(),
+        "an-old-secret-an-old-secret-an-old-secret-0"
+    );
+    drop(app);
+}
