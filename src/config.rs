@@ -3,7 +3,12 @@
 //! Every setting has a safe default except `JWT_SECRET` with PostgreSQL, which must be given: a
 //! server shared by several processes cannot invent its own secret.
 
-use std::{collections::HashMap, net::SocketAddr, path::PathBuf, time::Duration};
+use std::{
+    collections::HashMap,
+    net::SocketAddr,
+    path::{Path, PathBuf},
+    time::Duration,
+};
 
 use base64::Engine;
 use rand::RngCore;
@@ -75,6 +80,8 @@ pub struct Settings {
     pub hours_correction_director_minutes: i32,
     /// How long after its scheduled end a published or ongoing activity is finished by the sweep.
     pub activity_finish_grace: Duration,
+    /// The bearer token `/metrics` asks for; without it `/metrics` answers loopback callers only.
+    pub metrics_token: Option<String>,
 }
 
 impl Settings {
@@ -167,6 +174,11 @@ impl Settings {
             return Err(bad("BOOTSTRAP_ADMIN_PASSWORD", reason));
         }
 
+        let metrics_token = get("METRICS_TOKEN").map(str::to_owned);
+        if metrics_token.as_ref().is_some_and(|t| t.len() < 16) {
+            return Err(bad("METRICS_TOKEN", "must be at least 16 characters long"));
+        }
+
         // SQLite takes one writer at a time; one connection keeps every write strictly serial.
         let default_connections = if is_sqlite { 1 } else { 10 };
 
@@ -250,6 +262,7 @@ impl Settings {
                     24 * 30,
                 )? * 3_600,
             ),
+            metrics_token,
             background_jobs: match get("BACKGROUND_JOBS").unwrap_or("on") {
                 "on" | "true" | "1" => true,
                 "off" | "false" | "0" => false,
@@ -275,13 +288,14 @@ impl Settings {
             && existing.trim().len() >= 32
         {
             self.jwt_secret = existing.trim().as_bytes().to_vec();
+            make_private(&path).map_err(io)?;
             return Ok(());
         }
-        std::fs::create_dir_all(&self.data_dir).map_err(io)?;
+        create_private_dir(&self.data_dir).map_err(io)?;
         let mut bytes = [0u8; 48];
         rand::rng().fill_bytes(&mut bytes);
         let secret = base64::engine::general_purpose::URL_SAFE_NO_PAD.encode(bytes);
-        std::fs::write(&path, &secret).map_err(io)?;
+        write_private_file(&path, secret.as_bytes()).map_err(io)?;
         self.jwt_secret = secret.into_bytes();
         Ok(())
     }
@@ -304,6 +318,51 @@ fn parse_trusted_proxies(value: &str) -> Result<Vec<ipnet::IpNet>, SettingError>
                 })
         })
         .collect()
+}
+
+/// Creates `path` and any missing parents readable by this user only (0700 on unix).
+pub fn create_private_dir(path: &Path) -> std::io::Result<()> {
+    let mut builder = std::fs::DirBuilder::new();
+    builder.recursive(true);
+    #[cfg(unix)]
+    std::os::unix::fs::DirBuilderExt::mode(&mut builder, 0o700);
+    builder.create(path)
+}
+
+/// Writes `contents` to a new or truncated file readable by this user only (0600 on unix; an
+/// existing file's looser mode is tightened).
+pub fn write_private_file(path: &Path, contents: &[u8]) -> std::io::Result<()> {
+    use std::io::Write;
+    let mut options = std::fs::OpenOptions::new();
+    options.write(true).create(true).truncate(true);
+    #[cfg(unix)]
+    std::os::unix::fs::OpenOptionsExt::mode(&mut options, 0o600);
+    let mut file = options.open(path)?;
+    #[cfg(unix)]
+    file.set_permissions(std::os::unix::fs::PermissionsExt::from_mode(0o600))?;
+    file.write_all(contents)?;
+    file.sync_all()
+}
+
+/// Narrows an existing file to this user only (0600 on unix) when others could read it, as a
+/// secret or a database written by an older version could be; a missing file is left alone.
+pub fn make_private(path: &Path) -> std::io::Result<()> {
+    #[cfg(unix)]
+    {
+        use std::os::unix::fs::PermissionsExt;
+        match std::fs::metadata(path) {
+            Ok(meta) if meta.permissions().mode() & 0o077 != 0 => {
+                tracing::warn!(path = %path.display(), "others could read this file; it is now readable by this user only");
+                std::fs::set_permissions(path, std::fs::Permissions::from_mode(0o600))?;
+            }
+            Ok(_) => {}
+            Err(e) if e.kind() == std::io::ErrorKind::NotFound => {}
+            Err(e) => return Err(e),
+        }
+    }
+    #[cfg(not(unix))]
+    let _ = path;
+    Ok(())
 }
 
 fn number(value: Option<&str>, name: &'static str, default: u64, min: u64, max: u64) -> Result<u64, SettingError> {
@@ -373,6 +432,12 @@ mod tests {
         ]))
         .unwrap_err();
         assert_eq!(err.name, "LOGIN_PHONE_ATTEMPTS_PER_MINUTE");
+}
+
+    fn a_short_metrics_token_is_refused() {
+        let err = Settings::from_map(&vars(&[("METRICS_TOKEN", "short")])).unwrap_err();
+        assert_eq!(err.name, "METRICS_TOKEN");
+        assert!(Settings::from_map(&vars(&[])).unwrap().metrics_token.is_none());
     }
 
     #[test]

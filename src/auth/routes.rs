@@ -1,6 +1,6 @@
 //! Authentication endpoints.
 
-use actix_web::{HttpRequest, HttpResponse, post, put, web};
+use actix_web::{HttpRequest, HttpResponse, http::header, post, put, web};
 use utoipa_actix_web::service_config::ServiceConfig;
 
 use super::{service, types::*};
@@ -65,7 +65,7 @@ async fn login(
     req: HttpRequest,
     body: ValidatedJson<LoginRequest>,
 ) -> AppResult<HttpResponse> {
-    Ok(HttpResponse::Ok().json(service::login(&state, body.0, client_address(&req)).await?))
+    Ok(token_reply(service::login(&state, body.0, client_address(&req)).await?))
 }
 
 /// Rotate a refresh token
@@ -82,7 +82,7 @@ async fn login(
 )]
 #[post("/auth/refresh")]
 async fn refresh(state: web::Data<AppState>, body: ValidatedJson<RefreshRequest>) -> AppResult<HttpResponse> {
-    Ok(HttpResponse::Ok().json(service::refresh(&state, body.0).await?))
+    Ok(token_reply(service::refresh(&state, body.0).await?))
 }
 
 /// Log out
@@ -127,4 +127,12 @@ async fn change_password(
 ) -> AppResult<HttpResponse> {
     service::change_password(&state, user.id, body.0).await?;
     Ok(HttpResponse::NoContent().finish())
+}
+
+/// A token pair is a secret: no cache, shared or private, may keep it (RFC 6749 §5.1).
+fn token_reply(tokens: TokenResponse) -> HttpResponse {
+    HttpResponse::Ok()
+        .insert_header((header::CACHE_CONTROL, "no-store"))
+        .insert_header((header::PRAGMA, "no-cache"))
+        .json(tokens)
 }

@@ -9,6 +9,7 @@ pub mod idempotency;
 pub mod middleware;
 pub mod page;
 pub mod routes;
+pub mod security;
 
 pub use client::client_address;
 pub use error::{AppError, AppResult, FieldError, Problem};

@@ -11,6 +11,7 @@ mod auth;
 mod commendations;
 mod districts;
 mod errors;
+mod hardening;
 mod hygiene;
 mod leave;
 mod ledger;
