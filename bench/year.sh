@@ -5,7 +5,8 @@
 # ledger in json, csv and xlsx. Each endpoint gets WARMUP + RUNS sequential requests; the table
 # gives median, p90 and max wall time (curl), the answer's size, and two baselines measured in
 # the same run: GET /healthz through the same client (the HTTP floor), and on PostgreSQL the
-# time PostgreSQL itself spent on the statements of one such request (its own duration log).
+# time PostgreSQL itself spent executing the statements of one such request (its own duration
+# log, switched on for that one request and filtered to the benchmark's database).
 #
 # Usage: bench/year.sh            (PostgreSQL at BENCH_PG, default postgres://postgres@127.0.0.1:5432)
 #        BENCH_SQLITE=1 bench/year.sh   (the embedded SQLite instead)
@@ -28,8 +29,7 @@ SERVER=
 cleanup() {
   [ -n "$SERVER" ] && kill "$SERVER" 2> /dev/null || true
   if [ -z "${BENCH_SQLITE:-}" ]; then
-    psql "$PG/postgres" -qAtc "ALTER SYSTEM RESET log_min_duration_statement" > /dev/null 2>&1 || true
-    psql "$PG/postgres" -qAtc "SELECT pg_reload_conf()" > /dev/null 2>&1 || true
+    pg_logging RESET > /dev/null 2>&1 || true
   fi
   rm -rf "$WORK"
 }
@@ -86,14 +86,26 @@ request() { # token path -> "seconds bytes status"
   curl -sS -o /dev/null "${auth[@]}" -w '%{time_total} %{size_download} %{http_code}\n' "$BASE$2"
 }
 
-pg_seconds() { # seconds PostgreSQL spent on the statements of one request
+pg_logging() { # SET: log every statement's duration with the database's name; RESET: undo
+  if [ "$1" = SET ]; then
+    psql "$PG/postgres" -qAtc "ALTER SYSTEM SET log_min_duration_statement = 0" > /dev/null
+    psql "$PG/postgres" -qAtc "ALTER SYSTEM SET log_line_prefix = '%m [%p] db=%d '" > /dev/null
+  else
+    psql "$PG/postgres" -qAtc "ALTER SYSTEM RESET log_min_duration_statement" > /dev/null
+    psql "$PG/postgres" -qAtc "ALTER SYSTEM RESET log_line_prefix" > /dev/null
+  fi
+  psql "$PG/postgres" -qAtc "SELECT pg_reload_conf()" > /dev/null
+  sleep 0.3
+}
+
+pg_seconds() { # seconds PostgreSQL spent executing the statements of one request, this database only
   local before after
   before=$(wc -c < "$PG_LOG")
   request "$1" "$2" > /dev/null
   sleep 0.3
   after=$(wc -c < "$PG_LOG")
-  tail -c +"$((before + 1))" "$PG_LOG" | head -c "$((after - before))" |
-    grep -o 'duration: [0-9.]* ms' | awk '{s += $2} END {printf "%.4f", s / 1000}'
+  tail -c +"$((before + 1))" "$PG_LOG" | head -c "$((after - before))" | grep "db=$DB " |
+    grep -oE 'duration: [0-9.]+ ms  (execute|statement)' | awk '{s += $2} END {printf "%.4f", s / 1000}'
 }
 
 PG_TIMING=
@@ -120,12 +132,9 @@ PY
   ratio=$(python3 -c "print(f'{$median / max($HEALTH_MEDIAN, 0.001):.1f}')")
   pg_ms="-"; pg_ratio="-"
   if [ -n "$PG_TIMING" ] && [ -n "$token" ]; then
-    psql "$PG/postgres" -qAtc "ALTER SYSTEM SET log_min_duration_statement = 0" > /dev/null
-    psql "$PG/postgres" -qAtc "SELECT pg_reload_conf()" > /dev/null
-    sleep 0.3
+    pg_logging SET
     pg_s=$(pg_seconds "$token" "$path")
-    psql "$PG/postgres" -qAtc "ALTER SYSTEM RESET log_min_duration_statement" > /dev/null
-    psql "$PG/postgres" -qAtc "SELECT pg_reload_conf()" > /dev/null
+    pg_logging RESET
     pg_ms=$(python3 -c "print(f'{$pg_s * 1000:.1f}')")
     pg_ratio=$(python3 -c "print(f'{$median / max($pg_s * 1000, 0.001):.1f}')")
   fi

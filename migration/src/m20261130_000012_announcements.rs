@@ -1,7 +1,8 @@
 //! Announcements (rule 11): news and learning content, each either a station's or
 //! platform-wide, readable from its publish time on; an activity's record becomes news at most
-//! once (a unique index on `activity_id`). Also the index the year's ledger reads orders by: a
-//! station's orders by completion (activities by start are indexed with the inspections).
+//! once (a unique index on `activity_id`). Also the indexes the year's ledger pages by: a
+//! station's orders by completion, and sign-ups by activity (activities by start are indexed with
+//! the inspections).
 
 use sea_orm_migration::{prelude::*, schema::*};
 
@@ -72,6 +73,13 @@ impl MigrationTrait for Migration {
             .await?;
         manager
             .create_index(index(
+                "idx_activity_signups_activity_id",
+                ActivitySignups::Table,
+                [ActivitySignups::ActivityId, ActivitySignups::Id],
+            ))
+            .await?;
+        manager
+            .create_index(index(
                 "idx_orders_station_completed_at",
                 Orders::Table,
                 [Orders::StationId, Orders::CompletedAt],
@@ -90,6 +98,13 @@ impl MigrationTrait for Migration {
             .drop_table(Table::drop().table(Announcements::Table).if_exists().to_owned())
             .await
     }
+}
+
+#[derive(DeriveIden)]
+enum ActivitySignups {
+    Table,
+    Id,
+    ActivityId,
 }
 
 #[derive(DeriveIden)]

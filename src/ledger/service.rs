@@ -67,13 +67,16 @@ pub async fn scope(
 /// Where the previous page ended: the sort value and the id of its last row.
 pub type Cursor = Option<(Value, i32)>;
 
-/// Rows after `cursor` in the order (`first`, `id`).
+/// Rows after `cursor` in the order (`first`, `id`), as one row-value comparison so that an
+/// index on (`first`, `id`) bounds the scan (an `OR` of the two cases would not).
 fn after(first: impl ColumnTrait, id: impl ColumnTrait, cursor: &Cursor) -> Condition {
+    use sea_orm::sea_query::{Expr, ExprTrait};
     match cursor {
         None => Condition::all(),
-        Some((value, last_id)) => Condition::any()
-            .add(first.gt(value.clone()))
-            .add(Condition::all().add(first.eq(value.clone())).add(id.gt(*last_id))),
+        Some((value, last_id)) => Condition::all().add(
+            Expr::tuple([Expr::col(first.as_column_ref()), Expr::col(id.as_column_ref())])
+                .gt(Expr::tuple([Expr::val(value.clone()), Expr::val(*last_id)])),
+        ),
     }
 }
 
