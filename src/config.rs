@@ -42,6 +42,9 @@ pub struct Settings {
     pub db_max_connections: u32,
     pub db_connect_timeout: Duration,
     pub db_acquire_timeout: Duration,
+    /// How long a SQLite statement waits for a lock held by another connection or process
+    /// before the request is answered 503.
+    pub sqlite_busy_timeout: Duration,
     pub cors_origins: Vec<String>,
     pub log_format: LogFormat,
     pub bootstrap_admin_phone: String,
@@ -159,7 +162,15 @@ impl Settings {
                 500,
             )? as u32,
             db_connect_timeout: secs("DB_CONNECT_TIMEOUT_SECS", 10, 1, 300)?,
-            db_acquire_timeout: secs("DB_ACQUIRE_TIMEOUT_SECS", 30, 1, 300)?,
+            // Short, so a full pool or an unreachable database is a prompt 503, not a long wait.
+            db_acquire_timeout: secs("DB_ACQUIRE_TIMEOUT_SECS", 5, 1, 300)?,
+            sqlite_busy_timeout: Duration::from_millis(number(
+                get("SQLITE_BUSY_TIMEOUT_MS"),
+                "SQLITE_BUSY_TIMEOUT_MS",
+                5_000,
+                0,
+                300_000,
+            )?),
             cors_origins,
             log_format,
             bootstrap_admin_phone,
@@ -282,6 +293,15 @@ mod tests {
         assert_eq!(settings.order_accept_overdue, Duration::from_secs(240 * 60));
         let err = Settings::from_map(&vars(&[("ORDER_ACCEPT_OVERDUE_MINS", "0")])).unwrap_err();
         assert_eq!(err.name, "ORDER_ACCEPT_OVERDUE_MINS");
+    }
+
+    #[test]
+    fn database_waits_default_to_five_seconds() {
+        let settings = Settings::from_map(&vars(&[])).unwrap();
+        assert_eq!(settings.db_acquire_timeout, Duration::from_secs(5));
+        assert_eq!(settings.sqlite_busy_timeout, Duration::from_secs(5));
+        let settings = Settings::from_map(&vars(&[("SQLITE_BUSY_TIMEOUT_MS", "300")])).unwrap();
+        assert_eq!(settings.sqlite_busy_timeout, Duration::from_millis(300));
     }
 
     #[test]

@@ -1,6 +1,6 @@
 //! Building the application: database, migrations, bootstrap admin, listener and HTTP server.
 
-use std::{net::TcpListener, sync::Arc, time::Duration};
+use std::{net::TcpListener, sync::Arc};
 
 use actix_cors::Cors;
 use actix_web::{App, HttpResponse, HttpServer, dev::Server, http::header, middleware::from_fn, web};
@@ -50,6 +50,7 @@ pub async fn connect(settings: &Settings) -> anyhow::Result<DatabaseConnection> 
             std::fs::create_dir_all(parent)?;
         }
     }
+    let busy_timeout = settings.sqlite_busy_timeout;
     let mut options = ConnectOptions::new(settings.database_url.clone());
     options
         .max_connections(settings.db_max_connections)
@@ -57,11 +58,11 @@ pub async fn connect(settings: &Settings) -> anyhow::Result<DatabaseConnection> 
         .connect_timeout(settings.db_connect_timeout)
         .acquire_timeout(settings.db_acquire_timeout)
         .sqlx_logging(false)
-        .map_sqlx_sqlite_opts(|opts| {
+        .map_sqlx_sqlite_opts(move |opts| {
             opts.journal_mode(sea_orm::sqlx::sqlite::SqliteJournalMode::Wal)
                 .synchronous(sea_orm::sqlx::sqlite::SqliteSynchronous::Normal)
                 .foreign_keys(true)
-                .busy_timeout(Duration::from_secs(30))
+                .busy_timeout(busy_timeout)
                 .create_if_missing(true)
         });
     Ok(Database::connect(options).await?)

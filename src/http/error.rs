@@ -4,7 +4,10 @@
 //! people. Infrastructure failures are logged with their cause and answered with an opaque 500.
 
 use actix_web::{HttpResponse, ResponseError, http::StatusCode, http::header};
-use sea_orm::{DbErr, SqlErr};
+use sea_orm::{
+    DbErr, RuntimeErr, SqlErr, SqlxPostgresError, SqlxSqliteError,
+    sqlx::{Error as SqlxError, error::DatabaseError},
+};
 use serde::Serialize;
 use utoipa::ToSchema;
 
@@ -77,8 +80,13 @@ pub enum AppError {
     },
     #[error("too many requests")]
     TooManyRequests { retry_after_secs: u64 },
-    #[error("service unavailable")]
-    Unavailable,
+    /// A 503 the client may retry after `retry_after_secs` (sent as `Retry-After`).
+    #[error("service unavailable: {code}")]
+    Unavailable {
+        code: &'static str,
+        detail: String,
+        retry_after_secs: u64,
+    },
     #[error("internal error")]
     Internal(#[source] anyhow::Error),
 }
@@ -139,6 +147,14 @@ impl AppError {
             message: message.into(),
         }])
     }
+    /// A 503 with its own `code`, answered with `Retry-After: retry_after_secs`.
+    pub fn unavailable(code: &'static str, detail: impl Into<String>, retry_after_secs: u64) -> Self {
+        Self::Unavailable {
+            code,
+            detail: detail.into(),
+            retry_after_secs,
+        }
+    }
     pub fn internal(cause: impl Into<anyhow::Error>) -> Self {
         Self::Internal(cause.into())
     }
@@ -152,13 +168,13 @@ impl AppError {
             | Self::NotFound { code, .. }
             | Self::Conflict { code, .. }
             | Self::Unprocessable { code, .. }
-            | Self::UnprocessableField { code, .. } => code,
+            | Self::UnprocessableField { code, .. }
+            | Self::Unavailable { code, .. } => code,
             Self::MethodNotAllowed { .. } => "METHOD_NOT_ALLOWED",
             Self::PayloadTooLarge => "PAYLOAD_TOO_LARGE",
             Self::UnsupportedMediaType => "UNSUPPORTED_MEDIA_TYPE",
             Self::Validation(_) => "VALIDATION_FAILED",
             Self::TooManyRequests { .. } => "TOO_MANY_REQUESTS",
-            Self::Unavailable => "SERVICE_UNAVAILABLE",
             Self::Internal(_) => "INTERNAL_ERROR",
         }
     }
@@ -171,13 +187,13 @@ impl AppError {
             | Self::NotFound { detail, .. }
             | Self::Conflict { detail, .. }
             | Self::Unprocessable { detail, .. }
-            | Self::UnprocessableField { detail, .. } => detail.clone(),
+            | Self::UnprocessableField { detail, .. }
+            | Self::Unavailable { detail, .. } => detail.clone(),
             Self::MethodNotAllowed { .. } => "该路径不支持此请求方法".into(),
             Self::PayloadTooLarge => "请求体过大".into(),
             Self::UnsupportedMediaType => "请求体须为 application/json".into(),
             Self::Validation(_) => "请求内容未通过校验".into(),
             Self::TooManyRequests { .. } => "请求过于频繁，请稍后再试".into(),
-            Self::Unavailable => "服务暂不可用".into(),
             Self::Internal(_) => "服务器内部错误".into(),
         }
     }
@@ -215,7 +231,7 @@ impl ResponseError for AppError {
                 StatusCode::UNPROCESSABLE_ENTITY
             }
             Self::TooManyRequests { .. } => StatusCode::TOO_MANY_REQUESTS,
-            Self::Unavailable => StatusCode::SERVICE_UNAVAILABLE,
+            Self::Unavailable { .. } => StatusCode::SERVICE_UNAVAILABLE,
             Self::Internal(_) => StatusCode::INTERNAL_SERVER_ERROR,
         }
     }
@@ -227,7 +243,7 @@ impl ResponseError for AppError {
         let mut response = HttpResponse::build(self.status_code());
         response.insert_header((header::CONTENT_TYPE, "application/problem+json"));
         match self {
-            Self::TooManyRequests { retry_after_secs } => {
+            Self::TooManyRequests { retry_after_secs } | Self::Unavailable { retry_after_secs, .. } => {
                 response.insert_header((header::RETRY_AFTER, retry_after_secs.to_string()));
             }
             Self::Unauthorized { .. } => {
@@ -242,8 +258,19 @@ impl ResponseError for AppError {
     }
 }
 
+/// How long a client is asked to wait before retrying when the database is unavailable.
+const DATABASE_RETRY_AFTER_SECS: u64 = 2;
+
 impl From<DbErr> for AppError {
     fn from(err: DbErr) -> Self {
+        if database_unavailable(&err) {
+            tracing::warn!(error = %err, "database unavailable");
+            return Self::unavailable(
+                "DATABASE_UNAVAILABLE",
+                "数据库暂时繁忙或不可用，请稍后重试",
+                DATABASE_RETRY_AFTER_SECS,
+            );
+        }
         match err.sql_err() {
             Some(SqlErr::UniqueConstraintViolation(_)) => Self::conflict("ALREADY_EXISTS", "记录已存在"),
             _ => match err {
@@ -252,6 +279,52 @@ impl From<DbErr> for AppError {
             },
         }
     }
+}
+
+/// Whether `err` says the database could not serve the request now (no pooled connection in
+/// time, no connection at all, a lock held past the busy timeout, the server shutting down)
+/// rather than that the request itself was wrong: such failures are worth a retry later.
+fn database_unavailable(err: &DbErr) -> bool {
+    let runtime = match err {
+        DbErr::ConnectionAcquire(_) | DbErr::Conn(_) => return true,
+        DbErr::Exec(runtime) | DbErr::Query(runtime) => runtime,
+        _ => return false,
+    };
+    let RuntimeErr::SqlxError(sqlx_err) = runtime else {
+        return false;
+    };
+    match sqlx_err.as_ref() {
+        SqlxError::PoolTimedOut
+        | SqlxError::PoolClosed
+        | SqlxError::Io(_)
+        | SqlxError::Tls(_)
+        | SqlxError::WorkerCrashed => true,
+        SqlxError::Database(db_err) => {
+            if let Some(sqlite) = db_err.try_downcast_ref::<SqlxSqliteError>() {
+                sqlite.code().is_some_and(|code| sqlite_busy(&code))
+            } else if let Some(postgres) = db_err.try_downcast_ref::<SqlxPostgresError>() {
+                postgres_unavailable(postgres.code())
+            } else {
+                false
+            }
+        }
+        _ => false,
+    }
+}
+
+/// SQLITE_BUSY or SQLITE_LOCKED (the primary result code is the low byte of the extended one):
+/// another connection held the lock past the busy timeout.
+fn sqlite_busy(code: &str) -> bool {
+    code.parse::<i32>().is_ok_and(|code| matches!(code & 0xff, 5 | 6))
+}
+
+/// PostgreSQL SQLSTATEs that mean "busy or down, try again": connection exceptions (class 08),
+/// insufficient resources (53), lock not available, serialization failure, deadlock, and the
+/// server shutting down or starting (57P01–57P03).
+fn postgres_unavailable(code: &str) -> bool {
+    code.starts_with("08")
+        || code.starts_with("53")
+        || matches!(code, "55P03" | "40001" | "40P01" | "57P01" | "57P02" | "57P03")
 }
 
 impl From<validator::ValidationErrors> for AppError {

@@ -44,7 +44,7 @@ async fn readyz(state: web::Data<AppState>) -> AppResult<HttpResponse> {
     let ping = tokio::time::timeout(std::time::Duration::from_secs(3), state.db.ping()).await;
     match ping {
         Ok(Ok(())) => Ok(HttpResponse::Ok().json(Health { status: "ok".into() })),
-        _ => Err(AppError::Unavailable),
+        _ => Err(AppError::unavailable("SERVICE_UNAVAILABLE", "服务暂不可用", 5)),
     }
 }
 
