@@ -137,3 +137,159 @@ async fn a_token_of_a_user_that_no_longer_exists_is_401_on_reads_and_writes() {
     .await
     .assert_problem(401, "TOKEN_REVOKED");
 }
+
+/// Runs `wenming <args>` with the settings `env`, off the test's runtime thread.
+async fn wenming(args: &[&str], env: std::collections::HashMap<String, String>) -> std::process::Output {
+    let args: Vec<String> = args.iter().map(|a| (*a).to_owned()).collect();
+    tokio::task::spawn_blocking(move || {
+        std::process::Command::new(env!("CARGO_BIN_EXE_wenming"))
+            .args(&args)
+            .env_clear()
+            .envs(env)
+            .output()
+            .unwrap()
+    })
+    .await
+    .unwrap()
+}
+
+#[tokio::test]
+async fn postgres_backups_are_pg_dumps_job_and_exit_2() {
+    let app = spawn_app().await;
+    if !app.db.is_postgres() {
+        return;
+    }
+    let file = app.db.data_dir.join("backup.db");
+    for command in ["backup", "restore"] {
+        let output = wenming(&[command, file.to_str().unwrap()], app.db.env(&[])).await;
+        assert_eq!(output.status.code(), Some(2), "{command}");
+        let stderr = String::from_utf8_lossy(&output.stderr);
+        assert!(stderr.contains("pg_dump"), "{stderr}");
+    }
+}
+
+#[tokio::test]
+async fn a_backup_taken_during_writes_restores_into_a_server_with_every_order_acknowledged_before_it() {
+    use std::sync::{
+        Arc,
+        atomic::{AtomicBool, AtomicUsize, Ordering},
+    };
+
+    let app = spawn_app().await;
+    if app.db.is_postgres() {
+        return; // PostgreSQL is backed up with pg_dump
+    }
+    let w = world(&app).await;
+    let server = app.spawn_process(&[]).await;
+
+    // A resident keeps placing orders on the server process while the backup runs.
+    let acknowledged = Arc::new(AtomicUsize::new(0));
+    let stop = Arc::new(AtomicBool::new(false));
+    let writer = {
+        let (acknowledged, stop) = (acknowledged.clone(), stop.clone());
+        let (client, url, token, body) = (
+            app.client.clone(),
+            app.url_at(&server.address, "/orders"),
+            w.resident.token.clone(),
+            order_body(w.platform),
+        );
+        tokio::spawn(async move {
+            while !stop.load(Ordering::SeqCst) {
+                let reply = client.post(&url).bearer_auth(&token).json(&body).send().await.unwrap();
+                assert_eq!(reply.status(), 201, "{}", reply.text().await.unwrap_or_default());
+                acknowledged.fetch_add(1, Ordering::SeqCst);
+            }
+        })
+    };
+    while acknowledged.load(Ordering::SeqCst) < 20 {
+        tokio::time::sleep(Duration::from_millis(20)).await;
+    }
+
+    let file = app.db.data_dir.join("backup.db");
+    let before_backup = acknowledged.load(Ordering::SeqCst);
+    let output = wenming(&["backup", file.to_str().unwrap()], app.db.env(&[])).await;
+    let after_backup = acknowledged.load(Ordering::SeqCst);
+    assert!(output.status.success(), "{}", String::from_utf8_lossy(&output.stderr));
+    stop.store(true, Ordering::SeqCst);
+    writer.await.unwrap();
+    #[cfg(unix)]
+    {
+        use std::os::unix::fs::PermissionsExt;
+        let mode = std::fs::metadata(&file).unwrap().permissions().mode() & 0o777;
+        assert_eq!(mode, 0o600, "a backup holds personal data: owner only");
+    }
+
+    // A backup never overwrites a file.
+    let again = wenming(&["backup", file.to_str().unwrap()], app.db.env(&[])).await;
+    assert_eq!(again.status.code(), Some(1));
+
+    // Restoring is refused while a server answers on BIND_ADDR.
+    let bind = server.address.trim_start_matches("http://").to_owned();
+    let refused = wenming(
+        &["restore", file.to_str().unwrap()],
+        app.db.env(&[("BIND_ADDR", bind.as_str())]),
+    )
+    .await;
+    assert_eq!(refused.status.code(), Some(1));
+    assert!(String::from_utf8_lossy(&refused.stderr).contains("stop every server"));
+
+    // Restore into a fresh data folder and serve from it.
+    let fresh = tempfile::tempdir().unwrap();
+    let fresh_dir = fresh.path().display().to_string();
+    let restored = wenming(
+        &["restore", file.to_str().unwrap()],
+        app.db.env(&[("DATA_DIR", fresh_dir.as_str())]),
+    )
+    .await;
+    assert!(
+        restored.status.success(),
+        "{}",
+        String::from_utf8_lossy(&restored.stderr)
+    );
+    let restored_server = app.spawn_process(&[("DATA_DIR", fresh_dir.as_str())]).await;
+
+    let orders = app
+        .request_at(
+            &restored_server.address,
+            reqwest::Method::GET,
+            "/orders?page_size=1",
+            w.resident.t(),
+            None,
+        )
+        .await;
+    let total = orders.assert_status(200)["total"].as_u64().unwrap() as usize;
+    assert!(
+        (before_backup..=after_backup).contains(&total),
+        "the copy holds every order acknowledged before the backup began ({before_backup}) and none \
+         after it ended ({after_backup}): {total}"
+    );
+    let login = app
+        .request_at(
+            &restored_server.address,
+            reqwest::Method::POST,
+            "/auth/login",
+            None,
+            Some(json!({"phone": w.resident.phone, "password": PASSWORD})),
+        )
+        .await;
+    login.assert_status(200);
+
+    // Killed with its write-ahead log in place (the login wrote a refresh token), then restored
+    // over: the old log is not replayed onto the restored file.
+    drop(restored_server);
+    assert!(fresh.path().join("wenming.db-wal").exists());
+    let again = wenming(
+        &["restore", file.to_str().unwrap()],
+        app.db.env(&[("DATA_DIR", fresh_dir.as_str())]),
+    )
+    .await;
+    assert!(again.status.success(), "{}", String::from_utf8_lossy(&again.stderr));
+    let db = Database::connect(format!("sqlite://{fresh_dir}/wenming.db"))
+        .await
+        .unwrap();
+    let one = |sql: &str| db.query_one_raw(sea_orm::Statement::from_string(sea_orm::DbBackend::Sqlite, sql));
+    let verdict = one("PRAGMA integrity_check").await.unwrap().unwrap();
+    assert_eq!(verdict.try_get_by_index::<String>(0).unwrap(), "ok");
+    let count = one("SELECT COUNT(*) FROM orders").await.unwrap().unwrap();
+    assert_eq!(count.try_get_by_index::<i64>(0).unwrap() as usize, total);
+}
