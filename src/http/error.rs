@@ -370,3 +370,65 @@ fn collect_field_errors(prefix: &str, errors: &validator::ValidationErrors, out:
 
 /// Shorthand for handler and service results.
 pub type AppResult<T> = Result<T, AppError>;
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+    use std::sync::Arc;
+
+    fn sqlx(err: SqlxError) -> RuntimeErr {
+        RuntimeErr::SqlxError(Arc::new(err))
+    }
+
+    #[test]
+    fn pool_and_connection_failures_are_unavailable() {
+        assert!(database_unavailable(&DbErr::ConnectionAcquire(
+            sea_orm::ConnAcquireErr::Timeout
+        )));
+        assert!(database_unavailable(&DbErr::Conn(sqlx(SqlxError::PoolClosed))));
+        assert!(database_unavailable(&DbErr::Query(sqlx(SqlxError::Io(
+            std::io::ErrorKind::ConnectionReset.into()
+        )))));
+        assert!(database_unavailable(&DbErr::Exec(sqlx(SqlxError::PoolTimedOut))));
+    }
+
+    #[test]
+    fn request_errors_are_not_unavailable() {
+        assert!(!database_unavailable(&DbErr::RecordNotFound("x".into())));
+        assert!(!database_unavailable(&DbErr::Query(sqlx(SqlxError::RowNotFound))));
+        assert!(!database_unavailable(&DbErr::Custom("x".into())));
+    }
+
+    #[test]
+    fn sqlite_busy_and_locked_codes_are_unavailable_others_are_not() {
+        // SQLITE_BUSY, SQLITE_LOCKED, SQLITE_BUSY_SNAPSHOT (517), SQLITE_BUSY_TIMEOUT (773)
+        for code in ["5", "6", "517", "773"] {
+            assert!(sqlite_busy(code), "{code}");
+        }
+        // SQLITE_CONSTRAINT_UNIQUE (2067), SQLITE_CONSTRAINT (19), SQLITE_ERROR (1)
+        for code in ["2067", "19", "1"] {
+            assert!(!sqlite_busy(code), "{code}");
+        }
+    }
+
+    #[test]
+    fn postgres_shutdown_and_connection_states_are_unavailable_constraint_states_are_not() {
+        for code in ["08006", "08001", "57P01", "57P03", "53300", "55P03", "40001", "40P01"] {
+            assert!(postgres_unavailable(code), "{code}");
+        }
+        for code in ["23505", "23503", "22P02", "42P01"] {
+            assert!(!postgres_unavailable(code), "{code}");
+        }
+    }
+
+    #[test]
+    fn unavailable_answers_problem_json_with_retry_after() {
+        let response = AppError::unavailable("DATABASE_UNAVAILABLE", "忙", 2).error_response();
+        assert_eq!(response.status(), StatusCode::SERVICE_UNAVAILABLE);
+        assert_eq!(response.headers().get(header::RETRY_AFTER).unwrap(), "2");
+        assert_eq!(
+            response.headers().get(header::CONTENT_TYPE).unwrap(),
+            "application/problem+json"
+        );
+    }
+}
