@@ -45,6 +45,9 @@ pub struct Settings {
     /// How long a SQLite statement waits for a lock held by another connection or process
     /// before the request is answered 503.
     pub sqlite_busy_timeout: Duration,
+    /// How long a PostgreSQL statement waits for a row or table lock held by another session
+    /// before the request is answered 503 (`lock_timeout`).
+    pub pg_lock_timeout: Duration,
     pub cors_origins: Vec<String>,
     pub log_format: LogFormat,
     pub bootstrap_admin_phone: String,
@@ -169,6 +172,13 @@ impl Settings {
                 "SQLITE_BUSY_TIMEOUT_MS",
                 5_000,
                 0,
+                300_000,
+            )?),
+            pg_lock_timeout: Duration::from_millis(number(
+                get("PG_LOCK_TIMEOUT_MS"),
+                "PG_LOCK_TIMEOUT_MS",
+                5_000,
+                1,
                 300_000,
             )?),
             cors_origins,
@@ -300,6 +310,7 @@ mod tests {
         let settings = Settings::from_map(&vars(&[])).unwrap();
         assert_eq!(settings.db_acquire_timeout, Duration::from_secs(5));
         assert_eq!(settings.sqlite_busy_timeout, Duration::from_secs(5));
+        assert_eq!(settings.pg_lock_timeout, Duration::from_secs(5));
         let settings = Settings::from_map(&vars(&[("SQLITE_BUSY_TIMEOUT_MS", "300")])).unwrap();
         assert_eq!(settings.sqlite_busy_timeout, Duration::from_millis(300));
     }

@@ -51,6 +51,7 @@ pub async fn connect(settings: &Settings) -> anyhow::Result<DatabaseConnection> 
         }
     }
     let busy_timeout = settings.sqlite_busy_timeout;
+    let lock_timeout = format!("{}ms", settings.pg_lock_timeout.as_millis());
     let mut options = ConnectOptions::new(settings.database_url.clone());
     options
         .max_connections(settings.db_max_connections)
@@ -64,7 +65,10 @@ pub async fn connect(settings: &Settings) -> anyhow::Result<DatabaseConnection> 
                 .foreign_keys(true)
                 .busy_timeout(busy_timeout)
                 .create_if_missing(true)
-        });
+        })
+        // A lock held elsewhere (another session's open transaction) fails the statement after
+        // this, answered 503, instead of holding the request and its connection indefinitely.
+        .map_sqlx_postgres_opts(move |opts| opts.options([("lock_timeout", lock_timeout.as_str())]));
     Ok(Database::connect(options).await?)
 }
 

@@ -67,6 +67,44 @@ async fn a_sqlite_write_lock_held_elsewhere_answers_503_within_the_busy_timeout(
 }
 
 #[tokio::test]
+async fn a_postgres_lock_held_elsewhere_answers_503_within_the_lock_timeout() {
+    let app = spawn_app_with(&[("PG_LOCK_TIMEOUT_MS", "300")]).await;
+    let Some(url) = app.db.url.clone() else {
+        return; // a PostgreSQL lock; SQLite is covered by the busy-timeout test
+    };
+    let admin = app.admin_token().await;
+    let mut options = ConnectOptions::new(url);
+    options.max_connections(1).min_connections(1).sqlx_logging(false);
+    let other = Database::connect(options).await.unwrap();
+    other.execute_unprepared("BEGIN").await.unwrap();
+    other
+        .execute_unprepared("LOCK TABLE stations IN EXCLUSIVE MODE")
+        .await
+        .unwrap();
+
+    let started = Instant::now();
+    let reply = app
+        .post(
+            "/stations",
+            Some(&admin),
+            json!({"name": "锁住时新建的站", "district": DISTRICT, "address": "东湖路 2 号"}),
+        )
+        .await;
+    let waited = started.elapsed();
+    assert_database_unavailable(&reply);
+    assert!(waited < Duration::from_secs(3), "answered after {waited:?}");
+
+    other.execute_unprepared("COMMIT").await.unwrap();
+    app.post(
+        "/stations",
+        Some(&admin),
+        json!({"name": "解锁后新建的站", "district": DISTRICT, "address": "东湖路 3 号"}),
+    )
+    .await
+    .assert_status(201);
+}
+
+#[tokio::test]
 async fn a_full_pool_answers_503_within_the_acquire_timeout_and_recovers() {
     let app = spawn_app_with(&[("DB_MAX_CONNECTIONS", "1"), ("DB_ACQUIRE_TIMEOUT_SECS", "1")]).await;
     app.get("/stations", None).await.assert_status(200);
