@@ -3,7 +3,12 @@
 //! Every setting has a safe default except `JWT_SECRET` with PostgreSQL, which must be given: a
 //! server shared by several processes cannot invent its own secret.
 
-use std::{collections::HashMap, net::SocketAddr, path::PathBuf, time::Duration};
+use std::{
+    collections::HashMap,
+    net::SocketAddr,
+    path::{Path, PathBuf},
+    time::Duration,
+};
 
 use base64::Engine;
 use rand::RngCore;
@@ -52,7 +57,21 @@ pub struct Settings {
     pub log_format: LogFormat,
     pub bootstrap_admin_phone: String,
     pub bootstrap_admin_password: Option<String>,
+    /// Failed logins a minute for one (phone, client address) pair.
     pub login_attempts_per_minute: u32,
+    /// Failed logins a minute for one phone from all addresses together (a ceiling that slows
+    /// a spread-out guesser down without letting one stranger lock the owner out).
+    pub login_phone_attempts_per_minute: u32,
+    /// Registrations a minute from one client address.
+    pub register_attempts_per_minute: u32,
+    /// Password hashes (and verifications) running at once.
+    pub password_hash_concurrency: usize,
+    /// Callers that may wait for a hashing slot; more are refused at once with 503 `BUSY`.
+    pub password_hash_queue: usize,
+    /// How long a caller waits for a hashing slot before 503 `BUSY`.
+    pub password_hash_queue_wait: Duration,
+    /// Proxies whose `X-Forwarded-For` is believed; empty: the peer address is the client.
+    pub trusted_proxies: Vec<ipnet::IpNet>,
     pub argon2_memory_kib: u32,
     pub max_body_bytes: usize,
     pub shutdown_timeout: Duration,
@@ -67,6 +86,8 @@ pub struct Settings {
     pub hours_correction_director_minutes: i32,
     /// How long after its scheduled end a published or ongoing activity is finished by the sweep.
     pub activity_finish_grace: Duration,
+    /// The bearer token `/metrics` asks for; without it `/metrics` answers loopback callers only.
+    pub metrics_token: Option<String>,
 }
 
 impl Settings {
@@ -140,11 +161,28 @@ impl Settings {
             ));
         }
         let bootstrap_admin_password = get("BOOTSTRAP_ADMIN_PASSWORD").map(str::to_owned);
+
+        let trusted_proxies = get("TRUSTED_PROXIES")
+            .map(parse_trusted_proxies)
+            .transpose()?
+            .unwrap_or_default();
+        let login_attempts_per_minute = number(
+            get("LOGIN_ATTEMPTS_PER_MINUTE"),
+            "LOGIN_ATTEMPTS_PER_MINUTE",
+            10,
+            1,
+            10_000,
+        )? as u32;
         if let Some(Err(reason)) = bootstrap_admin_password
             .as_deref()
             .map(crate::auth::password::check_strength)
         {
             return Err(bad("BOOTSTRAP_ADMIN_PASSWORD", reason));
+        }
+
+        let metrics_token = get("METRICS_TOKEN").map(str::to_owned);
+        if metrics_token.as_ref().is_some_and(|t| t.len() < 16) {
+            return Err(bad("METRICS_TOKEN", "must be at least 16 characters long"));
         }
 
         // SQLite takes one writer at a time; one connection keeps every write strictly serial.
@@ -185,13 +223,37 @@ impl Settings {
             log_format,
             bootstrap_admin_phone,
             bootstrap_admin_password,
-            login_attempts_per_minute: number(
-                get("LOGIN_ATTEMPTS_PER_MINUTE"),
-                "LOGIN_ATTEMPTS_PER_MINUTE",
+            login_attempts_per_minute,
+            login_phone_attempts_per_minute: number(
+                get("LOGIN_PHONE_ATTEMPTS_PER_MINUTE"),
+                "LOGIN_PHONE_ATTEMPTS_PER_MINUTE",
+                u64::from(login_attempts_per_minute) * 5,
+                u64::from(login_attempts_per_minute),
+                1_000_000,
+            )? as u32,
+            register_attempts_per_minute: number(
+                get("REGISTER_ATTEMPTS_PER_MINUTE"),
+                "REGISTER_ATTEMPTS_PER_MINUTE",
                 10,
                 1,
-                10_000,
+                100_000,
             )? as u32,
+            password_hash_concurrency: number(
+                get("PASSWORD_HASH_CONCURRENCY"),
+                "PASSWORD_HASH_CONCURRENCY",
+                std::thread::available_parallelism().map_or(2, |n| n.get()) as u64,
+                1,
+                256,
+            )? as usize,
+            password_hash_queue: number(get("PASSWORD_HASH_QUEUE"), "PASSWORD_HASH_QUEUE", 64, 0, 100_000)? as usize,
+            password_hash_queue_wait: Duration::from_millis(number(
+                get("PASSWORD_HASH_QUEUE_MS"),
+                "PASSWORD_HASH_QUEUE_MS",
+                2_000,
+                0,
+                600_000,
+            )?),
+            trusted_proxies,
             argon2_memory_kib: number(get("ARGON2_MEMORY_KIB"), "ARGON2_MEMORY_KIB", 19_456, 1_024, 1_048_576)? as u32,
             max_body_bytes: number(get("MAX_BODY_BYTES"), "MAX_BODY_BYTES", 262_144, 1_024, 16_777_216)? as usize,
             shutdown_timeout: secs("SHUTDOWN_TIMEOUT_SECS", 30, 1, 600)?,
@@ -221,6 +283,7 @@ impl Settings {
                     24 * 30,
                 )? * 3_600,
             ),
+            metrics_token,
             background_jobs: match get("BACKGROUND_JOBS").unwrap_or("on") {
                 "on" | "true" | "1" => true,
                 "off" | "false" | "0" => false,
@@ -246,16 +309,81 @@ impl Settings {
             && existing.trim().len() >= 32
         {
             self.jwt_secret = existing.trim().as_bytes().to_vec();
+            make_private(&path).map_err(io)?;
             return Ok(());
         }
-        std::fs::create_dir_all(&self.data_dir).map_err(io)?;
+        create_private_dir(&self.data_dir).map_err(io)?;
         let mut bytes = [0u8; 48];
         rand::rng().fill_bytes(&mut bytes);
         let secret = base64::engine::general_purpose::URL_SAFE_NO_PAD.encode(bytes);
-        std::fs::write(&path, &secret).map_err(io)?;
+        write_private_file(&path, secret.as_bytes()).map_err(io)?;
         self.jwt_secret = secret.into_bytes();
         Ok(())
     }
+}
+
+/// `TRUSTED_PROXIES`: comma-separated addresses (`10.0.0.1`) or networks (`10.0.0.0/8`).
+fn parse_trusted_proxies(value: &str) -> Result<Vec<ipnet::IpNet>, SettingError> {
+    value
+        .split(',')
+        .map(str::trim)
+        .filter(|item| !item.is_empty())
+        .map(|item| {
+            item.parse::<ipnet::IpNet>()
+                .or_else(|_| item.parse::<std::net::IpAddr>().map(ipnet::IpNet::from))
+                .map_err(|_| {
+                    bad(
+                        "TRUSTED_PROXIES",
+                        format!("{item:?} is not an IP address or a network such as 10.0.0.0/8"),
+                    )
+                })
+        })
+        .collect()
+}
+
+/// Creates `path` and any missing parents readable by this user only (0700 on unix).
+pub fn create_private_dir(path: &Path) -> std::io::Result<()> {
+    let mut builder = std::fs::DirBuilder::new();
+    builder.recursive(true);
+    #[cfg(unix)]
+    std::os::unix::fs::DirBuilderExt::mode(&mut builder, 0o700);
+    builder.create(path)
+}
+
+/// Writes `contents` to a new or truncated file readable by this user only (0600 on unix; an
+/// existing file's looser mode is tightened).
+pub fn write_private_file(path: &Path, contents: &[u8]) -> std::io::Result<()> {
+    use std::io::Write;
+    let mut options = std::fs::OpenOptions::new();
+    options.write(true).create(true).truncate(true);
+    #[cfg(unix)]
+    std::os::unix::fs::OpenOptionsExt::mode(&mut options, 0o600);
+    let mut file = options.open(path)?;
+    #[cfg(unix)]
+    file.set_permissions(std::os::unix::fs::PermissionsExt::from_mode(0o600))?;
+    file.write_all(contents)?;
+    file.sync_all()
+}
+
+/// Narrows an existing file to this user only (0600 on unix) when others could read it, as a
+/// secret or a database written by an older version could be; a missing file is left alone.
+pub fn make_private(path: &Path) -> std::io::Result<()> {
+    #[cfg(unix)]
+    {
+        use std::os::unix::fs::PermissionsExt;
+        match std::fs::metadata(path) {
+            Ok(meta) if meta.permissions().mode() & 0o077 != 0 => {
+                tracing::warn!(path = %path.display(), "others could read this file; it is now readable by this user only");
+                std::fs::set_permissions(path, std::fs::Permissions::from_mode(0o600))?;
+            }
+            Ok(_) => {}
+            Err(e) if e.kind() == std::io::ErrorKind::NotFound => {}
+            Err(e) => return Err(e),
+        }
+    }
+    #[cfg(not(unix))]
+    let _ = path;
+    Ok(())
 }
 
 fn number(value: Option<&str>, name: &'static str, default: u64, min: u64, max: u64) -> Result<u64, SettingError> {
@@ -313,6 +441,35 @@ mod tests {
         assert_eq!(settings.pg_lock_timeout, Duration::from_secs(5));
         let settings = Settings::from_map(&vars(&[("SQLITE_BUSY_TIMEOUT_MS", "300")])).unwrap();
         assert_eq!(settings.sqlite_busy_timeout, Duration::from_millis(300));
+    }
+
+    #[test]
+    fn trusted_proxies_take_addresses_and_networks_and_name_a_bad_one() {
+        let settings = Settings::from_map(&vars(&[("TRUSTED_PROXIES", "127.0.0.1, 10.0.0.0/8,::1")])).unwrap();
+        let shown: Vec<String> = settings.trusted_proxies.iter().map(ToString::to_string).collect();
+        assert_eq!(shown, ["127.0.0.1/32", "10.0.0.0/8", "::1/128"]);
+        assert!(Settings::from_map(&vars(&[])).unwrap().trusted_proxies.is_empty());
+        let err = Settings::from_map(&vars(&[("TRUSTED_PROXIES", "10.0.0.0/8,proxy")])).unwrap_err();
+        assert_eq!(err.name, "TRUSTED_PROXIES");
+    }
+
+    #[test]
+    fn phone_login_ceiling_defaults_to_five_pairs_and_is_never_below_a_pair() {
+        let settings = Settings::from_map(&vars(&[("LOGIN_ATTEMPTS_PER_MINUTE", "4")])).unwrap();
+        assert_eq!(settings.login_phone_attempts_per_minute, 20);
+        let err = Settings::from_map(&vars(&[
+            ("LOGIN_ATTEMPTS_PER_MINUTE", "4"),
+            ("LOGIN_PHONE_ATTEMPTS_PER_MINUTE", "3"),
+        ]))
+        .unwrap_err();
+        assert_eq!(err.name, "LOGIN_PHONE_ATTEMPTS_PER_MINUTE");
+    }
+
+    #[test]
+    fn a_short_metrics_token_is_refused() {
+        let err = Settings::from_map(&vars(&[("METRICS_TOKEN", "short")])).unwrap_err();
+        assert_eq!(err.name, "METRICS_TOKEN");
+        assert!(Settings::from_map(&vars(&[])).unwrap().metrics_token.is_none());
     }
 
     #[test]

@@ -127,6 +127,15 @@ impl Modify for SecurityAndErrors {
                     .build(),
             ),
         );
+        components.add_security_scheme(
+            "metrics_token",
+            SecurityScheme::Http(
+                HttpBuilder::new()
+                    .scheme(HttpAuthScheme::Bearer)
+                    .description(Some("The `METRICS_TOKEN` setting, for `GET /metrics`"))
+                    .build(),
+            ),
+        );
 
         let mut validation = problem_example(422, "VALIDATION_FAILED", "请求内容未通过校验");
         validation["errors"] = serde_json::json!([{"field": "phone", "message": "手机号须为 11 位大陆手机号"}]);
@@ -173,7 +182,15 @@ impl Modify for SecurityAndErrors {
                 item.delete.as_mut(),
             ];
             for operation in operations.into_iter().flatten() {
-                let secured = operation.security.as_ref().is_some_and(|reqs| !reqs.is_empty());
+                // Access-token operations; `/metrics` has its own token and never answers 403.
+                let secured = operation.security.as_ref().is_some_and(|reqs| {
+                    serde_json::to_value(reqs)
+                        .ok()
+                        .and_then(|v| v.as_array().cloned())
+                        .unwrap_or_default()
+                        .iter()
+                        .any(|req| req.get("bearer").is_some())
+                });
                 let has_query = operation.parameters.as_ref().is_some_and(|ps| {
                     ps.iter().any(
                         |p| matches!(p, RefOr::T(p) if matches!(p.parameter_in, openapi::path::ParameterIn::Query)),

@@ -15,7 +15,7 @@ use crate::{
     auth::{
         jwt::JwtKeys,
         password::PasswordHashing,
-        rate_limit::{LoginLimiter, UserLimiter},
+        rate_limit::{AddressLimiter, LoginLimiter, UserLimiter},
         roles::Role,
     },
     clock::Clock,
@@ -43,11 +43,20 @@ pub async fn connect(settings: &Settings) -> anyhow::Result<DatabaseConnection> 
             .split('?')
             .next()
             .unwrap_or_default();
-        if let Some(parent) = std::path::Path::new(path)
-            .parent()
-            .filter(|p| !p.as_os_str().is_empty())
-        {
-            std::fs::create_dir_all(parent)?;
+        let file = std::path::Path::new(path);
+        if let Some(parent) = file.parent().filter(|p| !p.as_os_str().is_empty()) {
+            crate::config::create_private_dir(parent)?;
+        }
+        // The database holds residents' personal data: create it readable by this user only.
+        // SQLite gives its -wal and -shm files the database file's mode.
+        if !path.is_empty() && !path.starts_with(':') {
+            if file.exists() {
+                for suffix in ["", "-wal", "-shm"] {
+                    crate::config::make_private(std::path::Path::new(&format!("{path}{suffix}")))?;
+                }
+            } else {
+                crate::config::write_private_file(file, b"")?;
+            }
         }
     }
     let busy_timeout = settings.sqlite_busy_timeout;
@@ -73,7 +82,9 @@ pub async fn connect(settings: &Settings) -> anyhow::Result<DatabaseConnection> 
 }
 
 /// Creates the first admin when none exists: from `BOOTSTRAP_ADMIN_PHONE` and
-/// `BOOTSTRAP_ADMIN_PASSWORD`, or with a random password printed once to the log.
+/// `BOOTSTRAP_ADMIN_PASSWORD`, or with a random password printed once to the log. An existing
+/// account with that phone is never promoted (its owner may be anyone who registered it): the
+/// start-up logs an error and goes on without an admin.
 async fn bootstrap_admin(state: &AppState) -> anyhow::Result<()> {
     if users::service::admin_exists(&state.db).await? {
         return Ok(());
@@ -91,42 +102,40 @@ async fn bootstrap_admin(state: &AppState) -> anyhow::Result<()> {
             )
         }
     };
-    let hash = state.passwords.hash(password.clone()).await?;
     let phone = settings.bootstrap_admin_phone.clone();
-    let existing = users::service::find_by_phone(&state.db, &phone).await?;
-    match existing {
-        Some(user) => {
-            let mut roles = users::service::roles_of(&state.db, user.id).await?;
-            roles.push(Role::Admin);
-            users::service::set_roles(&state.db, user.id, &roles, None).await?;
-            tracing::warn!(phone = %phone, "no admin existed; the account with the bootstrap phone is now admin");
-        }
-        None => {
-            let created = users::service::create(
-                &state.db,
-                users::service::NewUser {
-                    phone: phone.clone(),
-                    password_hash: hash,
-                    name: "管理员".into(),
-                    station_id: None,
-                    roles: vec![Role::Admin],
-                    district: None,
-                },
-                state.clock.now(),
-            )
-            .await;
-            // Another process starting at the same moment may have created it: that is fine.
-            if created.is_ok() {
-                if generated {
-                    tracing::warn!(
-                        phone = %phone,
-                        password = %password,
-                        "created the bootstrap admin with a generated password; it is shown only this once"
-                    );
-                } else {
-                    tracing::info!(phone = %phone, "created the bootstrap admin");
-                }
-            }
+    if users::service::find_by_phone(&state.db, &phone).await?.is_some() {
+        // Whoever registered this phone is not known to be the operator: never promote them.
+        tracing::error!(
+            phone = %crate::orders::service::mask_phone(&phone),
+            "no admin exists and BOOTSTRAP_ADMIN_PHONE belongs to an existing account, which is not made admin; \
+             set BOOTSTRAP_ADMIN_PHONE to an unused phone and restart"
+        );
+        return Ok(());
+    }
+    let hash = state.passwords.hash(password.clone()).await?;
+    let created = users::service::create(
+        &state.db,
+        users::service::NewUser {
+            phone: phone.clone(),
+            password_hash: hash,
+            name: "管理员".into(),
+            station_id: None,
+            roles: vec![Role::Admin],
+            district: None,
+        },
+        state.clock.now(),
+    )
+    .await;
+    // Another process starting at the same moment may have created it: that is fine.
+    if created.is_ok() {
+        if generated {
+            tracing::warn!(
+                phone = %phone,
+                password = %password,
+                "created the bootstrap admin with a generated password; it is shown only this once"
+            );
+        } else {
+            tracing::info!(phone = %phone, "created the bootstrap admin");
         }
     }
     Ok(())
@@ -139,13 +148,22 @@ impl Application {
         let db = connect(&settings).await?;
         Migrator::up(&db, None).await?;
 
-        let passwords = PasswordHashing::new(settings.argon2_memory_kib);
+        let passwords = PasswordHashing::bounded(
+            settings.argon2_memory_kib,
+            settings.password_hash_concurrency,
+            settings.password_hash_queue,
+            settings.password_hash_queue_wait,
+        );
         let dummy_hash = passwords.dummy_hash().await?;
         let state = web::Data::new(AppState {
             jwt: JwtKeys::new(&settings.jwt_secret, settings.access_token_ttl)?,
-            login_limiter: LoginLimiter::new(settings.login_attempts_per_minute),
+            login_limiter: LoginLimiter::new(
+                settings.login_attempts_per_minute,
+                settings.login_phone_attempts_per_minute,
+            ),
             checkin_limiter: UserLimiter::new(CHECKIN_ATTEMPTS_PER_MINUTE),
             metrics: Metrics::new()?,
+            register_limiter: AddressLimiter::new(settings.register_attempts_per_minute),
             settings: Arc::new(settings),
             db,
             clock,
@@ -216,7 +234,9 @@ fn server(listener: TcpListener, state: web::Data<AppState>, prometheus: Prometh
             .wrap(from_fn(http::hygiene::clean_query))
             .wrap(actix_web_lab::middleware::CatchPanic::default())
             .wrap(cors(&settings.cors_origins))
+            .wrap(from_fn(http::security::cors_refusals))
             .wrap(prometheus.clone())
+            .wrap(from_fn(http::security::security_headers))
             .wrap(from_fn(http::middleware::request_context))
             .into_utoipa_app()
             .service(utoipa_actix_web::scope("/api/v1").configure(crate::openapi::api_routes))

@@ -9,7 +9,7 @@ use crate::{
     auth::{
         jwt::JwtKeys,
         password::PasswordHashing,
-        rate_limit::{LoginLimiter, UserLimiter},
+        rate_limit::{AddressLimiter, LoginLimiter, UserLimiter},
     },
     clock::Clock,
     config::Settings,
@@ -32,4 +32,6 @@ pub struct AppState {
     /// A hash verified against when a login names an unknown phone (equal cost either way).
     pub dummy_hash: String,
     pub metrics: Metrics,
+    /// Registrations per client address.
+    pub register_limiter: AddressLimiter,
 }

@@ -20,6 +20,10 @@ pub struct Claims {
     pub jti: String,
 }
 
+/// How far ahead of the server's clock a token's `iat` may lie (clock skew between processes);
+/// a token issued further in the future was not issued by a server sharing this clock.
+pub const IAT_LEEWAY_SECS: i64 = 60;
+
 /// Keys and lifetime for access tokens.
 pub struct JwtKeys {
     encoding: EncodingKey,
@@ -73,9 +77,45 @@ impl JwtKeys {
         if claims.exp <= now.timestamp() {
             anyhow::bail!("token expired");
         }
+        if claims.iat > now.timestamp() + IAT_LEEWAY_SECS {
+            anyhow::bail!("token issued in the future");
+        }
         if claims.sub.parse::<i32>().is_err() {
             anyhow::bail!("bad subject");
         }
         Ok(claims)
+    }
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    fn keys() -> JwtKeys {
+        JwtKeys::new(
+            b"unit-secret-unit-secret-unit-secret-0",
+            std::time::Duration::from_secs(900),
+        )
+        .unwrap()
+    }
+
+    #[test]
+    fn a_token_issued_within_the_leeway_ahead_is_accepted() {
+        let keys = keys();
+        let now = Utc::now();
+        let token = keys
+            .issue(1, vec![], None, 0, now + chrono::Duration::seconds(IAT_LEEWAY_SECS))
+            .unwrap();
+        assert!(keys.verify(&token, now).is_ok());
+    }
+
+    #[test]
+    fn a_token_issued_beyond_the_leeway_ahead_is_refused() {
+        let keys = keys();
+        let now = Utc::now();
+        let token = keys
+            .issue(1, vec![], None, 0, now + chrono::Duration::seconds(IAT_LEEWAY_SECS + 1))
+            .unwrap();
+        assert!(keys.verify(&token, now).is_err());
     }
 }

@@ -1,10 +1,10 @@
 //! Authentication endpoints.
 
-use actix_web::{HttpRequest, HttpResponse, post, put, web};
+use actix_web::{HttpRequest, HttpResponse, http::header, post, put, web};
 use utoipa_actix_web::service_config::ServiceConfig;
 
 use super::{service, types::*};
-use crate::http::{AppResult, AuthUser, Problem, ValidatedJson, created};
+use crate::http::{AppResult, AuthUser, Problem, ValidatedJson, client_address, created};
 use crate::state::AppState;
 use crate::users::types::UserResponse;
 
@@ -19,24 +19,34 @@ pub fn configure(cfg: &mut ServiceConfig) {
 /// Register as a resident
 ///
 /// Anyone may register with a mainland mobile number; the account gets the `resident` role.
+/// Registrations are limited per client address (429 with `Retry-After`).
 #[utoipa::path(
     tag = "auth",
     request_body = RegisterRequest,
     responses(
         (status = 201, description = "Registered", body = UserResponse),
         (status = 409, description = "The phone is already registered (`PHONE_TAKEN`)", body = Problem, content_type = "application/problem+json"),
+        (status = 429, description = "Too many registrations from this address (`TOO_MANY_REQUESTS`); see `Retry-After`", body = Problem, content_type = "application/problem+json",
+            headers(("Retry-After" = u64, description = "Seconds to wait"))),
+        (status = 503, description = "Too many passwords being hashed (`BUSY`); see `Retry-After`", body = Problem, content_type = "application/problem+json",
+            headers(("Retry-After" = u64, description = "Seconds to wait"))),
     )
 )]
 #[post("/auth/register")]
-async fn register(state: web::Data<AppState>, body: ValidatedJson<RegisterRequest>) -> AppResult<HttpResponse> {
-    let user = service::register(&state, body.0).await?;
+async fn register(
+    state: web::Data<AppState>,
+    req: HttpRequest,
+    body: ValidatedJson<RegisterRequest>,
+) -> AppResult<HttpResponse> {
+    let user = service::register(&state, body.0, client_address(&req)).await?;
     Ok(created(format!("/api/v1/users/{}", user.id), &user))
 }
 
 /// Log in
 ///
-/// Wrong phone and wrong password get the same 401 (`INVALID_CREDENTIALS`). Attempts are
-/// limited per phone and per client address (429 with `Retry-After`).
+/// Wrong phone and wrong password get the same 401 (`INVALID_CREDENTIALS`). Failed attempts are
+/// limited per phone and client address, with a looser ceiling per phone from all addresses
+/// (429 with `Retry-After`); a successful login clears its address's failures.
 #[utoipa::path(
     tag = "auth",
     request_body = LoginRequest,
@@ -44,6 +54,8 @@ async fn register(state: web::Data<AppState>, body: ValidatedJson<RegisterReques
         (status = 200, description = "A token pair", body = TokenResponse),
         (status = 401, description = "Wrong phone or password (`INVALID_CREDENTIALS`)", body = Problem, content_type = "application/problem+json"),
         (status = 429, description = "Too many attempts (`TOO_MANY_REQUESTS`); see `Retry-After`", body = Problem, content_type = "application/problem+json",
+            headers(("Retry-After" = u64, description = "Seconds to wait"))),
+        (status = 503, description = "Too many passwords being checked (`BUSY`); see `Retry-After`", body = Problem, content_type = "application/problem+json",
             headers(("Retry-After" = u64, description = "Seconds to wait"))),
     )
 )]
@@ -53,8 +65,7 @@ async fn login(
     req: HttpRequest,
     body: ValidatedJson<LoginRequest>,
 ) -> AppResult<HttpResponse> {
-    let address = req.peer_addr().map(|a| a.ip());
-    Ok(HttpResponse::Ok().json(service::login(&state, body.0, address).await?))
+    Ok(token_reply(service::login(&state, body.0, client_address(&req)).await?))
 }
 
 /// Rotate a refresh token
@@ -71,7 +82,7 @@ async fn login(
 )]
 #[post("/auth/refresh")]
 async fn refresh(state: web::Data<AppState>, body: ValidatedJson<RefreshRequest>) -> AppResult<HttpResponse> {
-    Ok(HttpResponse::Ok().json(service::refresh(&state, body.0).await?))
+    Ok(token_reply(service::refresh(&state, body.0).await?))
 }
 
 /// Log out
@@ -102,7 +113,11 @@ async fn logout(
     tag = "me",
     request_body = ChangePasswordRequest,
     security(("bearer" = [])),
-    responses((status = 204, description = "Changed"))
+    responses(
+        (status = 204, description = "Changed"),
+        (status = 503, description = "Too many passwords being hashed (`BUSY`); see `Retry-After`", body = Problem, content_type = "application/problem+json",
+            headers(("Retry-After" = u64, description = "Seconds to wait"))),
+    )
 )]
 #[put("/me/password")]
 async fn change_password(
@@ -112,4 +127,12 @@ async fn change_password(
 ) -> AppResult<HttpResponse> {
     service::change_password(&state, user.id, body.0).await?;
     Ok(HttpResponse::NoContent().finish())
+}
+
+/// A token pair is a secret: no cache, shared or private, may keep it (RFC 6749 §5.1).
+fn token_reply(tokens: TokenResponse) -> HttpResponse {
+    HttpResponse::Ok()
+        .insert_header((header::CACHE_CONTROL, "no-store"))
+        .insert_header((header::PRAGMA, "no-cache"))
+        .json(tokens)
 }

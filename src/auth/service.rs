@@ -15,7 +15,13 @@ use crate::http::{AppError, AppResult, FieldError};
 use crate::state::AppState;
 use crate::users::{self, types::UserResponse};
 
-pub async fn register(state: &AppState, req: RegisterRequest) -> AppResult<UserResponse> {
+/// Registers a resident. The address is rate-limited and a taken phone refused before the
+/// password is hashed, so neither a flood nor a phone enumeration costs hashing work.
+pub async fn register(state: &AppState, req: RegisterRequest, address: Option<IpAddr>) -> AppResult<UserResponse> {
+    state.register_limiter.check(address)?;
+    if users::service::find_by_phone(&state.db, &req.phone).await?.is_some() {
+        return Err(users::service::phone_taken());
+    }
     crate::stations::service::ensure_exists(&state.db, req.station_id, "station_id").await?;
     let password_hash = state.passwords.hash(req.password).await?;
     users::service::create(
@@ -68,18 +74,38 @@ async fn issue(
 }
 
 /// Checks phone and password. An unknown phone costs the same hashing work as a wrong password
-/// and gets the same answer, so a login never reveals whether a phone is registered.
+/// and gets the same answer, so a login never reveals whether a phone is registered. Failures
+/// are limited per (phone, client address) with a looser ceiling per phone; a success clears
+/// its pair.
 pub async fn login(state: &AppState, req: LoginRequest, address: Option<IpAddr>) -> AppResult<TokenResponse> {
-    state.login_limiter.check(&req.phone, address)?;
-    let user = users::service::find_by_phone(&state.db, &req.phone).await?;
-    let (hash, user_id) = match &user {
-        Some(user) => (user.password_hash.clone(), Some(user.id)),
-        None => (state.dummy_hash.clone(), None),
-    };
-    let matches = state.passwords.verify(req.password, hash).await?;
-    match (matches, user_id) {
-        (true, Some(user_id)) => issue(state, &state.db, user_id, None).await,
-        _ => Err(bad_credentials()),
+    let limiter = &state.login_limiter;
+    limiter.admit(&req.phone, address)?;
+    let checked = async {
+        let user = users::service::find_by_phone(&state.db, &req.phone).await?;
+        let (hash, user_id) = match &user {
+            Some(user) => (user.password_hash.clone(), Some(user.id)),
+            None => (state.dummy_hash.clone(), None),
+        };
+        Ok::<_, AppError>(
+            state
+                .passwords
+                .verify(req.password, hash)
+                .await?
+                .then_some(user_id)
+                .flatten(),
+        )
+    }
+    .await;
+    match checked {
+        Ok(Some(user_id)) => {
+            limiter.succeeded(&req.phone, address);
+            issue(state, &state.db, user_id, None).await
+        }
+        Ok(None) => Err(bad_credentials()),
+        Err(error) => {
+            limiter.not_attempted(&req.phone, address);
+            Err(error)
+        }
     }
 }
 

@@ -80,7 +80,7 @@ pub enum AppError {
     },
     #[error("too many requests")]
     TooManyRequests { retry_after_secs: u64 },
-    /// A 503 the client may retry after `retry_after_secs` (sent as `Retry-After`).
+    /// A 503 the client may retry after `retry_after_secs` (busy, or a dependency is down).
     #[error("service unavailable: {code}")]
     Unavailable {
         code: &'static str,
@@ -147,7 +147,7 @@ impl AppError {
             message: message.into(),
         }])
     }
-    /// A 503 with its own `code`, answered with `Retry-After: retry_after_secs`.
+    /// A 503 with its own `code` and a `Retry-After` of `retry_after_secs`.
     pub fn unavailable(code: &'static str, detail: impl Into<String>, retry_after_secs: u64) -> Self {
         Self::Unavailable {
             code,

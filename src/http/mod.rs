@@ -1,6 +1,7 @@
 //! HTTP plumbing shared by every domain: errors, extractors, the list envelope, the request
 //! context middleware and the fallback for unknown routes.
 
+pub mod client;
 pub mod error;
 pub mod extract;
 pub mod hygiene;
@@ -8,7 +9,9 @@ pub mod idempotency;
 pub mod middleware;
 pub mod page;
 pub mod routes;
+pub mod security;
 
+pub use client::client_address;
 pub use error::{AppError, AppResult, FieldError, Problem};
 pub use extract::{AuthUser, MaybeAuthUser, OptionalJson, Pagination, ValidatedJson, ValidatedQuery};
 pub use page::Page;

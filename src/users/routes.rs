@@ -78,6 +78,8 @@ fn refusal(refusal: rules::GrantRefusal) -> AppError {
         (status = 201, description = "Created", body = UserResponse),
         (status = 409, description = "The phone is already registered (`PHONE_TAKEN`)", body = Problem, content_type = "application/problem+json"),
         (status = 422, description = "Invalid fields (`VALIDATION_FAILED`), or a supervisor without `district` (`DISTRICT_REQUIRED`)", body = Problem, content_type = "application/problem+json"),
+        (status = 503, description = "Too many passwords being hashed (`BUSY`); see `Retry-After`", body = Problem, content_type = "application/problem+json",
+            headers(("Retry-After" = u64, description = "Seconds to wait"))),
     )
 )]
 #[post("/users")]
@@ -128,7 +130,7 @@ async fn create_user(
 /// Replaces the user's roles (`resident` is always kept). Roles: admin; director for
 /// `secretary` in their own station. Takes effect on the user's next request: their current
 /// access tokens are refused with 401 `TOKEN_REVOKED`, and a refresh gives one with the new
-/// roles.
+/// roles. The only admin cannot lose the admin role (409 `LAST_ADMIN`).
 #[utoipa::path(
     tag = "users",
     params(("id" = i32, Path, description = "User id")),
@@ -136,6 +138,7 @@ async fn create_user(
     security(("bearer" = [])),
     responses(
         (status = 200, description = "The user with the new roles", body = UserResponse),
+        (status = 409, description = "The change would leave no admin (`LAST_ADMIN`)", body = Problem, content_type = "application/problem+json"),
         (status = 422, description = "Invalid fields (`VALIDATION_FAILED`), or `supervisor` granted to an account with no district and none given (`DISTRICT_REQUIRED`)", body = Problem, content_type = "application/problem+json"),
     )
 )]

@@ -5,7 +5,8 @@ use std::collections::HashMap;
 use chrono::{DateTime, Utc};
 use entity::{user, user_role};
 use sea_orm::{
-    ActiveValue::Set, Condition, ConnectionTrait, QueryOrder, TransactionSession, TransactionTrait, prelude::*,
+    ActiveValue::Set, Condition, ConnectionTrait, QueryOrder, QuerySelect, TransactionSession, TransactionTrait,
+    prelude::*,
 };
 
 use super::types::UserResponse;
@@ -72,7 +73,8 @@ pub async fn find_by_phone(db: &impl ConnectionTrait, phone: &str) -> AppResult<
         .await?)
 }
 
-fn phone_taken() -> AppError {
+/// 409 `PHONE_TAKEN`.
+pub fn phone_taken() -> AppError {
     AppError::conflict("PHONE_TAKEN", "该手机号已注册")
 }
 
@@ -133,12 +135,29 @@ pub async fn set_roles<C: ConnectionTrait + TransactionTrait>(
             .exec(&txn)
             .await?;
     }
+    let removes_admin = !roles.contains(&Role::Admin);
+    if removes_admin {
+        // Two admins removing each other at once must not both succeed: every admin grant is
+        // locked (PostgreSQL; SQLite serialises writers), so the count below sees the other.
+        user_role::Entity::find()
+            .select_only()
+            .column(user_role::Column::UserId)
+            .filter(user_role::Column::Role.eq(Role::Admin.as_str()))
+            .lock_exclusive()
+            .into_tuple::<i32>()
+            .all(&txn)
+            .await?;
+    }
     let before = normalize_roles(&roles_of(&txn, user_id).await?);
     user_role::Entity::delete_many()
         .filter(user_role::Column::UserId.eq(user_id))
         .exec(&txn)
         .await?;
     write_roles(&txn, user_id, &roles).await?;
+    if removes_admin && before.contains(&Role::Admin) && admin_count(&txn).await? == 0 {
+        txn.rollback().await?;
+        return Err(AppError::conflict("LAST_ADMIN", "不能移除唯一管理员的管理员角色"));
+    }
     // Only a real change ends the user's access tokens; setting the same roles again does not.
     if before != roles {
         crate::auth::service::bump_token_version(&txn, user_id).await?;
@@ -236,6 +255,14 @@ pub async fn search(
 }
 
 /// Whether any account holds the admin role.
+/// How many accounts hold the admin role, counted by the database.
+async fn admin_count(db: &impl ConnectionTrait) -> AppResult<u64> {
+    Ok(user_role::Entity::find()
+        .filter(user_role::Column::Role.eq(Role::Admin.as_str()))
+        .count(db)
+        .await?)
+}
+
 pub async fn admin_exists(db: &impl ConnectionTrait) -> AppResult<bool> {
     Ok(user_role::Entity::find()
         .filter(user_role::Column::Role.eq(Role::Admin.as_str()))
