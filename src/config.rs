@@ -47,6 +47,12 @@ pub struct Settings {
     pub db_max_connections: u32,
     pub db_connect_timeout: Duration,
     pub db_acquire_timeout: Duration,
+    /// How long a SQLite statement waits for a lock held by another connection or process
+    /// before the request is answered 503.
+    pub sqlite_busy_timeout: Duration,
+    /// How long a PostgreSQL statement waits for a row or table lock held by another session
+    /// before the request is answered 503 (`lock_timeout`).
+    pub pg_lock_timeout: Duration,
     pub cors_origins: Vec<String>,
     pub log_format: LogFormat,
     pub bootstrap_admin_phone: String,
@@ -197,7 +203,22 @@ impl Settings {
                 500,
             )? as u32,
             db_connect_timeout: secs("DB_CONNECT_TIMEOUT_SECS", 10, 1, 300)?,
-            db_acquire_timeout: secs("DB_ACQUIRE_TIMEOUT_SECS", 30, 1, 300)?,
+            // Short, so a full pool or an unreachable database is a prompt 503, not a long wait.
+            db_acquire_timeout: secs("DB_ACQUIRE_TIMEOUT_SECS", 5, 1, 300)?,
+            sqlite_busy_timeout: Duration::from_millis(number(
+                get("SQLITE_BUSY_TIMEOUT_MS"),
+                "SQLITE_BUSY_TIMEOUT_MS",
+                5_000,
+                0,
+                300_000,
+            )?),
+            pg_lock_timeout: Duration::from_millis(number(
+                get("PG_LOCK_TIMEOUT_MS"),
+                "PG_LOCK_TIMEOUT_MS",
+                5_000,
+                1,
+                300_000,
+            )?),
             cors_origins,
             log_format,
             bootstrap_admin_phone,
@@ -413,6 +434,16 @@ mod tests {
     }
 
     #[test]
+    fn database_waits_default_to_five_seconds() {
+        let settings = Settings::from_map(&vars(&[])).unwrap();
+        assert_eq!(settings.db_acquire_timeout, Duration::from_secs(5));
+        assert_eq!(settings.sqlite_busy_timeout, Duration::from_secs(5));
+        assert_eq!(settings.pg_lock_timeout, Duration::from_secs(5));
+        let settings = Settings::from_map(&vars(&[("SQLITE_BUSY_TIMEOUT_MS", "300")])).unwrap();
+        assert_eq!(settings.sqlite_busy_timeout, Duration::from_millis(300));
+    }
+
+    #[test]
     fn trusted_proxies_take_addresses_and_networks_and_name_a_bad_one() {
         let settings = Settings::from_map(&vars(&[("TRUSTED_PROXIES", "127.0.0.1, 10.0.0.0/8,::1")])).unwrap();
         let shown: Vec<String> = settings.trusted_proxies.iter().map(ToString::to_string).collect();
@@ -432,8 +463,9 @@ mod tests {
         ]))
         .unwrap_err();
         assert_eq!(err.name, "LOGIN_PHONE_ATTEMPTS_PER_MINUTE");
-}
+    }
 
+    #[test]
     fn a_short_metrics_token_is_refused() {
         let err = Settings::from_map(&vars(&[("METRICS_TOKEN", "short")])).unwrap_err();
         assert_eq!(err.name, "METRICS_TOKEN");

@@ -1,10 +1,11 @@
 //! The wenming server. `wenming` (or `wenming serve`) serves; `wenming openapi` prints the
-//! OpenAPI document; `wenming seed` fills the database with a station's year of work.
+//! OpenAPI document; `wenming seed` fills the database with a station's year of work;
+//! `wenming backup <file>` and `wenming restore <file>` copy the SQLite database out and back.
 
 use std::process::ExitCode;
 
 use clap::{Parser, Subcommand};
-use wenming::{clock::Clock, config::Settings, seed, startup::Application, telemetry};
+use wenming::{clock::Clock, config::Settings, ops, seed, startup::Application, telemetry};
 
 /// Backend for New Era Civilization Practice Stations (新时代文明实践站). Settings come from the
 /// environment (see `.env.template`).
@@ -24,6 +25,18 @@ enum Command {
     /// Fill the database (`DATABASE_URL`) with one station's year of work, for benchmarks and
     /// demos; prints the station and its accounts as JSON.
     Seed(seed::SeedOptions),
+    /// Write a consistent copy of the SQLite database to a new file while servers may be running
+    /// (PostgreSQL: use pg_dump; this exits 2).
+    Backup {
+        /// The backup file to create; it must not exist yet.
+        file: std::path::PathBuf,
+    },
+    /// Replace the SQLite database with a backup; stop every server on it first
+    /// (PostgreSQL: use pg_restore; this exits 2).
+    Restore {
+        /// The backup file to restore from.
+        file: std::path::PathBuf,
+    },
 }
 
 fn settings() -> Result<Settings, ExitCode> {
@@ -53,10 +66,37 @@ async fn main() -> ExitCode {
                 }
             }
         }
+        Command::Backup { file } => match settings() {
+            Ok(settings) => finish(ops::backup::backup(&settings, &file).await.map(|bytes| {
+                println!("backed up to {} ({bytes} bytes)", file.display());
+            })),
+            Err(code) => code,
+        },
+        Command::Restore { file } => match settings() {
+            Ok(settings) => finish(ops::backup::restore(&settings, &file).await.map(|()| {
+                println!("restored from {}", file.display());
+            })),
+            Err(code) => code,
+        },
         Command::Serve => match settings() {
             Ok(settings) => serve(settings).await,
             Err(code) => code,
         },
+    }
+}
+
+/// The exit code of a backup or restore: 2 for PostgreSQL (another tool's job), 1 on failure.
+fn finish(result: Result<(), ops::backup::BackupError>) -> ExitCode {
+    match result {
+        Ok(()) => ExitCode::SUCCESS,
+        Err(e @ ops::backup::BackupError::NotSqlite) => {
+            eprintln!("error: {e}");
+            ExitCode::from(2)
+        }
+        Err(ops::backup::BackupError::Failed(e)) => {
+            eprintln!("error: {e:#}");
+            ExitCode::FAILURE
+        }
     }
 }
 

@@ -1,6 +1,6 @@
 //! Building the application: database, migrations, bootstrap admin, listener and HTTP server.
 
-use std::{net::TcpListener, sync::Arc, time::Duration};
+use std::{net::TcpListener, sync::Arc};
 
 use actix_cors::Cors;
 use actix_web::{App, HttpResponse, HttpServer, dev::Server, http::header, middleware::from_fn, web};
@@ -59,6 +59,8 @@ pub async fn connect(settings: &Settings) -> anyhow::Result<DatabaseConnection> 
             }
         }
     }
+    let busy_timeout = settings.sqlite_busy_timeout;
+    let lock_timeout = format!("{}ms", settings.pg_lock_timeout.as_millis());
     let mut options = ConnectOptions::new(settings.database_url.clone());
     options
         .max_connections(settings.db_max_connections)
@@ -66,13 +68,16 @@ pub async fn connect(settings: &Settings) -> anyhow::Result<DatabaseConnection> 
         .connect_timeout(settings.db_connect_timeout)
         .acquire_timeout(settings.db_acquire_timeout)
         .sqlx_logging(false)
-        .map_sqlx_sqlite_opts(|opts| {
+        .map_sqlx_sqlite_opts(move |opts| {
             opts.journal_mode(sea_orm::sqlx::sqlite::SqliteJournalMode::Wal)
                 .synchronous(sea_orm::sqlx::sqlite::SqliteSynchronous::Normal)
                 .foreign_keys(true)
-                .busy_timeout(Duration::from_secs(30))
+                .busy_timeout(busy_timeout)
                 .create_if_missing(true)
-        });
+        })
+        // A lock held elsewhere (another session's open transaction) fails the statement after
+        // this, answered 503, instead of holding the request and its connection indefinitely.
+        .map_sqlx_postgres_opts(move |opts| opts.options([("lock_timeout", lock_timeout.as_str())]));
     Ok(Database::connect(options).await?)
 }
 

@@ -4,7 +4,10 @@
 //! people. Infrastructure failures are logged with their cause and answered with an opaque 500.
 
 use actix_web::{HttpResponse, ResponseError, http::StatusCode, http::header};
-use sea_orm::{DbErr, SqlErr};
+use sea_orm::{
+    DbErr, RuntimeErr, SqlErr, SqlxPostgresError, SqlxSqliteError,
+    sqlx::{Error as SqlxError, error::DatabaseError},
+};
 use serde::Serialize;
 use utoipa::ToSchema;
 
@@ -255,8 +258,19 @@ impl ResponseError for AppError {
     }
 }
 
+/// How long a client is asked to wait before retrying when the database is unavailable.
+const DATABASE_RETRY_AFTER_SECS: u64 = 2;
+
 impl From<DbErr> for AppError {
     fn from(err: DbErr) -> Self {
+        if database_unavailable(&err) {
+            tracing::warn!(error = %err, "database unavailable");
+            return Self::unavailable(
+                "DATABASE_UNAVAILABLE",
+                "数据库暂时繁忙或不可用，请稍后重试",
+                DATABASE_RETRY_AFTER_SECS,
+            );
+        }
         match err.sql_err() {
             Some(SqlErr::UniqueConstraintViolation(_)) => Self::conflict("ALREADY_EXISTS", "记录已存在"),
             _ => match err {
@@ -265,6 +279,52 @@ impl From<DbErr> for AppError {
             },
         }
     }
+}
+
+/// Whether `err` says the database could not serve the request now (no pooled connection in
+/// time, no connection at all, a lock held past the busy timeout, the server shutting down)
+/// rather than that the request itself was wrong: such failures are worth a retry later.
+fn database_unavailable(err: &DbErr) -> bool {
+    let runtime = match err {
+        DbErr::ConnectionAcquire(_) | DbErr::Conn(_) => return true,
+        DbErr::Exec(runtime) | DbErr::Query(runtime) => runtime,
+        _ => return false,
+    };
+    let RuntimeErr::SqlxError(sqlx_err) = runtime else {
+        return false;
+    };
+    match sqlx_err.as_ref() {
+        SqlxError::PoolTimedOut
+        | SqlxError::PoolClosed
+        | SqlxError::Io(_)
+        | SqlxError::Tls(_)
+        | SqlxError::WorkerCrashed => true,
+        SqlxError::Database(db_err) => {
+            if let Some(sqlite) = db_err.try_downcast_ref::<SqlxSqliteError>() {
+                sqlite.code().is_some_and(|code| sqlite_busy(&code))
+            } else if let Some(postgres) = db_err.try_downcast_ref::<SqlxPostgresError>() {
+                postgres_unavailable(postgres.code())
+            } else {
+                false
+            }
+        }
+        _ => false,
+    }
+}
+
+/// SQLITE_BUSY or SQLITE_LOCKED (the primary result code is the low byte of the extended one):
+/// another connection held the lock past the busy timeout.
+fn sqlite_busy(code: &str) -> bool {
+    code.parse::<i32>().is_ok_and(|code| matches!(code & 0xff, 5 | 6))
+}
+
+/// PostgreSQL SQLSTATEs that mean "busy or down, try again": connection exceptions (class 08),
+/// insufficient resources (53), lock not available, serialization failure, deadlock, and the
+/// server shutting down or starting (57P01–57P03).
+fn postgres_unavailable(code: &str) -> bool {
+    code.starts_with("08")
+        || code.starts_with("53")
+        || matches!(code, "55P03" | "40001" | "40P01" | "57P01" | "57P02" | "57P03")
 }
 
 impl From<validator::ValidationErrors> for AppError {
@@ -310,3 +370,65 @@ fn collect_field_errors(prefix: &str, errors: &validator::ValidationErrors, out:
 
 /// Shorthand for handler and service results.
 pub type AppResult<T> = Result<T, AppError>;
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+    use std::sync::Arc;
+
+    fn sqlx(err: SqlxError) -> RuntimeErr {
+        RuntimeErr::SqlxError(Arc::new(err))
+    }
+
+    #[test]
+    fn pool_and_connection_failures_are_unavailable() {
+        assert!(database_unavailable(&DbErr::ConnectionAcquire(
+            sea_orm::ConnAcquireErr::Timeout
+        )));
+        assert!(database_unavailable(&DbErr::Conn(sqlx(SqlxError::PoolClosed))));
+        assert!(database_unavailable(&DbErr::Query(sqlx(SqlxError::Io(
+            std::io::ErrorKind::ConnectionReset.into()
+        )))));
+        assert!(database_unavailable(&DbErr::Exec(sqlx(SqlxError::PoolTimedOut))));
+    }
+
+    #[test]
+    fn request_errors_are_not_unavailable() {
+        assert!(!database_unavailable(&DbErr::RecordNotFound("x".into())));
+        assert!(!database_unavailable(&DbErr::Query(sqlx(SqlxError::RowNotFound))));
+        assert!(!database_unavailable(&DbErr::Custom("x".into())));
+    }
+
+    #[test]
+    fn sqlite_busy_and_locked_codes_are_unavailable_others_are_not() {
+        // SQLITE_BUSY, SQLITE_LOCKED, SQLITE_BUSY_SNAPSHOT (517), SQLITE_BUSY_TIMEOUT (773)
+        for code in ["5", "6", "517", "773"] {
+            assert!(sqlite_busy(code), "{code}");
+        }
+        // SQLITE_CONSTRAINT_UNIQUE (2067), SQLITE_CONSTRAINT (19), SQLITE_ERROR (1)
+        for code in ["2067", "19", "1"] {
+            assert!(!sqlite_busy(code), "{code}");
+        }
+    }
+
+    #[test]
+    fn postgres_shutdown_and_connection_states_are_unavailable_constraint_states_are_not() {
+        for code in ["08006", "08001", "57P01", "57P03", "53300", "55P03", "40001", "40P01"] {
+            assert!(postgres_unavailable(code), "{code}");
+        }
+        for code in ["23505", "23503", "22P02", "42P01"] {
+            assert!(!postgres_unavailable(code), "{code}");
+        }
+    }
+
+    #[test]
+    fn unavailable_answers_problem_json_with_retry_after() {
+        let response = AppError::unavailable("DATABASE_UNAVAILABLE", "忙", 2).error_response();
+        assert_eq!(response.status(), StatusCode::SERVICE_UNAVAILABLE);
+        assert_eq!(response.headers().get(header::RETRY_AFTER).unwrap(), "2");
+        assert_eq!(
+            response.headers().get(header::CONTENT_TYPE).unwrap(),
+            "application/problem+json"
+        );
+    }
+}

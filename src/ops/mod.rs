@@ -1,4 +1,7 @@
-//! Operations endpoints outside `/api/v1`: liveness, readiness and Prometheus metrics.
+//! Operations: endpoints outside `/api/v1` (liveness, readiness, Prometheus metrics) and the
+//! `backup` and `restore` commands.
+
+pub mod backup;
 
 pub mod metrics;
 pub mod routes;

@@ -620,8 +620,13 @@ async fn many_residents(app: &TestApp, station: i64, n: usize) -> Vec<String> {
 async fn rush(two_processes: bool) {
     const USERS: usize = 1000;
     const CAPACITY: i64 = 100;
-    let settings = [("LOGIN_ATTEMPTS_PER_MINUTE", "10000")];
-    let app = spawn_app_with(&[settings[0], ("ACCESS_TOKEN_TTL_SECS", "86400")]).await;
+    // A thousand requests at once queue for the pool longer than the default fail-fast wait
+    // (503 DATABASE_UNAVAILABLE); this test is about the capacity, so they may wait.
+    let settings = [
+        ("LOGIN_ATTEMPTS_PER_MINUTE", "10000"),
+        ("DB_ACQUIRE_TIMEOUT_SECS", "60"),
+    ];
+    let app = spawn_app_with(&[settings[0], settings[1], ("ACCESS_TOKEN_TTL_SECS", "86400")]).await;
     let s = station(&app, "东湖站").await;
     let id = published(&app, &s, body(&app, &s, Duration::days(2), CAPACITY, json!({}))).await;
     let tokens = many_residents(&app, s.id, USERS).await;

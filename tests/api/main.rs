@@ -25,6 +25,7 @@ mod platforms;
 mod process;
 mod rankings;
 mod reports;
+mod resilience;
 mod rules_activities;
 mod rules_hours;
 mod rules_leave_tokens;
