@@ -472,6 +472,9 @@ async fn seed_station(
     }
     let hours_entries = hours.len();
     insert_batches(db, hours).await?;
+    // Fresh statistics, as autovacuum would gather them on a live database; without them the
+    // planner takes the just-filled tables for empty ones.
+    db.execute_unprepared("ANALYZE").await?;
 
     Ok(SeededStation {
         station_id,
