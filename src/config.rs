@@ -297,6 +297,19 @@ impl Settings {
         self.database_url.starts_with("sqlite:")
     }
 
+    /// The SQLite database file `DATABASE_URL` names (without its `?options`); `None` for
+    /// PostgreSQL.
+    pub fn sqlite_file(&self) -> Option<&str> {
+        self.is_sqlite().then(|| {
+            self.database_url
+                .trim_start_matches("sqlite://")
+                .trim_start_matches("sqlite:")
+                .split('?')
+                .next()
+                .unwrap_or_default()
+        })
+    }
+
     /// With the embedded database and no `JWT_SECRET`, uses the secret kept in the data folder,
     /// making and saving one on first start so tokens survive a restart.
     pub fn ensure_jwt_secret(&mut self) -> Result<(), SettingError> {

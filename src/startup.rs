@@ -35,14 +35,7 @@ pub struct Application {
 
 /// Opens the database named by the settings, creating the SQLite file's folder when needed.
 pub async fn connect(settings: &Settings) -> anyhow::Result<DatabaseConnection> {
-    if settings.is_sqlite() {
-        let path = settings
-            .database_url
-            .trim_start_matches("sqlite://")
-            .trim_start_matches("sqlite:")
-            .split('?')
-            .next()
-            .unwrap_or_default();
+    if let Some(path) = settings.sqlite_file() {
         let file = std::path::Path::new(path);
         if let Some(parent) = file.parent().filter(|p| !p.as_os_str().is_empty()) {
             crate::config::create_private_dir(parent)?;

@@ -31,16 +31,7 @@ pub enum BackupError {
 
 /// The SQLite database file named by the settings.
 fn database_file(settings: &Settings) -> Result<PathBuf, BackupError> {
-    if !settings.is_sqlite() {
-        return Err(BackupError::NotSqlite);
-    }
-    let path = settings
-        .database_url
-        .trim_start_matches("sqlite://")
-        .trim_start_matches("sqlite:")
-        .split('?')
-        .next()
-        .unwrap_or_default();
+    let path = settings.sqlite_file().ok_or(BackupError::NotSqlite)?;
     if path.is_empty() || path.starts_with(":memory:") {
         return Err(anyhow::anyhow!("DATABASE_URL names no database file").into());
     }
