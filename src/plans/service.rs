@@ -577,7 +577,7 @@ async fn compliance_for(
             missed += 1;
             ComplianceStatus::Missed
         };
-        months.push(MonthCompliance {
+        months.push(PlanMonthCompliance {
             month,
             status,
             planned: planned.remove(&month).unwrap_or_default(),

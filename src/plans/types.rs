@@ -192,7 +192,7 @@ pub struct HeldActivity {
 
 /// One month of the plan's year.
 #[derive(Debug, Clone, Serialize, ToSchema)]
-pub struct MonthCompliance {
+pub struct PlanMonthCompliance {
     /// 1 to 12.
     pub month: u32,
     pub status: ComplianceStatus,
@@ -233,7 +233,7 @@ pub struct ComplianceReport {
     pub plan_late: Option<bool>,
     /// Months 1 to 12. A month is `met` when at least one practice activity was held in it
     /// (whether planned or not), `pending` while it is not over and not yet met, else `missed`.
-    pub months: Vec<MonthCompliance>,
+    pub months: Vec<PlanMonthCompliance>,
     pub months_met: u32,
     pub months_missed: u32,
     pub months_pending: u32,

@@ -68,7 +68,7 @@ async fn months(
     from: NaiveDate,
     to: NaiveDate,
     now: DateTime<Utc>,
-) -> AppResult<Vec<MonthCompliance>> {
+) -> AppResult<Vec<HalfYearMonth>> {
     let months = overview::months(from, to);
     let period = overview::days(from, to)?;
     let mut query = Query::select();
@@ -87,7 +87,7 @@ async fn months(
     Ok(months
         .into_iter()
         .zip(counts)
-        .map(|((month, part), practice_held)| MonthCompliance {
+        .map(|((month, part), practice_held)| HalfYearMonth {
             month,
             practice_held,
             status: month_status(practice_held, part.end, now),

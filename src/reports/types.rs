@@ -150,7 +150,7 @@ pub enum MonthStatus {
 
 /// One month of the half against the monthly rule.
 #[derive(Debug, Clone, Serialize, ToSchema)]
-pub struct MonthCompliance {
+pub struct HalfYearMonth {
     #[schema(example = "2026-03")]
     pub month: String,
     /// Practice activities (kind `practice`) held that started in the month.
@@ -194,7 +194,7 @@ pub struct StationHalfYear {
     /// it wrote none.
     pub plan: Option<HalfYearPlan>,
     /// The six months of the half.
-    pub months: Vec<MonthCompliance>,
+    pub months: Vec<HalfYearMonth>,
     pub months_met: i64,
     pub months_missed: i64,
     pub months_pending: i64,
