@@ -5,13 +5,9 @@
 use chrono::{DateTime, Duration, NaiveDate, Utc};
 use entity::enums::{ActivityKind, FollowUpStatus, InspectionItemStatus, LeaveStatus, SignupStatus};
 use entity::{activity, activity_signup, inspection, inspection_item, leave_request, order, station};
-use sea_orm::{
-    Condition, ConnectionTrait, FromQueryResult, QueryOrder, QuerySelect,
-    prelude::*,
-    sea_query::{ExprTrait, Query},
-};
+use sea_orm::{Condition, ConnectionTrait, FromQueryResult, QueryOrder, QuerySelect, prelude::*, sea_query::ExprTrait};
 
-use super::overview::{self, Period, china_midnight, count_if, held, sums};
+use super::overview::{self, Period, china_midnight, held};
 use super::types::*;
 use crate::auth::roles::StationScope;
 use crate::http::{AppError, AppResult};
@@ -71,19 +67,8 @@ async fn months(
 ) -> AppResult<Vec<HalfYearMonth>> {
     let months = overview::months(from, to);
     let period = overview::days(from, to)?;
-    let mut query = Query::select();
-    query
-        .from(activity::Entity)
-        .cond_where(held(station_id, period))
-        .and_where(activity::Column::Kind.is_in(ActivityKind::PRACTICE));
-    let names: Vec<String> = (0..months.len()).map(|i| format!("m{i}")).collect();
-    for ((_, part), name) in months.iter().zip(&names) {
-        let inside = Condition::all()
-            .add(activity::Column::StartsAt.gte(part.start))
-            .add(activity::Column::StartsAt.lt(part.end));
-        query.expr_as(count_if(inside), name.clone());
-    }
-    let counts = sums(db, query, &names).await?;
+    let practice = Condition::all().add(activity::Column::Kind.is_in(ActivityKind::PRACTICE));
+    let counts = overview::held_per_month(db, station_id, &months, period, practice).await?;
     Ok(months
         .into_iter()
         .zip(counts)

@@ -134,8 +134,28 @@ async fn by_month(
     period: Period,
 ) -> AppResult<Vec<MonthCount>> {
     let months = months(from, to);
+    let counts = held_per_month(db, station_id, &months, period, Condition::all()).await?;
+    Ok(months
+        .into_iter()
+        .zip(counts)
+        .map(|((month, _), held)| MonthCount { month, held })
+        .collect())
+}
+
+/// How many activities meeting `only` the station held in each of `months` (which lie inside
+/// `period`), in one query of conditional sums.
+pub async fn held_per_month(
+    db: &impl ConnectionTrait,
+    station_id: i32,
+    months: &[(String, Period)],
+    period: Period,
+    only: Condition,
+) -> AppResult<Vec<i64>> {
     let mut query = Query::select();
-    query.from(activity::Entity).cond_where(held(station_id, period));
+    query
+        .from(activity::Entity)
+        .cond_where(held(station_id, period))
+        .cond_where(only);
     let names: Vec<String> = (0..months.len()).map(|i| format!("m{i}")).collect();
     for ((_, part), name) in months.iter().zip(&names) {
         let inside = Condition::all()
@@ -143,12 +163,7 @@ async fn by_month(
             .add(activity::Column::StartsAt.lt(part.end));
         query.expr_as(count_if(inside), name.clone());
     }
-    let counts = sums(db, query, &names).await?;
-    Ok(months
-        .into_iter()
-        .zip(counts)
-        .map(|((month, _), held)| MonthCount { month, held })
-        .collect())
+    sums(db, query, &names).await
 }
 
 #[derive(FromQueryResult)]
