@@ -44,6 +44,9 @@ pub struct Settings {
     pub jwt_secret: Vec<u8>,
     pub access_token_ttl: Duration,
     pub refresh_token_ttl: Duration,
+    /// How long after its first use a refresh token, sent again, still gets the same successor
+    /// instead of revoking its family (two tabs refreshing at once, a retry after a lost answer).
+    pub refresh_reuse_grace: Duration,
     pub db_max_connections: u32,
     pub db_connect_timeout: Duration,
     pub db_acquire_timeout: Duration,
@@ -195,6 +198,7 @@ impl Settings {
             jwt_secret,
             access_token_ttl: secs("ACCESS_TOKEN_TTL_SECS", 900, 60, 86_400)?,
             refresh_token_ttl: secs("REFRESH_TOKEN_TTL_SECS", 30 * 86_400, 3_600, 365 * 86_400)?,
+            refresh_reuse_grace: secs("REFRESH_REUSE_GRACE_SECS", 30, 0, 300)?,
             db_max_connections: number(
                 get("DB_MAX_CONNECTIONS"),
                 "DB_MAX_CONNECTIONS",

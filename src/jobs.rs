@@ -1,7 +1,8 @@
 //! Periodic jobs (expiring open orders past their deadline, confirming unrated hours, starting
 //! activities, cancelling activities never approved by their start, finishing activities left
 //! open past their end, expiring leave still pending at the start, reminding signed-up people,
-//! making commendations final when their public notice ends).
+//! making commendations final when their public notice ends, forgetting logged-out access tokens
+//! once they have expired anyway).
 //! Each job is one conditional statement per row (or an insert-claim on a unique key), so running
 //! it in several processes at once, or twice, changes nothing the second time.
 
@@ -60,6 +61,10 @@ pub async fn run_once(state: &AppState) -> AppResult<JobReport> {
     report.push((
         "commendations_finalize",
         crate::commendations::service::finalize_ended(&state.db, now).await?,
+    ));
+    report.push((
+        "revoked_access_tokens_purge",
+        crate::auth::service::purge_revoked_access_tokens(&state.db, now).await?,
     ));
     Ok(report)
 }

@@ -148,8 +148,8 @@ impl Modify for SecurityAndErrors {
             validation,
         );
         let unauthorized = problem_response(
-            "Missing, invalid or expired access token (`MISSING_TOKEN`, `INVALID_TOKEN`), or one issued before the account's roles, password or status changed (`TOKEN_REVOKED`: refresh or log in again)",
-            problem_example(401, "INVALID_TOKEN", "访问令牌无效或已过期"),
+            "Missing access token (`MISSING_TOKEN`); expired (`TOKEN_EXPIRED`: refresh it); malformed, badly signed or otherwise unusable (`INVALID_TOKEN`); logged out, or issued before the account's roles, password or status changed (`TOKEN_REVOKED`: refresh or log in again). All but `MISSING_TOKEN` come with `WWW-Authenticate: Bearer error=\"invalid_token\"`",
+            problem_example(401, "TOKEN_EXPIRED", "访问令牌已过期，请用刷新令牌换取新令牌"),
         );
         let forbidden = problem_response(
             "The caller's roles or station do not allow this (`FORBIDDEN`, …)",

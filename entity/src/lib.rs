@@ -21,6 +21,7 @@ pub mod order_decline;
 pub mod order_event;
 pub mod platform;
 pub mod refresh_token;
+pub mod revoked_access_token;
 pub mod service_hour;
 pub mod service_item;
 pub mod station;

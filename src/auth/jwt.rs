@@ -24,6 +24,15 @@ pub struct Claims {
 /// a token issued further in the future was not issued by a server sharing this clock.
 pub const IAT_LEEWAY_SECS: i64 = 60;
 
+/// Why an access token was refused: an expired one is worth refreshing, an invalid one is not.
+#[derive(Debug, Clone, Copy, PartialEq, Eq)]
+pub enum TokenError {
+    /// Genuine, but past its `exp`.
+    Expired,
+    /// Malformed, badly signed, another algorithm, issued in the future or with a bad subject.
+    Invalid,
+}
+
 /// Keys and lifetime for access tokens.
 pub struct JwtKeys {
     encoding: EncodingKey,
@@ -71,17 +80,17 @@ impl JwtKeys {
         )?)
     }
 
-    /// The claims of a valid, unexpired token.
-    pub fn verify(&self, token: &str, now: DateTime<Utc>) -> anyhow::Result<Claims> {
-        let claims = jsonwebtoken::decode::<Claims>(token, &self.decoding, &self.validation)?.claims;
+    /// The claims of a valid, unexpired token. The signature is checked first, so only a token
+    /// this server issued can be reported as expired.
+    pub fn verify(&self, token: &str, now: DateTime<Utc>) -> Result<Claims, TokenError> {
+        let claims = jsonwebtoken::decode::<Claims>(token, &self.decoding, &self.validation)
+            .map_err(|_| TokenError::Invalid)?
+            .claims;
+        if claims.iat > now.timestamp() + IAT_LEEWAY_SECS || claims.sub.parse::<i32>().is_err() {
+            return Err(TokenError::Invalid);
+        }
         if claims.exp <= now.timestamp() {
-            anyhow::bail!("token expired");
-        }
-        if claims.iat > now.timestamp() + IAT_LEEWAY_SECS {
-            anyhow::bail!("token issued in the future");
-        }
-        if claims.sub.parse::<i32>().is_err() {
-            anyhow::bail!("bad subject");
+            return Err(TokenError::Expired);
         }
         Ok(claims)
     }
@@ -116,6 +125,20 @@ mod tests {
         let token = keys
             .issue(1, vec![], None, 0, now + chrono::Duration::seconds(IAT_LEEWAY_SECS + 1))
             .unwrap();
-        assert!(keys.verify(&token, now).is_err());
+        assert_eq!(keys.verify(&token, now).unwrap_err(), TokenError::Invalid);
+    }
+
+    #[test]
+    fn an_expired_token_is_told_apart_from_a_forged_one() {
+        let keys = keys();
+        let issued = Utc::now() - chrono::Duration::seconds(901);
+        let token = keys.issue(1, vec![], None, 0, issued).unwrap();
+        assert_eq!(keys.verify(&token, Utc::now()).unwrap_err(), TokenError::Expired);
+        let other = JwtKeys::new(
+            b"other-secret-other-secret-other-secret",
+            std::time::Duration::from_secs(900),
+        )
+        .unwrap();
+        assert_eq!(other.verify(&token, Utc::now()).unwrap_err(), TokenError::Invalid);
     }
 }

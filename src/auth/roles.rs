@@ -229,6 +229,7 @@ mod tests {
             roles: roles.to_vec(),
             station_id,
             supervised: Vec::new(),
+            token: Default::default(),
         }
     }
 

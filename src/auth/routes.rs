@@ -70,8 +70,10 @@ async fn login(
 
 /// Rotate a refresh token
 ///
-/// Returns a new pair; the refresh token sent stops working. Sending an already rotated token
-/// again revokes every token of that login (`REFRESH_TOKEN_REUSED`).
+/// Returns a new pair; the refresh token sent stops working. The same token sent again within
+/// `REFRESH_REUSE_GRACE_SECS` (30 s by default) of its first use, as two tabs or a retry after a
+/// lost answer do, gets the same new refresh token (and a fresh access token). Sent again after
+/// that, it revokes every token of that login (`REFRESH_TOKEN_REUSED`).
 #[utoipa::path(
     tag = "auth",
     request_body = RefreshRequest,
@@ -87,7 +89,9 @@ async fn refresh(state: web::Data<AppState>, body: ValidatedJson<RefreshRequest>
 
 /// Log out
 ///
-/// Revokes the refresh token (and every token rotated from the same login).
+/// Revokes the refresh token (and every token rotated from the same login) and the access token
+/// the request was made with: from then on it answers 401 `TOKEN_REVOKED`, in every server
+/// process. Other logins of the same account keep working.
 #[utoipa::path(
     tag = "auth",
     request_body = RefreshRequest,
@@ -100,7 +104,7 @@ async fn logout(
     user: AuthUser,
     body: ValidatedJson<RefreshRequest>,
 ) -> AppResult<HttpResponse> {
-    service::logout(&state, user.id, body.0).await?;
+    service::logout(&state, &user, body.0).await?;
     Ok(HttpResponse::NoContent().finish())
 }
 

@@ -2,16 +2,17 @@
 
 use std::net::IpAddr;
 
-use entity::user;
+use entity::{revoked_access_token, user};
 use sea_orm::{
-    ConnectionTrait, QuerySelect, TransactionTrait,
+    ActiveValue::Set,
+    ConnectionTrait, FromQueryResult, QuerySelect, TransactionTrait,
     prelude::*,
-    sea_query::{Expr, ExprTrait},
+    sea_query::{Expr, ExprTrait, OnConflict, Query},
 };
 
 use super::{tokens, types::*};
 use crate::auth::roles::Role;
-use crate::http::{AppError, AppResult, FieldError};
+use crate::http::{AppError, AppResult, AuthUser, FieldError};
 use crate::state::AppState;
 use crate::users::{self, types::UserResponse};
 
@@ -43,34 +44,40 @@ fn bad_credentials() -> AppError {
     AppError::unauthorized("INVALID_CREDENTIALS", "手机号或密码错误")
 }
 
-/// Issues a token pair for the user, continuing `family` when rotating.
-async fn issue(
-    state: &AppState,
-    db: &impl sea_orm::ConnectionTrait,
-    user_id: i32,
-    family: Option<String>,
-) -> AppResult<TokenResponse> {
+/// A fresh access token for the user, at the account's current roles, station and version.
+async fn access_token(state: &AppState, db: &impl ConnectionTrait, user_id: i32) -> AppResult<String> {
     let user = users::service::find(db, user_id).await.map_err(|_| bad_credentials())?;
     let roles = users::service::roles_of(db, user_id).await?;
-    let now = state.clock.now();
-    let access_token = state
+    state
         .jwt
         .issue(
             user.id,
             roles.iter().map(|r| r.as_str().to_owned()).collect(),
             user.station_id,
             user.token_version,
-            now,
+            state.clock.now(),
         )
-        .map_err(AppError::internal)?;
-    let refresh_ttl = chrono::Duration::from_std(state.settings.refresh_token_ttl).map_err(AppError::internal)?;
-    let refresh_token = tokens::create(db, user.id, family, now, refresh_ttl).await?;
-    Ok(TokenResponse {
+        .map_err(AppError::internal)
+}
+
+fn pair(state: &AppState, access_token: String, refresh_token: String) -> TokenResponse {
+    TokenResponse {
         access_token,
         refresh_token,
         token_type: "Bearer".into(),
         expires_in: state.jwt.ttl.num_seconds(),
-    })
+    }
+}
+
+fn refresh_ttl(state: &AppState) -> AppResult<chrono::Duration> {
+    chrono::Duration::from_std(state.settings.refresh_token_ttl).map_err(AppError::internal)
+}
+
+/// Issues a token pair for the user, starting a new family (a login).
+async fn issue(state: &AppState, user_id: i32) -> AppResult<TokenResponse> {
+    let access = access_token(state, &state.db, user_id).await?;
+    let refresh = tokens::create(&state.db, user_id, None, state.clock.now(), refresh_ttl(state)?).await?;
+    Ok(pair(state, access, refresh))
 }
 
 /// Checks phone and password. An unknown phone costs the same hashing work as a wrong password
@@ -99,7 +106,7 @@ pub async fn login(state: &AppState, req: LoginRequest, address: Option<IpAddr>)
     match checked {
         Ok(Some(user_id)) => {
             limiter.succeeded(&req.phone, address);
-            issue(state, &state.db, user_id, None).await
+            issue(state, user_id).await
         }
         Ok(None) => Err(bad_credentials()),
         Err(error) => {
@@ -109,19 +116,52 @@ pub async fn login(state: &AppState, req: LoginRequest, address: Option<IpAddr>)
     }
 }
 
-/// Trades a refresh token for a new pair in the same family.
+/// Trades a refresh token for a new pair in the same family. Within the grace window a rotated
+/// token gets the same refresh token again, with a fresh access token.
 pub async fn refresh(state: &AppState, req: RefreshRequest) -> AppResult<TokenResponse> {
-    let now = state.clock.now();
-    // Consuming is committed on its own, so that a detected reuse stays revoked.
-    let row = tokens::consume(&state.db, &req.refresh_token, now).await?;
-    let txn = state.db.begin().await?;
-    let pair = issue(state, &txn, row.user_id, Some(row.family_id)).await?;
-    txn.commit().await?;
-    Ok(pair)
+    let grace = chrono::Duration::from_std(state.settings.refresh_reuse_grace).map_err(AppError::internal)?;
+    let rotation = tokens::rotate(
+        &state.db,
+        &state.settings.jwt_secret,
+        &req.refresh_token,
+        state.clock.now(),
+        refresh_ttl(state)?,
+        grace,
+    )
+    .await?;
+    let access = access_token(state, &state.db, rotation.user_id).await?;
+    Ok(pair(state, access, rotation.refresh_token))
 }
 
-pub async fn logout(state: &AppState, user_id: i32, req: RefreshRequest) -> AppResult<()> {
-    tokens::revoke_for_user(&state.db, &req.refresh_token, user_id, state.clock.now()).await
+/// Ends the session: the refresh token's family, and the access token the request came with
+/// (its `jti` is denied until it expires, in every process).
+pub async fn logout(state: &AppState, user: &AuthUser, req: RefreshRequest) -> AppResult<()> {
+    let now = state.clock.now();
+    let expires_at = chrono::DateTime::from_timestamp(user.token.exp, 0).unwrap_or(now);
+    revoked_access_token::Entity::insert(revoked_access_token::ActiveModel {
+        jti: Set(user.token.jti.clone()),
+        expires_at: Set(expires_at),
+    })
+    .on_conflict(
+        OnConflict::column(revoked_access_token::Column::Jti)
+            .do_nothing()
+            .to_owned(),
+    )
+    .exec_without_returning(&state.db)
+    .await?;
+    tokens::revoke_for_user(&state.db, &req.refresh_token, user.id, now).await
+}
+
+/// Deletes the denials of access tokens that have expired anyway (job sweep); returns how many.
+pub async fn purge_revoked_access_tokens(
+    db: &impl ConnectionTrait,
+    now: chrono::DateTime<chrono::Utc>,
+) -> AppResult<u64> {
+    Ok(revoked_access_token::Entity::delete_many()
+        .filter(revoked_access_token::Column::ExpiresAt.lte(now))
+        .exec(db)
+        .await?
+        .rows_affected)
 }
 
 pub async fn change_password(state: &AppState, user_id: i32, req: ChangePasswordRequest) -> AppResult<()> {
@@ -155,12 +195,28 @@ pub async fn bump_token_version(db: &impl ConnectionTrait, user_id: i32) -> AppR
     Ok(())
 }
 
-/// The user's current token version; `None` when the account does not exist.
-pub async fn token_version(db: &impl ConnectionTrait, user_id: i32) -> AppResult<Option<i32>> {
+/// What the extractor checks of an access token besides its signature.
+#[derive(Debug, FromQueryResult)]
+pub struct TokenState {
+    /// The account's current token version.
+    pub version: i32,
+    /// Whether this token's `jti` was logged out.
+    pub logged_out: bool,
+}
+
+/// The user's current token version and whether `jti` was logged out, in one statement;
+/// `None` when the account does not exist.
+pub async fn token_state(db: &impl ConnectionTrait, user_id: i32, jti: &str) -> AppResult<Option<TokenState>> {
+    let denied = Query::select()
+        .expr(Expr::val(1))
+        .from(revoked_access_token::Entity)
+        .and_where(Expr::col((revoked_access_token::Entity, revoked_access_token::Column::Jti)).eq(jti))
+        .to_owned();
     Ok(user::Entity::find_by_id(user_id)
         .select_only()
-        .column(user::Column::TokenVersion)
-        .into_tuple::<i32>()
+        .column_as(user::Column::TokenVersion, "version")
+        .expr_as(Expr::exists(denied), "logged_out")
+        .into_model::<TokenState>()
         .one(db)
         .await?)
 }

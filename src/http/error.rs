@@ -246,8 +246,14 @@ impl ResponseError for AppError {
             Self::TooManyRequests { retry_after_secs } | Self::Unavailable { retry_after_secs, .. } => {
                 response.insert_header((header::RETRY_AFTER, retry_after_secs.to_string()));
             }
-            Self::Unauthorized { .. } => {
-                response.insert_header((header::WWW_AUTHENTICATE, "Bearer"));
+            // RFC 6750 §3: a token that was sent but cannot be used is `invalid_token`; a
+            // request without one, or a failed login, gets the bare challenge.
+            Self::Unauthorized { code, .. } => {
+                let challenge = match *code {
+                    "INVALID_TOKEN" | "TOKEN_EXPIRED" | "TOKEN_REVOKED" => r#"Bearer error="invalid_token""#,
+                    _ => "Bearer",
+                };
+                response.insert_header((header::WWW_AUTHENTICATE, challenge));
             }
             Self::MethodNotAllowed { allow } => {
                 response.insert_header((header::ALLOW, allow.clone()));

@@ -24,6 +24,15 @@ pub struct AuthUser {
     /// For a supervisor: the stations of their district (read at each request, so a new
     /// station of the district is seen at once); empty for everyone else.
     pub supervised: Vec<i32>,
+    /// The access token this request came with (logout denies it).
+    pub token: AccessTokenId,
+}
+
+/// The identity of one access token: its `jti` and `exp` (Unix seconds).
+#[derive(Debug, Clone, Default)]
+pub struct AccessTokenId {
+    pub jti: String,
+    pub exp: i64,
 }
 
 /// The claims of the bearer token, checked for signature and expiry; `None` without a token.
@@ -31,7 +40,7 @@ fn verified_claims(req: &HttpRequest) -> Result<Option<(jwt::Claims, web::Data<A
     let Some(value) = req.headers().get(header::AUTHORIZATION) else {
         return Ok(None);
     };
-    let invalid = || AppError::unauthorized("INVALID_TOKEN", "访问令牌无效或已过期");
+    let invalid = || AppError::unauthorized("INVALID_TOKEN", "访问令牌无效");
     let value = value.to_str().map_err(|_| invalid())?;
     let token = value
         .strip_prefix("Bearer ")
@@ -44,14 +53,21 @@ fn verified_claims(req: &HttpRequest) -> Result<Option<(jwt::Claims, web::Data<A
     let claims = state
         .jwt
         .verify(token.trim(), state.clock.now())
-        .map_err(|_| invalid())?;
+        .map_err(|error| match error {
+            jwt::TokenError::Expired => {
+                AppError::unauthorized("TOKEN_EXPIRED", "访问令牌已过期，请用刷新令牌换取新令牌")
+            }
+            jwt::TokenError::Invalid => invalid(),
+        })?;
     Ok(Some((claims, state)))
 }
 
 /// The caller of a request, or `None` without a token. Besides signature and expiry, the token's
 /// version must still be the account's: a role change, password change or deactivation bumps
-/// the version in the database, and every process refuses older tokens from the next request on
-/// (one primary-key read per authenticated request; no cache, so no window across processes).
+/// the version in the database, and every process refuses older tokens from the next request on;
+/// and its `jti` must not have been logged out. Both are read in one statement per
+/// authenticated request (a primary-key read of the user with a primary-key probe of
+/// `revoked_access_tokens`); no cache, so no window across processes.
 fn authenticate(req: &HttpRequest) -> Pin<Box<dyn Future<Output = Result<Option<AuthUser>, AppError>>>> {
     let verified = verified_claims(req);
     Box::pin(async move {
@@ -59,8 +75,14 @@ fn authenticate(req: &HttpRequest) -> Pin<Box<dyn Future<Output = Result<Option<
             return Ok(None);
         };
         let mut user = AuthUser::from_claims(&claims);
-        match crate::auth::service::token_version(&state.db, user.id).await? {
-            Some(current) if current == claims.ver => {}
+        match crate::auth::service::token_state(&state.db, user.id, &claims.jti).await? {
+            Some(found) if found.version == claims.ver && !found.logged_out => {}
+            Some(found) if found.logged_out => {
+                return Err(AppError::unauthorized(
+                    "TOKEN_REVOKED",
+                    "该访问令牌已退出登录，请重新登录",
+                ));
+            }
             _ => {
                 return Err(AppError::unauthorized(
                     "TOKEN_REVOKED",
@@ -82,6 +104,10 @@ impl AuthUser {
             roles: claims.roles.iter().filter_map(|r| r.parse().ok()).collect(),
             station_id: claims.station_id,
             supervised: Vec::new(),
+            token: AccessTokenId {
+                jti: claims.jti.clone(),
+                exp: claims.exp,
+            },
         }
     }
 }

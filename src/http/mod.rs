@@ -13,7 +13,7 @@ pub mod security;
 
 pub use client::client_address;
 pub use error::{AppError, AppResult, FieldError, Problem};
-pub use extract::{AuthUser, MaybeAuthUser, OptionalJson, Pagination, ValidatedJson, ValidatedQuery};
+pub use extract::{AccessTokenId, AuthUser, MaybeAuthUser, OptionalJson, Pagination, ValidatedJson, ValidatedQuery};
 pub use page::Page;
 
 use actix_web::{HttpRequest, HttpResponse, http::header, web};

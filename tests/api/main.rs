@@ -33,5 +33,6 @@ mod rules_lists;
 mod rules_orders;
 mod service_items;
 mod stations;
+mod tokens;
 mod users;
 mod volunteers;
