@@ -224,6 +224,8 @@ fn server(listener: TcpListener, state: web::Data<AppState>, prometheus: Prometh
             .app_data(http::query_config())
             .app_data(http::path_config())
             .app_data(web::PayloadConfig::new(settings.max_body_bytes))
+            // Innermost, but still ahead of the router: the route is chosen by the new method.
+            .wrap(from_fn(http::method_override::method_override))
             .wrap(from_fn(http::hygiene::clean_query))
             .wrap(actix_web_lab::middleware::CatchPanic::default())
             .wrap(cors(&settings.cors_origins))

@@ -6,6 +6,7 @@ pub mod error;
 pub mod extract;
 pub mod hygiene;
 pub mod idempotency;
+pub mod method_override;
 pub mod middleware;
 pub mod page;
 pub mod routes;

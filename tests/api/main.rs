@@ -16,6 +16,7 @@ mod hygiene;
 mod leave;
 mod ledger;
 mod limits;
+mod method_override;
 mod notifications;
 mod openapi;
 mod ops;
