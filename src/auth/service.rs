@@ -43,8 +43,9 @@ fn bad_credentials() -> AppError {
     AppError::unauthorized("INVALID_CREDENTIALS", "手机号或密码错误")
 }
 
-/// Issues a token pair for the user, continuing `family` when rotating.
-async fn issue(
+/// Issues a token pair for the user, continuing `family` when rotating (every login answers
+/// with it, WeChat login included).
+pub async fn issue(
     state: &AppState,
     db: &impl sea_orm::ConnectionTrait,
     user_id: i32,
