@@ -2,6 +2,7 @@
 //! (SQLite, or PostgreSQL when `TEST_DATABASE_URL` is set).
 #![allow(clippy::unwrap_used, clippy::expect_used)]
 
+mod fake_wechat;
 mod helpers;
 
 mod activities;
@@ -35,3 +36,4 @@ mod service_items;
 mod stations;
 mod users;
 mod volunteers;
+mod wechat;
