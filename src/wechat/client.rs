@@ -116,6 +116,17 @@ enum PhoneOutcome {
     TokenRejected,
 }
 
+/// How long a token WeChat says lives `expires_in` seconds is used: until five minutes before
+/// its end, or, when it lives shorter than twice that, half its life.
+fn replace_after(expires_in: u64) -> std::time::Duration {
+    let secs = if expires_in > 2 * TOKEN_REFRESH_MARGIN_SECS {
+        expires_in - TOKEN_REFRESH_MARGIN_SECS
+    } else {
+        expires_in / 2
+    };
+    std::time::Duration::from_secs(secs)
+}
+
 /// An identifier WeChat gave, checked for the length the database keeps.
 fn identifier(value: Option<String>) -> Option<String> {
     value.filter(|v| !v.is_empty() && v.len() <= 128)
@@ -238,15 +249,9 @@ impl WechatClient {
             tracing::warn!("stable_token answered without a token");
             return Err(unavailable());
         };
-        // Replaced five minutes early; a token that lives shorter than that, halfway through.
-        let lifetime = if expires_in > 2 * TOKEN_REFRESH_MARGIN_SECS {
-            expires_in - TOKEN_REFRESH_MARGIN_SECS
-        } else {
-            expires_in / 2
-        };
         Ok(CachedToken {
             value,
-            refresh_at: fetched_at + std::time::Duration::from_secs(lifetime),
+            refresh_at: fetched_at + replace_after(expires_in),
         })
     }
 
@@ -290,5 +295,18 @@ impl WechatClient {
                 Err(unavailable())
             }
         }
+    }
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    #[test]
+    fn a_token_is_replaced_five_minutes_before_it_expires() {
+        assert_eq!(replace_after(7_200).as_secs(), 6_900);
+        assert_eq!(replace_after(601).as_secs(), 301);
+        assert_eq!(replace_after(600).as_secs(), 300);
+        assert_eq!(replace_after(0).as_secs(), 0);
     }
 }

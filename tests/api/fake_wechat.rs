@@ -17,6 +17,8 @@ use serde_json::json;
 
 pub const APPID: &str = "wx0123456789abcdef";
 pub const SECRET: &str = "fake-wechat-app-secret-0123456789";
+/// The `session_key` every login answers with.
+pub const SESSION_KEY: &str = "tiihtNczf5v6AKRyjwEUhQ==";
 
 /// What a `wx.login` code answers.
 #[derive(Clone, Debug)]
@@ -102,7 +104,7 @@ async fn jscode2session(inner: web::Data<Shared>, query: web::Query<SessionQuery
         },
     };
     let user = |openid: String, unionid: Option<String>| {
-        let mut body = json!({"session_key": "tiihtNczf5v6AKRyjwEUhQ==", "openid": openid});
+        let mut body = json!({"session_key": SESSION_KEY, "openid": openid});
         if let Some(unionid) = unionid {
             body["unionid"] = json!(unionid);
         }

@@ -491,3 +491,40 @@ async fn wechat_logins_are_limited_per_client_address() {
     assert!(refused.headers.contains_key("retry-after"));
     assert!((120..140).contains(&admitted), "admitted {admitted}");
 }
+
+#[tokio::test]
+async fn neither_the_app_secret_nor_the_session_key_reaches_the_log() {
+    let fake = FakeWechat::start().await;
+    let app = spawn_app().await;
+    let log = app.db.data_dir.join("server.log");
+    let mut env = fake.env();
+    env.push(("WECHAT_TIMEOUT_MS", "300".to_owned()));
+    env.push(("RUST_LOG", "debug".to_owned()));
+    let mut settings: Vec<(&str, &str)> = env.iter().map(|(k, v)| (*k, v.as_str())).collect();
+    settings.push(("LOG_FORMAT", "json"));
+    let process = app.spawn_process_logging_to(&settings, Some(&log)).await;
+    let login = |code: String| {
+        let url = format!("{}/api/v1/auth/wechat/login", process.address);
+        let client = app.client.clone();
+        async move {
+            client
+                .post(url)
+                .json(&json!({"code": code}))
+                .send()
+                .await
+                .unwrap()
+                .status()
+        }
+    };
+    // A login that gets a session_key, a refusal, a timeout and an answer that is not JSON.
+    assert_eq!(login(fake.login_code(&new_openid(), None)).await, 200);
+    assert_eq!(login(fake.code_answering(SessionAnswer::Errcode(-1))).await, 502);
+    let slow = fake.code_answering(SessionAnswer::Slow(Duration::from_secs(2), new_openid()));
+    assert_eq!(login(slow).await, 502);
+    assert_eq!(login(fake.code_answering(SessionAnswer::NotJson)).await, 502);
+    tokio::time::sleep(Duration::from_millis(300)).await;
+    let text = std::fs::read_to_string(&log).unwrap();
+    assert!(text.contains("WeChat unreachable"), "the timeout is logged: {text}");
+    assert!(!text.contains(crate::fake_wechat::SECRET), "{text}");
+    assert!(!text.contains(crate::fake_wechat::SESSION_KEY), "{text}");
+}
