@@ -91,6 +91,58 @@ pub struct Settings {
     pub activity_finish_grace: Duration,
     /// The bearer token `/metrics` asks for; without it `/metrics` answers loopback callers only.
     pub metrics_token: Option<String>,
+    /// WeChat mini-program login; `None` (the feature off) unless both `WECHAT_APPID` and
+    /// `WECHAT_SECRET` are set.
+    pub wechat: Option<WechatSettings>,
+}
+
+/// The mini-program's credentials and where WeChat's API is reached.
+#[derive(Clone)]
+pub struct WechatSettings {
+    pub appid: String,
+    pub secret: String,
+    /// `https://api.weixin.qq.com` unless a test points it at a fake server; no trailing `/`.
+    pub api_base: String,
+    /// How long one call to WeChat may take, connecting included.
+    pub timeout: Duration,
+}
+
+impl std::fmt::Debug for WechatSettings {
+    // Never the secret: settings end up in logs.
+    fn fmt(&self, f: &mut std::fmt::Formatter<'_>) -> std::fmt::Result {
+        f.debug_struct("WechatSettings")
+            .field("appid", &self.appid)
+            .field("api_base", &self.api_base)
+            .field("timeout", &self.timeout)
+            .finish_non_exhaustive()
+    }
+}
+
+/// The `WECHAT_*` settings: both the app id and the secret, or neither (the feature off).
+fn wechat_settings<'a>(get: impl Fn(&str) -> Option<&'a str>) -> Result<Option<WechatSettings>, SettingError> {
+    let (appid, secret) = match (get("WECHAT_APPID"), get("WECHAT_SECRET")) {
+        (Some(appid), Some(secret)) => (appid, secret),
+        (None, None) => return Ok(None),
+        (Some(_), None) => return Err(bad("WECHAT_SECRET", "must be set together with WECHAT_APPID")),
+        (None, Some(_)) => return Err(bad("WECHAT_APPID", "must be set together with WECHAT_SECRET")),
+    };
+    let api_base = get("WECHAT_API_BASE")
+        .unwrap_or("https://api.weixin.qq.com")
+        .trim_end_matches('/')
+        .to_owned();
+    if !api_base.starts_with("https://") && !api_base.starts_with("http://") {
+        return Err(bad(
+            "WECHAT_API_BASE",
+            "must start with https:// (or http:// for a local test server)",
+        ));
+    }
+    let timeout_ms = number(get("WECHAT_TIMEOUT_MS"), "WECHAT_TIMEOUT_MS", 5_000, 100, 60_000)?;
+    Ok(Some(WechatSettings {
+        appid: appid.to_owned(),
+        secret: secret.to_owned(),
+        api_base,
+        timeout: Duration::from_millis(timeout_ms),
+    }))
 }
 
 impl Settings {
@@ -182,6 +234,8 @@ impl Settings {
         {
             return Err(bad("BOOTSTRAP_ADMIN_PASSWORD", reason));
         }
+
+        let wechat = wechat_settings(get)?;
 
         let metrics_token = get("METRICS_TOKEN").map(str::to_owned);
         if metrics_token.as_ref().is_some_and(|t| t.len() < 16) {
@@ -288,6 +342,7 @@ impl Settings {
                 )? * 3_600,
             ),
             metrics_token,
+            wechat,
             background_jobs: match get("BACKGROUND_JOBS").unwrap_or("on") {
                 "on" | "true" | "1" => true,
                 "off" | "false" | "0" => false,
@@ -487,6 +542,27 @@ mod tests {
         let err = Settings::from_map(&vars(&[("METRICS_TOKEN", "short")])).unwrap_err();
         assert_eq!(err.name, "METRICS_TOKEN");
         assert!(Settings::from_map(&vars(&[])).unwrap().metrics_token.is_none());
+    }
+
+    #[test]
+    fn wechat_is_off_without_both_credentials_and_half_a_pair_is_refused() {
+        assert!(Settings::from_map(&vars(&[])).unwrap().wechat.is_none());
+        let err = Settings::from_map(&vars(&[("WECHAT_APPID", "wx1234")])).unwrap_err();
+        assert_eq!(err.name, "WECHAT_SECRET");
+        let err = Settings::from_map(&vars(&[("WECHAT_SECRET", "s")])).unwrap_err();
+        assert_eq!(err.name, "WECHAT_APPID");
+        let settings = Settings::from_map(&vars(&[("WECHAT_APPID", "wx1234"), ("WECHAT_SECRET", "s3cr3t")])).unwrap();
+        let wechat = settings.wechat.unwrap();
+        assert_eq!(wechat.api_base, "https://api.weixin.qq.com");
+        assert_eq!(wechat.timeout, Duration::from_secs(5));
+        assert!(!format!("{wechat:?}").contains("s3cr3t"), "the secret is never shown");
+        let err = Settings::from_map(&vars(&[
+            ("WECHAT_APPID", "wx1234"),
+            ("WECHAT_SECRET", "s"),
+            ("WECHAT_API_BASE", "ftp://x"),
+        ]))
+        .unwrap_err();
+        assert_eq!(err.name, "WECHAT_API_BASE");
     }
 
     #[test]

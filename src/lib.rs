@@ -27,3 +27,4 @@ pub mod stations;
 pub mod telemetry;
 pub mod users;
 pub mod volunteers;
+pub mod wechat;

@@ -16,6 +16,7 @@ use crate::http::{FieldError, Problem};
 /// Every `/api/v1` route, domain by domain: the table of contents of the API.
 pub fn api_routes(cfg: &mut ServiceConfig) {
     crate::auth::routes::configure(cfg);
+    crate::wechat::routes::configure(cfg);
     crate::users::routes::configure(cfg);
     crate::stations::routes::configure(cfg);
     crate::platforms::routes::configure(cfg);

@@ -24,6 +24,7 @@ use crate::{
     ops::metrics::Metrics,
     state::{AppState, CHECKIN_ATTEMPTS_PER_MINUTE},
     users,
+    wechat::client::WechatClient,
 };
 
 /// A built server, bound to its port, not yet running.
@@ -157,6 +158,9 @@ impl Application {
             checkin_limiter: UserLimiter::new(CHECKIN_ATTEMPTS_PER_MINUTE),
             metrics: Metrics::new()?,
             register_limiter: AddressLimiter::new(settings.register_attempts_per_minute),
+            // The same ceiling per address as phone logins (`LoginLimiter`).
+            wechat_login_limiter: AddressLimiter::new(settings.login_attempts_per_minute.saturating_mul(120)),
+            wechat: settings.wechat.clone().map(WechatClient::new).transpose()?,
             settings: Arc::new(settings),
             db,
             clock,

@@ -14,6 +14,7 @@ use crate::{
     clock::Clock,
     config::Settings,
     ops::metrics::Metrics,
+    wechat::client::WechatClient,
 };
 
 /// Wrong check-in codes a user may send in a minute before getting 429.
@@ -34,4 +35,8 @@ pub struct AppState {
     pub metrics: Metrics,
     /// Registrations per client address.
     pub register_limiter: AddressLimiter,
+    /// WeChat mini-program login; `None` when the feature is off.
+    pub wechat: Option<WechatClient>,
+    /// WeChat logins per client address.
+    pub wechat_login_limiter: AddressLimiter,
 }

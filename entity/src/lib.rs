@@ -31,3 +31,4 @@ pub mod user;
 pub mod user_role;
 pub mod volunteer;
 pub mod volunteer_application;
+pub mod wechat_binding;

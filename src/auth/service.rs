@@ -73,10 +73,10 @@ fn refresh_ttl(state: &AppState) -> AppResult<chrono::Duration> {
     chrono::Duration::from_std(state.settings.refresh_token_ttl).map_err(AppError::internal)
 }
 
-/// Issues a token pair for the user, starting a new family (a login).
-async fn issue(state: &AppState, user_id: i32) -> AppResult<TokenResponse> {
-    let access = access_token(state, &state.db, user_id).await?;
-    let refresh = tokens::create(&state.db, user_id, None, state.clock.now(), refresh_ttl(state)?).await?;
+/// Issues a token pair for the user, starting a new family (a login; WeChat login included).
+pub async fn issue(state: &AppState, db: &impl ConnectionTrait, user_id: i32) -> AppResult<TokenResponse> {
+    let access = access_token(state, db, user_id).await?;
+    let refresh = tokens::create(db, user_id, None, state.clock.now(), refresh_ttl(state)?).await?;
     Ok(pair(state, access, refresh))
 }
 
@@ -106,7 +106,7 @@ pub async fn login(state: &AppState, req: LoginRequest, address: Option<IpAddr>)
     match checked {
         Ok(Some(user_id)) => {
             limiter.succeeded(&req.phone, address);
-            issue(state, user_id).await
+            issue(state, &state.db, user_id).await
         }
         Ok(None) => Err(bad_credentials()),
         Err(error) => {

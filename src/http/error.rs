@@ -80,6 +80,16 @@ pub enum AppError {
     },
     #[error("too many requests")]
     TooManyRequests { retry_after_secs: u64 },
+    /// A 429 with its own code: a limit someone else keeps (an upstream's quota).
+    #[error("too many requests: {code}")]
+    Throttled {
+        code: &'static str,
+        detail: String,
+        retry_after_secs: u64,
+    },
+    /// A 502: a service this server depends on failed or did not answer in time.
+    #[error("bad gateway: {code}")]
+    BadGateway { code: &'static str, detail: String },
     /// A 503 the client may retry after `retry_after_secs` (busy, or a dependency is down).
     #[error("service unavailable: {code}")]
     Unavailable {
@@ -155,6 +165,21 @@ impl AppError {
             retry_after_secs,
         }
     }
+    /// A 429 with its own `code` and a `Retry-After` of `retry_after_secs`.
+    pub fn throttled(code: &'static str, detail: impl Into<String>, retry_after_secs: u64) -> Self {
+        Self::Throttled {
+            code,
+            detail: detail.into(),
+            retry_after_secs,
+        }
+    }
+    /// A 502 with its own `code`.
+    pub fn bad_gateway(code: &'static str, detail: impl Into<String>) -> Self {
+        Self::BadGateway {
+            code,
+            detail: detail.into(),
+        }
+    }
     pub fn internal(cause: impl Into<anyhow::Error>) -> Self {
         Self::Internal(cause.into())
     }
@@ -169,6 +194,8 @@ impl AppError {
             | Self::Conflict { code, .. }
             | Self::Unprocessable { code, .. }
             | Self::UnprocessableField { code, .. }
+            | Self::Throttled { code, .. }
+            | Self::BadGateway { code, .. }
             | Self::Unavailable { code, .. } => code,
             Self::MethodNotAllowed { .. } => "METHOD_NOT_ALLOWED",
             Self::PayloadTooLarge => "PAYLOAD_TOO_LARGE",
@@ -188,6 +215,8 @@ impl AppError {
             | Self::Conflict { detail, .. }
             | Self::Unprocessable { detail, .. }
             | Self::UnprocessableField { detail, .. }
+            | Self::Throttled { detail, .. }
+            | Self::BadGateway { detail, .. }
             | Self::Unavailable { detail, .. } => detail.clone(),
             Self::MethodNotAllowed { .. } => "该路径不支持此请求方法".into(),
             Self::PayloadTooLarge => "请求体过大".into(),
@@ -230,7 +259,8 @@ impl ResponseError for AppError {
             Self::Validation(_) | Self::Unprocessable { .. } | Self::UnprocessableField { .. } => {
                 StatusCode::UNPROCESSABLE_ENTITY
             }
-            Self::TooManyRequests { .. } => StatusCode::TOO_MANY_REQUESTS,
+            Self::TooManyRequests { .. } | Self::Throttled { .. } => StatusCode::TOO_MANY_REQUESTS,
+            Self::BadGateway { .. } => StatusCode::BAD_GATEWAY,
             Self::Unavailable { .. } => StatusCode::SERVICE_UNAVAILABLE,
             Self::Internal(_) => StatusCode::INTERNAL_SERVER_ERROR,
         }
@@ -243,7 +273,9 @@ impl ResponseError for AppError {
         let mut response = HttpResponse::build(self.status_code());
         response.insert_header((header::CONTENT_TYPE, "application/problem+json"));
         match self {
-            Self::TooManyRequests { retry_after_secs } | Self::Unavailable { retry_after_secs, .. } => {
+            Self::TooManyRequests { retry_after_secs }
+            | Self::Throttled { retry_after_secs, .. }
+            | Self::Unavailable { retry_after_secs, .. } => {
                 response.insert_header((header::RETRY_AFTER, retry_after_secs.to_string()));
             }
             // RFC 6750 §3: a token that was sent but cannot be used is `invalid_token`; a

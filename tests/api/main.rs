@@ -2,6 +2,7 @@
 //! (SQLite, or PostgreSQL when `TEST_DATABASE_URL` is set).
 #![allow(clippy::unwrap_used, clippy::expect_used)]
 
+mod fake_wechat;
 mod helpers;
 
 mod activities;
@@ -37,3 +38,4 @@ mod stations;
 mod tokens;
 mod users;
 mod volunteers;
+mod wechat;
