@@ -9,6 +9,7 @@ mod announcements;
 mod attendance;
 mod auth;
 mod commendations;
+mod crash;
 mod districts;
 mod errors;
 mod hardening;
