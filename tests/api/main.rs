@@ -21,6 +21,7 @@ mod notifications;
 mod openapi;
 mod ops;
 mod orders;
+mod pg_restart;
 mod plans;
 mod platforms;
 mod process;
