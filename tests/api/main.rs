@@ -12,6 +12,7 @@ mod commendations;
 mod crash;
 mod districts;
 mod errors;
+mod fuzz;
 mod hardening;
 mod hygiene;
 mod leave;
