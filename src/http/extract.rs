@@ -287,3 +287,152 @@ where
         std::future::ready(result)
     }
 }
+
+#[cfg(test)]
+mod properties {
+    use actix_web::{ResponseError, test::TestRequest};
+    use proptest::prelude::*;
+
+    use super::*;
+    use crate::activities::types::CreateActivityRequest;
+    use crate::auth::types::RegisterRequest;
+    use crate::orders::types::CreateOrderRequest;
+
+    /// `text` percent-encoded wherever a URI query may not hold it raw; `%` is kept, so broken
+    /// escapes reach the parser.
+    fn as_query(text: &str) -> String {
+        let mut out = String::new();
+        for byte in text.bytes() {
+            if byte.is_ascii_alphanumeric() || b"-._~&=%+".contains(&byte) {
+                out.push(char::from(byte));
+            } else {
+                out.push_str(&format!("%{byte:02X}"));
+            }
+        }
+        out
+    }
+
+    /// Numbers as clients send them, good and bad.
+    fn number_text() -> impl Strategy<Value = String> {
+        prop_oneof![
+            (0u64..200).prop_map(|n| n.to_string()),
+            any::<i64>().prop_map(|n| n.to_string()),
+            any::<u64>().prop_map(|n| n.to_string()),
+            Just("18446744073709551616".to_owned()),
+            Just("1e3".to_owned()),
+            Just(String::new()),
+            "[ 0-9a-z.+%\u{0}-]{0,8}",
+            any::<String>(),
+        ]
+    }
+
+    fn pagination_query() -> impl Strategy<Value = String> {
+        prop_oneof![
+            (number_text(), number_text()).prop_map(|(page, size)| format!(
+                "page={}&page_size={}",
+                as_query(&page),
+                as_query(&size)
+            )),
+            number_text().prop_map(|size| format!("page_size={}", as_query(&size))),
+            any::<String>().prop_map(|raw| as_query(&raw)),
+        ]
+    }
+
+    /// A JSON document of any shape, with the texts and numbers that trip parsers.
+    fn any_json() -> impl Strategy<Value = serde_json::Value> {
+        let leaf = prop_oneof![
+            Just(serde_json::Value::Null),
+            any::<bool>().prop_map(serde_json::Value::from),
+            any::<i64>().prop_map(serde_json::Value::from),
+            any::<u64>().prop_map(serde_json::Value::from),
+            any::<f64>().prop_map(serde_json::Value::from),
+            any::<String>().prop_map(serde_json::Value::from),
+            "[\u{0}-\u{1f}\u{7f}-\u{9f}\u{200b}\u{feff} a-z中文]{0,6}".prop_map(serde_json::Value::from),
+        ];
+        leaf.prop_recursive(3, 24, 6, |inner| {
+            let key = prop_oneof![
+                Just("title".to_owned()),
+                Just("name".to_owned()),
+                Just("platform_id".to_owned()),
+                Just("starts_at".to_owned()),
+                Just("capacity".to_owned()),
+                Just("phone".to_owned()),
+                any::<String>(),
+            ];
+            prop_oneof![
+                prop::collection::vec(inner.clone(), 0..4).prop_map(serde_json::Value::from),
+                prop::collection::btree_map(key, inner, 0..6)
+                    .prop_map(|map| serde_json::Value::Object(map.into_iter().collect())),
+            ]
+        })
+    }
+
+    /// Bytes a client may send as a body: any bytes, any JSON, and JSON cut short or followed
+    /// by more.
+    fn any_body() -> impl Strategy<Value = Vec<u8>> {
+        prop_oneof![
+            prop::collection::vec(any::<u8>(), 0..64),
+            any_json().prop_map(|v| v.to_string().into_bytes()),
+            (any_json(), any::<prop::sample::Index>()).prop_map(|(v, cut)| {
+                let text = v.to_string().into_bytes();
+                text[..cut.index(text.len() + 1)].to_vec()
+            }),
+            (any_json(), "[ \u{0}x{}\\[\\]0-9]{1,4}").prop_map(|(v, tail)| format!("{v}{tail}").into_bytes()),
+            Just(b"{\"capacity\": 1e999}".to_vec()),
+            Just(b"{\"platform_id\": 99999999999999999999999}".to_vec()),
+        ]
+    }
+
+    /// Reads `bytes` through the JSON body extractor as `T`.
+    fn extract<T: DeserializeOwned + Validate + 'static>(bytes: Vec<u8>) -> Result<ValidatedJson<T>, AppError> {
+        let (req, mut payload) = TestRequest::post()
+            .insert_header((header::CONTENT_TYPE, "application/json"))
+            .set_payload(bytes)
+            .to_http_parts();
+        futures::executor::block_on(ValidatedJson::<T>::from_request(&req, &mut payload))
+    }
+
+    /// A refusal of the client's input: 400, 413 or 422, as problem+json.
+    fn assert_client_error(error: &dyn ResponseError) -> Result<(), TestCaseError> {
+        let status = error.status_code().as_u16();
+        prop_assert!(matches!(status, 400 | 413 | 422), "status {}", status);
+        let response = error.error_response();
+        let content_type = response
+            .headers()
+            .get(header::CONTENT_TYPE)
+            .and_then(|v| v.to_str().ok());
+        prop_assert_eq!(content_type, Some("application/problem+json"));
+        Ok(())
+    }
+
+    proptest! {
+        #[test]
+        fn any_query_is_a_page_of_1_to_100_or_a_client_error(query in pagination_query()) {
+            let req = TestRequest::with_uri(&format!("/orders?{query}"))
+                .app_data(crate::http::query_config())
+                .to_http_request();
+            match ValidatedQuery::<Pagination>::from_request(&req, &mut Payload::None).into_inner() {
+                Ok(ValidatedQuery(page)) => {
+                    prop_assert!((1..=100).contains(&page.page_size()));
+                    prop_assert!((1..=1_000_000).contains(&page.page()));
+                    prop_assert_eq!(page.offset(), (page.page() - 1) * page.page_size());
+                }
+                Err(error) => assert_client_error(error.as_response_error())?,
+            }
+        }
+
+        #[test]
+        fn any_body_is_accepted_or_refused_as_a_client_error(bytes in any_body()) {
+            for result in [
+                extract::<CreateOrderRequest>(bytes.clone()).map(|_| ()),
+                extract::<CreateActivityRequest>(bytes.clone()).map(|_| ()),
+                extract::<RegisterRequest>(bytes).map(|_| ()),
+            ] {
+                if let Err(error) = result {
+                    assert_client_error(&error)?;
+                }
+            }
+        }
+
+    }
+}

@@ -187,3 +187,159 @@ mod tests {
         assert_eq!(escape_like("50%_off\\"), "50\\%\\_off\\\\");
     }
 }
+
+#[cfg(test)]
+mod properties {
+    use proptest::prelude::*;
+    use serde_json::{Map, Value};
+
+    use super::*;
+
+    /// Texts heavy in what hygiene looks at: controls (C0, DEL, C1), whitespace, zero-width
+    /// characters, LIKE wildcards and their escape; and any text at all.
+    fn any_text() -> impl Strategy<Value = String> {
+        prop_oneof![
+            "[\u{0}-\u{1f}\u{7f}-\u{a0}\u{200b}-\u{200d}\u{2060}\u{feff}\u{180e}\u{3000} a中%_\\\\]{0,10}",
+            any::<String>(),
+        ]
+    }
+
+    fn any_key() -> impl Strategy<Value = String> {
+        prop_oneof![
+            prop::sample::select(vec![
+                "title",
+                "name",
+                "real_name",
+                "theme",
+                "summary",
+                "description",
+                "starts_at",
+                "note"
+            ])
+            .prop_map(str::to_owned),
+            any_text(),
+        ]
+    }
+
+    fn any_json() -> impl Strategy<Value = Value> {
+        let leaf = prop_oneof![
+            Just(Value::Null),
+            any::<i64>().prop_map(Value::from),
+            any::<f64>().prop_map(Value::from),
+            any_text().prop_map(Value::from),
+        ];
+        leaf.prop_recursive(3, 24, 5, |inner| {
+            prop_oneof![
+                prop::collection::vec(inner.clone(), 0..4).prop_map(Value::from),
+                prop::collection::btree_map(any_key(), inner, 0..5)
+                    .prop_map(|map| Value::Object(map.into_iter().collect())),
+            ]
+        })
+    }
+
+    fn refused_field(error: AppError) -> String {
+        serde_json::to_value(error.problem()).unwrap_or_default()["errors"][0]["field"]
+            .as_str()
+            .unwrap_or_default()
+            .to_owned()
+    }
+
+    /// Every key and text of `value`.
+    fn texts(value: &Value, out: &mut Vec<String>) {
+        match value {
+            Value::String(text) => out.push(text.clone()),
+            Value::Array(items) => items.iter().for_each(|item| texts(item, out)),
+            Value::Object(fields) => {
+                for (name, field) in fields {
+                    out.push(name.clone());
+                    texts(field, out);
+                }
+            }
+            _ => {}
+        }
+    }
+
+    proptest! {
+        /// A text field either passes (unchanged, or for a title trimmed and still visible) or
+        /// is refused with an error naming it; nothing panics.
+        #[test]
+        fn any_text_passes_unchanged_after_trim_or_is_refused_naming_the_field(key in any_key(), text in any_text()) {
+            let mut body = Value::Object(Map::from_iter([(key.clone(), Value::from(text.clone()))]));
+            let title = TITLE_FIELDS.contains(&key.as_str());
+            let named = if key.is_empty() || key.chars().any(is_forbidden_control) { "body" } else { key.as_str() };
+            match clean_body(&mut body) {
+                Ok(()) => {
+                    prop_assert!(!key.chars().chain(text.chars()).any(is_forbidden_control));
+                    let expected = if title { trim_invisible(&text) } else { text.as_str() };
+                    prop_assert!(!title || !expected.is_empty());
+                    prop_assert_eq!(&body[key.as_str()], &Value::from(expected));
+                }
+                Err(error) => {
+                    let blank_title = title && trim_invisible(&text).is_empty();
+                    let timestamp = key.ends_with("_at") && DateTime::parse_from_rfc3339(&text).is_ok();
+                    prop_assert!(key.chars().chain(text.chars()).any(is_forbidden_control) || blank_title || timestamp);
+                    prop_assert_eq!(refused_field(error), named);
+                }
+            }
+        }
+
+        /// Whatever passes holds no forbidden control character anywhere, and passes again
+        /// unchanged.
+        #[test]
+        fn a_cleaned_body_is_clean_and_cleaning_is_idempotent(mut value in any_json()) {
+            if clean_body(&mut value).is_ok() {
+                let mut all = Vec::new();
+                texts(&value, &mut all);
+                prop_assert!(!all.iter().any(|t| t.chars().any(is_forbidden_control)));
+                let mut again = value.clone();
+                prop_assert!(clean_body(&mut again).is_ok());
+                prop_assert_eq!(again, value);
+            }
+        }
+
+        #[test]
+        fn a_timestamp_passes_exactly_within_the_sane_years(year in 0i32..=9999, key in prop::sample::select(vec!["starts_at", "ends_at", "expected_at"])) {
+            let mut body = Value::Object(Map::from_iter([(key.to_owned(), Value::from(format!("{year:04}-06-01T08:00:00+08:00")))]));
+            prop_assert_eq!(clean_body(&mut body).is_ok(), YEARS.contains(&year));
+        }
+
+        /// A query string is refused exactly when a parameter holds a control character, and the
+        /// name given back holds none.
+        #[test]
+        fn a_query_is_refused_exactly_when_a_parameter_holds_a_control(pairs in prop::collection::vec((any_text(), any_text()), 0..4), raw in any::<String>()) {
+            let mut query = form_urlencoded::Serializer::new(String::new());
+            for (name, value) in &pairs {
+                query.append_pair(name, value);
+            }
+            let query = query.finish();
+            let dirty = pairs.iter().any(|(n, v)| n.chars().chain(v.chars()).any(is_forbidden_control));
+            let found = dirty_query_parameter(&query);
+            prop_assert_eq!(found.is_some(), dirty);
+            prop_assert!(!found.unwrap_or_default().chars().any(is_forbidden_control));
+            // Any raw text, broken escapes included, is read without a panic.
+            if let Some(name) = dirty_query_parameter(&raw) {
+                prop_assert!(!name.chars().any(is_forbidden_control));
+            }
+        }
+
+        /// `escape_like` leaves no bare `%` or `_`, and unescapes back to the text.
+        #[test]
+        fn escape_like_leaves_no_unescaped_wildcard(text in any_text()) {
+            let escaped = escape_like(&text);
+            let mut unescaped = String::new();
+            let mut chars = escaped.chars();
+            while let Some(c) = chars.next() {
+                match c {
+                    '\\' => {
+                        let next = chars.next();
+                        prop_assert!(matches!(next, Some('%' | '_' | '\\')), "dangling escape in {:?}", escaped);
+                        unescaped.extend(next);
+                    }
+                    '%' | '_' => prop_assert!(false, "bare wildcard in {:?}", escaped),
+                    other => unescaped.push(other),
+                }
+            }
+            prop_assert_eq!(unescaped, text);
+        }
+    }
+}

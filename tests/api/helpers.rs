@@ -82,8 +82,21 @@ impl TestDatabase {
         }
     }
 
+    /// A database the test made itself (a private PostgreSQL cluster, say) at `url`; nothing
+    /// is dropped when the test ends.
+    pub fn at(url: String) -> Self {
+        let dir = tempfile::tempdir().unwrap();
+        let data_dir = dir.path().to_path_buf();
+        TestDatabase {
+            url: Some(url),
+            _dir: dir,
+            _pg: None,
+            data_dir,
+        }
+    }
+
     pub fn is_postgres(&self) -> bool {
-        self._pg.is_some()
+        self.url.is_some()
     }
 
     /// The settings a test server runs with, plus `extra`.
@@ -174,8 +187,12 @@ pub async fn spawn_app() -> TestApp {
 }
 
 pub async fn spawn_app_with(extra: &[(&str, &str)]) -> TestApp {
+    spawn_app_on(TestDatabase::fresh().await, extra).await
+}
+
+/// A server on `db` with the test settings plus `extra`.
+pub async fn spawn_app_on(db: TestDatabase, extra: &[(&str, &str)]) -> TestApp {
     init_logging();
-    let db = TestDatabase::fresh().await;
     let settings = Settings::from_map(&db.env(extra)).expect("test settings are valid");
     let clock = Clock::system();
     let application = Application::build(settings, clock.clone())
