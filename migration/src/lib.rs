@@ -16,6 +16,7 @@ mod m20261130_000010_inspections;
 mod m20261130_000011_commendations;
 mod m20261130_000012_announcements;
 mod m20261130_000013_supervisor_district;
+mod m20261130_000014_audit_log;
 
 /// Every migration of the schema, in the order they apply.
 pub struct Migrator;
@@ -37,6 +38,7 @@ impl MigratorTrait for Migrator {
             Box::new(m20261130_000011_commendations::Migration),
             Box::new(m20261130_000012_announcements::Migration),
             Box::new(m20261130_000013_supervisor_district::Migration),
+            Box::new(m20261130_000014_audit_log::Migration),
         ]
     }
 }
