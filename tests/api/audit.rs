@@ -177,6 +177,9 @@ async fn new_staff_accounts_and_role_changes_are_audited_with_who_what_and_from_
     let page = log(&app, &format!("action=user.roles_changed&target_id={}", w.resident.id)).await;
     assert_eq!(page["total"], json!(2));
     assert_eq!(page["items"][0]["client_address"], json!("127.0.0.1"), "newest first");
+    // Without an `X-Request-Id` the server's own id is recorded, the one it answered with.
+    let answered = plain.headers["x-request-id"].to_str().unwrap();
+    assert_eq!(page["items"][0]["request_id"], json!(answered));
     assert_eq!(page["items"][1]["client_address"], json!(CLIENT));
 }
 
@@ -229,6 +232,15 @@ async fn staff_order_actions_and_a_supervisors_phone_read_are_audited_and_refusa
     )
     .await;
     assert_eq!(entry["detail"]["note"], json!("居民住院"));
+    // Ten rejections of one order at once: one succeeds, and it alone has an entry.
+    let raced = place(&app, &w).await;
+    let reject = order_path(raced, "reject");
+    let replies =
+        futures::future::join_all((0..10).map(|_| post(&app, &reject, &w.secretary, json!({"reason": "并发"})))).await;
+    let won = replies.iter().filter(|r| r.status.as_u16() == 200).count();
+    assert_eq!(won, 1);
+    assert!(replies.iter().all(|r| matches!(r.status.as_u16(), 200 | 409)));
+    assert_eq!(count(&app, "order.rejected", raced).await, 1);
     // A resident cancelling their own order is not a staff action.
     let own = place(&app, &w).await;
     post(
