@@ -1,6 +1,7 @@
 //! The audit log (issue 11): one row per staff action, written in the action's own transaction.
-//! Rows are only ever inserted; no route updates or deletes them. Indexed for the two ways it is
-//! read: a supervisor's district (station, newest first) and an admin's whole log (newest first).
+//! Rows are only ever inserted; no route updates or deletes them. Indexed for the ways it is
+//! read: a supervisor's district (station, newest first), an admin's whole log (newest first),
+//! one record's history (target) and one person's actions (actor, newest first).
 
 use sea_orm_migration::{prelude::*, schema::*};
 
@@ -53,6 +54,21 @@ impl MigrationTrait for Migration {
                 "idx_audit_log_created_at",
                 AuditLog::Table,
                 [AuditLog::CreatedAt],
+            ))
+            .await?;
+        // One record's history, and one person's actions: without these the filters scan the log.
+        manager
+            .create_index(index(
+                "idx_audit_log_target",
+                AuditLog::Table,
+                [AuditLog::TargetType, AuditLog::TargetId],
+            ))
+            .await?;
+        manager
+            .create_index(index(
+                "idx_audit_log_actor_created_at",
+                AuditLog::Table,
+                [AuditLog::ActorId, AuditLog::CreatedAt],
             ))
             .await
     }
