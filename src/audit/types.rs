@@ -65,7 +65,8 @@ pub struct AuditEntryResponse {
     pub target_id: String,
     /// The station the action concerns; `null` for platform-wide actions.
     pub station_id: Option<i32>,
-    /// A small object saying more: old and new roles, a reason, an export's format and year.
+    /// A small object saying more: old and new roles (and a granted district), a reason, an
+    /// export's format and year.
     #[schema(value_type = Object)]
     pub detail: serde_json::Value,
     /// The client's address (behind a trusted proxy, the address it forwarded).

@@ -141,9 +141,9 @@ pub async fn set_roles<C: ConnectionTrait + TransactionTrait>(
     let user_id = target.id;
     let roles = normalize_roles(roles);
     let txn = db.begin().await?;
-    if let Some(district) = district {
+    if let Some(district) = &district {
         user::Entity::update_many()
-            .col_expr(user::Column::District, Expr::value(district))
+            .col_expr(user::Column::District, Expr::value(district.clone()))
             .filter(user::Column::Id.eq(user_id))
             .exec(&txn)
             .await?;
@@ -177,7 +177,7 @@ pub async fn set_roles<C: ConnectionTrait + TransactionTrait>(
     }
     let entry = AuditEntry::new(actor, origin, "user.roles_changed", "user", user_id)
         .station(target.station_id)
-        .detail(serde_json::json!({ "before": before, "after": roles }));
+        .detail(serde_json::json!({ "before": before, "after": roles, "district": district }));
     audit::record(&txn, entry, now).await?;
     txn.commit().await?;
     Ok(roles)

@@ -146,7 +146,7 @@ async fn new_staff_accounts_and_role_changes_are_audited_with_who_what_and_from_
     assert_eq!(entry["actor_roles"], json!(["director", "resident"]));
     assert_eq!(
         entry["detail"],
-        json!({"before": ["resident"], "after": ["resident", "secretary"]})
+        json!({"before": ["resident"], "after": ["resident", "secretary"], "district": null})
     );
 
     // Refused grants write nothing: a role above the director's, and the last admin's own role.
@@ -164,6 +164,16 @@ async fn new_staff_accounts_and_role_changes_are_audited_with_who_what_and_from_
     last.assert_problem(409, "LAST_ADMIN");
     assert_eq!(count(&app, "user.roles_changed", w.resident.id).await, 1);
     assert_eq!(count(&app, "user.roles_changed", admin.id).await, 0);
+    // Granting supervision records the district: it decides which stations the grantee reads.
+    let overseer = account(&app, Some(w.station), &[]).await;
+    let grant = json!({"roles": ["supervisor"], "district": "洪山区"});
+    let path_of = format!("/users/{}/roles", overseer.id);
+    send(&app, Method::PUT, &path_of, admin.t(), Some(grant))
+        .await
+        .assert_status(200);
+    let entry = the_entry(&app, "user.roles_changed", "user", overseer.id, &admin, Some(w.station)).await;
+    assert_eq!(entry["detail"]["district"], json!("洪山区"));
+    assert_eq!(entry["detail"]["after"], json!(["resident", "supervisor"]));
     // A resident registering is no staff action.
     let (resident, _) = app.register(w.station, "居民").await;
     assert_eq!(
