@@ -164,3 +164,33 @@ fn response(row: audit_log::Model) -> AuditEntryResponse {
         created_at: row.created_at,
     }
 }
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+    use crate::auth::roles::Role;
+
+    #[test]
+    fn an_entry_names_the_actors_roles_sorted_and_starts_with_an_empty_detail() {
+        let actor = AuthUser {
+            id: 7,
+            roles: vec![Role::Secretary, Role::Resident, Role::Director],
+            station_id: Some(3),
+            supervised: Vec::new(),
+        };
+        let origin = Origin {
+            address: "198.51.100.7".parse().ok(),
+            request_id: Some("r-1".into()),
+        };
+        let entry = AuditEntry::new(&actor, &origin, "order.cancelled", "order", 42);
+        assert_eq!(entry.actor_id, 7);
+        assert_eq!(entry.actor_roles, "director,resident,secretary");
+        assert_eq!(entry.target_id, "42");
+        assert_eq!(entry.station_id, None);
+        assert_eq!(entry.detail, serde_json::json!({}));
+        let entry = entry.station(Some(3)).detail(serde_json::json!({"reason": "x"}));
+        assert_eq!(entry.station_id, Some(3));
+        assert_eq!(entry.detail["reason"], "x");
+        assert_eq!(entry.origin, origin);
+    }
+}
