@@ -2,6 +2,7 @@
 
 pub mod activities;
 pub mod announcements;
+pub mod audit;
 pub mod auth;
 pub mod clock;
 pub mod commendations;

@@ -32,6 +32,7 @@ pub fn api_routes(cfg: &mut ServiceConfig) {
     crate::commendations::routes::configure(cfg);
     crate::ledger::routes::configure(cfg);
     crate::announcements::routes::configure(cfg);
+    crate::audit::routes::configure(cfg);
 }
 
 /// Routes outside `/api/v1`.
@@ -66,6 +67,7 @@ pub fn root_routes(cfg: &mut ServiceConfig) {
         (name = "commendations", description = "Rankings and commendation (先进评选): nomination, director approval, public notice (公示) and objections"),
         (name = "ledger", description = "The year's ledger (台账): JSON, CSV and an .xlsx workbook"),
         (name = "announcements", description = "News and learning content (公告、新闻、学习)"),
+        (name = "audit", description = "The audit log of staff actions (审计日志): read-only"),
     )
 )]
 struct BaseDoc;

@@ -117,6 +117,7 @@ async fn bootstrap_admin(state: &AppState) -> anyhow::Result<()> {
             roles: vec![Role::Admin],
             district: None,
         },
+        None,
         state.clock.now(),
     )
     .await;

@@ -8,6 +8,7 @@ pub mod announcement;
 pub mod annual_plan;
 pub mod annual_plan_event;
 pub mod annual_plan_item;
+pub mod audit_log;
 pub mod commendation;
 pub mod commendation_objection;
 pub mod enums;

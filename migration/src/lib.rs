@@ -16,6 +16,7 @@ mod m20261130_000010_inspections;
 mod m20261130_000011_commendations;
 mod m20261130_000012_announcements;
 mod m20261130_000013_supervisor_district;
+mod m20261130_000014_audit_log;
 mod m20261130_000015_wechat_bindings;
 mod m20261130_000016_revoked_access_tokens;
 
@@ -39,6 +40,7 @@ impl MigratorTrait for Migrator {
             Box::new(m20261130_000011_commendations::Migration),
             Box::new(m20261130_000012_announcements::Migration),
             Box::new(m20261130_000013_supervisor_district::Migration),
+            Box::new(m20261130_000014_audit_log::Migration),
             Box::new(m20261130_000015_wechat_bindings::Migration),
             Box::new(m20261130_000016_revoked_access_tokens::Migration),
         ]

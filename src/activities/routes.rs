@@ -5,6 +5,7 @@ use utoipa_actix_web::service_config::ServiceConfig;
 
 use super::state::Action;
 use super::{service, signups, types::*};
+use crate::audit::Origin;
 use crate::http::{
     AppResult, AuthUser, MaybeAuthUser, OptionalJson, Page, Pagination, ValidatedJson, ValidatedQuery, created,
     idempotency::{Created, IdempotencyKey, create_once},
@@ -127,12 +128,13 @@ async fn update_activity(
 async fn transition(
     state: &AppState,
     user: &AuthUser,
+    origin: &Origin,
     id: i32,
     action: Action,
     reason: Option<String>,
 ) -> AppResult<HttpResponse> {
     let now = state.clock.now();
-    let model = service::transition(&state.db, user, id, action, reason, now).await?;
+    let model = service::transition(&state.db, user, origin, id, action, reason, now).await?;
     Ok(HttpResponse::Ok().json(service::one(&state.db, Some(user), model, now).await?))
 }
 
@@ -151,8 +153,13 @@ async fn transition(
     )
 )]
 #[post("/activities/{id}/submit")]
-async fn submit_activity(state: web::Data<AppState>, user: AuthUser, id: web::Path<i32>) -> AppResult<HttpResponse> {
-    transition(&state, &user, id.into_inner(), Action::Submit, None).await
+async fn submit_activity(
+    state: web::Data<AppState>,
+    user: AuthUser,
+    origin: Origin,
+    id: web::Path<i32>,
+) -> AppResult<HttpResponse> {
+    transition(&state, &user, &origin, id.into_inner(), Action::Submit, None).await
 }
 
 /// Approve (publish) an activity
@@ -171,8 +178,13 @@ async fn submit_activity(state: web::Data<AppState>, user: AuthUser, id: web::Pa
     )
 )]
 #[post("/activities/{id}/approve")]
-async fn approve_activity(state: web::Data<AppState>, user: AuthUser, id: web::Path<i32>) -> AppResult<HttpResponse> {
-    transition(&state, &user, id.into_inner(), Action::Approve, None).await
+async fn approve_activity(
+    state: web::Data<AppState>,
+    user: AuthUser,
+    origin: Origin,
+    id: web::Path<i32>,
+) -> AppResult<HttpResponse> {
+    transition(&state, &user, &origin, id.into_inner(), Action::Approve, None).await
 }
 
 /// Reject an activity
@@ -193,10 +205,19 @@ async fn approve_activity(state: web::Data<AppState>, user: AuthUser, id: web::P
 async fn reject_activity(
     state: web::Data<AppState>,
     user: AuthUser,
+    origin: Origin,
     id: web::Path<i32>,
     body: ValidatedJson<ReasonRequest>,
 ) -> AppResult<HttpResponse> {
-    transition(&state, &user, id.into_inner(), Action::Reject, Some(body.0.reason)).await
+    transition(
+        &state,
+        &user,
+        &origin,
+        id.into_inner(),
+        Action::Reject,
+        Some(body.0.reason),
+    )
+    .await
 }
 
 /// Cancel an activity
@@ -219,10 +240,19 @@ async fn reject_activity(
 async fn cancel_activity(
     state: web::Data<AppState>,
     user: AuthUser,
+    origin: Origin,
     id: web::Path<i32>,
     body: ValidatedJson<ReasonRequest>,
 ) -> AppResult<HttpResponse> {
-    transition(&state, &user, id.into_inner(), Action::Cancel, Some(body.0.reason)).await
+    transition(
+        &state,
+        &user,
+        &origin,
+        id.into_inner(),
+        Action::Cancel,
+        Some(body.0.reason),
+    )
+    .await
 }
 
 /// Finish an activity
@@ -241,8 +271,13 @@ async fn cancel_activity(
     )
 )]
 #[post("/activities/{id}/finish")]
-async fn finish_activity(state: web::Data<AppState>, user: AuthUser, id: web::Path<i32>) -> AppResult<HttpResponse> {
-    transition(&state, &user, id.into_inner(), Action::Finish, None).await
+async fn finish_activity(
+    state: web::Data<AppState>,
+    user: AuthUser,
+    origin: Origin,
+    id: web::Path<i32>,
+) -> AppResult<HttpResponse> {
+    transition(&state, &user, &origin, id.into_inner(), Action::Finish, None).await
 }
 
 /// Write the record of a finished activity

@@ -17,6 +17,7 @@ use super::state::{
     self, Action, ActivityStatus, Actor, Attendance, Participation, Refusal, SignupStatus, effective_status,
 };
 use super::types::*;
+use crate::audit::{self, AuditEntry, Origin};
 use crate::auth::roles::Role;
 use crate::clock::CHINA;
 use crate::hours::{service as hours, types::HoursSource};
@@ -595,6 +596,7 @@ async fn close_signups(
 pub async fn transition(
     db: &DatabaseConnection,
     user: &AuthUser,
+    origin: &Origin,
     id: i32,
     action: Action,
     reason: Option<String>,
@@ -602,6 +604,13 @@ pub async fn transition(
 ) -> AppResult<activity::Model> {
     let model = find_for_change(db, user, id).await?;
     check(user, &model, action, now)?;
+    let audited = match action {
+        Action::Approve => Some("activity.approved"),
+        Action::Reject => Some("activity.rejected"),
+        Action::Cancel => Some("activity.cancelled"),
+        _ => None,
+    };
+    let audit_detail = serde_json::json!({ "reason": reason });
     let txn = db.begin().await?;
     use ActivityStatus as S;
     match action {
@@ -721,6 +730,12 @@ pub async fn transition(
         Action::Edit | Action::Record | Action::ConfirmAttendance | Action::CheckinCode => {
             return Err(refusal(Refusal::WrongState));
         }
+    }
+    if let Some(action) = audited {
+        let entry = AuditEntry::new(user, origin, action, "activity", id)
+            .station(Some(model.station_id))
+            .detail(audit_detail);
+        audit::record(&txn, entry, now).await?;
     }
     txn.commit().await?;
     find(db, id).await

@@ -35,6 +35,7 @@ pub async fn register(state: &AppState, req: RegisterRequest, address: Option<Ip
             roles: vec![Role::Resident],
             district: None,
         },
+        None,
         state.clock.now(),
     )
     .await

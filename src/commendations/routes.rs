@@ -4,6 +4,7 @@ use actix_web::{HttpResponse, get, post, web};
 use utoipa_actix_web::service_config::ServiceConfig;
 
 use super::{rankings, service, types::*};
+use crate::audit::Origin;
 use crate::auth::roles::{Role, StationScope};
 use crate::http::{AppResult, AuthUser, MaybeAuthUser, Page, Pagination, ValidatedJson, ValidatedQuery, created};
 use crate::state::AppState;
@@ -203,10 +204,11 @@ const DIRECTOR_ONLY: &str = "Not staff of the station (`FORBIDDEN`), a secretary
 async fn approve_commendation(
     state: web::Data<AppState>,
     user: AuthUser,
+    origin: Origin,
     id: web::Path<i32>,
 ) -> AppResult<HttpResponse> {
     let now = state.clock.now();
-    let row = service::approve(&state.db, &user, id.into_inner(), now).await?;
+    let row = service::approve(&state.db, (&user, &origin), id.into_inner(), now).await?;
     Ok(HttpResponse::Ok().json(service::one(&state.db, Some(&user), row, now).await?))
 }
 
@@ -231,11 +233,12 @@ async fn approve_commendation(
 async fn reject_commendation(
     state: web::Data<AppState>,
     user: AuthUser,
+    origin: Origin,
     id: web::Path<i32>,
     body: ValidatedJson<CommendationReasonRequest>,
 ) -> AppResult<HttpResponse> {
     let now = state.clock.now();
-    let row = service::reject(&state.db, &user, id.into_inner(), body.0.reason, now).await?;
+    let row = service::reject(&state.db, (&user, &origin), id.into_inner(), body.0.reason, now).await?;
     Ok(HttpResponse::Ok().json(service::one(&state.db, Some(&user), row, now).await?))
 }
 

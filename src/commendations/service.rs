@@ -16,6 +16,7 @@ use sea_orm::{
 use super::rankings::{self, Figures};
 use super::state::{self, Action, Actor, CommendationStatus, Refusal, effective_status};
 use super::types::*;
+use crate::audit::{self, AuditEntry, Origin};
 use crate::auth::roles::Role;
 use crate::http::{AppError, AppResult, AuthUser, Pagination};
 use crate::notifications::service::{About, Notice, notify};
@@ -314,7 +315,7 @@ pub async fn nominate(
 /// the nominee is told.
 pub async fn approve(
     db: &DatabaseConnection,
-    user: &AuthUser,
+    (user, origin): (&AuthUser, &Origin),
     id: i32,
     now: DateTime<Utc>,
 ) -> AppResult<commendation::Model> {
@@ -351,6 +352,10 @@ pub async fn approve(
         now,
     )
     .await?;
+    let entry = AuditEntry::new(user, origin, "commendation.approved", "commendation", id)
+        .station(Some(model.station_id))
+        .detail(serde_json::json!({ "year": model.year, "notice_ends_at": ends }));
+    audit::record(&txn, entry, now).await?;
     txn.commit().await?;
     find_visible(db, Some(user), id, now).await
 }
@@ -367,7 +372,7 @@ fn ended_notice(now: DateTime<Utc>) -> Condition {
 /// objection); the nominator is told, and the nominee may be nominated again.
 pub async fn reject(
     db: &DatabaseConnection,
-    user: &AuthUser,
+    (user, origin): (&AuthUser, &Origin),
     id: i32,
     reason: String,
     now: DateTime<Utc>,
@@ -406,6 +411,10 @@ pub async fn reject(
         now,
     )
     .await?;
+    let entry = AuditEntry::new(user, origin, "commendation.rejected", "commendation", id)
+        .station(Some(model.station_id))
+        .detail(serde_json::json!({ "year": model.year, "reason": reason }));
+    audit::record(&txn, entry, now).await?;
     txn.commit().await?;
     find_visible(db, Some(user), id, now).await
 }

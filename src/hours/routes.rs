@@ -58,11 +58,12 @@ async fn my_hours(
 async fn correct_hours(
     state: web::Data<AppState>,
     user: AuthUser,
+    origin: crate::audit::Origin,
     body: ValidatedJson<CorrectionRequest>,
 ) -> AppResult<HttpResponse> {
     let req = body.0;
     let volunteer_id = req.volunteer_id;
     let limit = state.settings.hours_correction_director_minutes;
-    let entry = service::correct(&state.db, &user, req, limit, state.clock.now()).await?;
+    let entry = service::correct(&state.db, (&user, &origin), req, limit, state.clock.now()).await?;
     Ok(created(format!("/api/v1/volunteers/{volunteer_id}"), &entry))
 }

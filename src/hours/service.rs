@@ -224,7 +224,7 @@ async fn sums(db: &impl ConnectionTrait, user_id: i32, order_id: Option<i32>) ->
 /// (422 `HOURS_BELOW_ZERO`, naming the figure).
 pub async fn correct<C: ConnectionTrait + sea_orm::TransactionTrait>(
     db: &C,
-    user: &AuthUser,
+    (user, origin): (&AuthUser, &crate::audit::Origin),
     req: super::types::CorrectionRequest,
     director_minutes: i32,
     now: DateTime<Utc>,
@@ -297,6 +297,12 @@ pub async fn correct<C: ConnectionTrait + sea_orm::TransactionTrait>(
         about: None,
     };
     crate::notifications::service::notify(&txn, &[req.volunteer_id], &notice, now).await?;
+    let audit_entry = crate::audit::AuditEntry::new(user, origin, "hours.corrected", "service_hour", model.id)
+        .station(Some(station_id))
+        .detail(serde_json::json!({
+            "volunteer_id": model.user_id, "minutes": model.minutes, "order_id": model.source_id, "reason": model.note,
+        }));
+    crate::audit::record(&txn, audit_entry, now).await?;
     txn.commit().await?;
     Ok(entry(model))
 }

@@ -6,7 +6,7 @@
 use std::future::Future;
 use std::pin::Pin;
 
-use actix_web::{FromRequest, HttpRequest, dev::Payload, http::header, web};
+use actix_web::{FromRequest, HttpMessage, HttpRequest, dev::Payload, http::header, web};
 use serde::{Deserialize, de::DeserializeOwned};
 use utoipa::IntoParams;
 use validator::Validate;
@@ -137,6 +137,24 @@ impl FromRequest for MaybeAuthUser {
     fn from_request(req: &HttpRequest, _: &mut Payload) -> Self::Future {
         let found = authenticate(req);
         Box::pin(async move { found.await.map(MaybeAuthUser) })
+    }
+}
+
+/// Where the request came from, for audit entries: the client address (`client_address`, which
+/// honours `TRUSTED_PROXIES`) and the request id.
+impl FromRequest for crate::audit::Origin {
+    type Error = AppError;
+    type Future = std::future::Ready<Result<Self, AppError>>;
+
+    fn from_request(req: &HttpRequest, _: &mut Payload) -> Self::Future {
+        let request_id = req
+            .extensions()
+            .get::<super::middleware::RequestId>()
+            .map(|id| id.0.clone());
+        std::future::ready(Ok(crate::audit::Origin {
+            address: super::client_address(req),
+            request_id,
+        }))
     }
 }
 

@@ -1,16 +1,21 @@
 //! The request context: a request id per request (taken from `X-Request-Id` or made), a tracing
-//! span carrying it, one log line per finished request, and the id echoed back.
+//! span carrying it, one log line per finished request, and the id echoed back. The id is also
+//! kept in the request's extensions ([`RequestId`]) so that audit entries can name it.
 
 use std::time::Instant;
 
 use actix_web::{
-    Error,
+    Error, HttpMessage,
     body::MessageBody,
     dev::{ServiceRequest, ServiceResponse},
     http::header::{HeaderName, HeaderValue},
     middleware::Next,
 };
 use tracing::Instrument;
+
+/// The id of the request being served.
+#[derive(Debug, Clone)]
+pub struct RequestId(pub String);
 
 const REQUEST_ID: HeaderName = HeaderName::from_static("x-request-id");
 
@@ -33,6 +38,7 @@ pub async fn request_context(
         method = %req.method(),
         path = %req.path(),
     );
+    req.extensions_mut().insert(RequestId(request_id.clone()));
     let started = Instant::now();
     let mut response = next.call(req).instrument(span.clone()).await?;
     span.in_scope(|| {

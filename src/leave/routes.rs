@@ -5,6 +5,7 @@ use utoipa_actix_web::service_config::ServiceConfig;
 
 use super::state::LeaveAction;
 use super::{service, types::*};
+use crate::audit::Origin;
 use crate::http::{AppResult, AuthUser, OptionalJson, Page, Pagination, ValidatedJson, ValidatedQuery, created};
 use crate::state::AppState;
 
@@ -68,12 +69,13 @@ async fn list_leave(
 async fn decide(
     state: &AppState,
     user: &AuthUser,
+    origin: &Origin,
     id: i32,
     action: LeaveAction,
     comment: Option<String>,
 ) -> AppResult<HttpResponse> {
     let now = state.clock.now();
-    let row = service::decide(&state.db, user, id, action, comment, now).await?;
+    let row = service::decide(&state.db, user, origin, id, action, comment, now).await?;
     Ok(HttpResponse::Ok().json(service::one(&state.db, user, row, now).await?))
 }
 
@@ -102,10 +104,19 @@ const DECIDE_FORBIDDEN: &str = "Not staff of the station (`FORBIDDEN`); the call
 async fn approve_leave(
     state: web::Data<AppState>,
     user: AuthUser,
+    origin: Origin,
     id: web::Path<i32>,
     body: OptionalJson<DecisionRequest>,
 ) -> AppResult<HttpResponse> {
-    decide(&state, &user, id.into_inner(), LeaveAction::Approve, body.0.comment).await
+    decide(
+        &state,
+        &user,
+        &origin,
+        id.into_inner(),
+        LeaveAction::Approve,
+        body.0.comment,
+    )
+    .await
 }
 
 /// Reject leave
@@ -127,10 +138,19 @@ async fn approve_leave(
 async fn reject_leave(
     state: web::Data<AppState>,
     user: AuthUser,
+    origin: Origin,
     id: web::Path<i32>,
     body: OptionalJson<DecisionRequest>,
 ) -> AppResult<HttpResponse> {
-    decide(&state, &user, id.into_inner(), LeaveAction::Reject, body.0.comment).await
+    decide(
+        &state,
+        &user,
+        &origin,
+        id.into_inner(),
+        LeaveAction::Reject,
+        body.0.comment,
+    )
+    .await
 }
 
 /// Withdraw own leave request
@@ -150,8 +170,17 @@ async fn reject_leave(
 async fn withdraw_leave(
     state: web::Data<AppState>,
     user: AuthUser,
+    origin: Origin,
     id: web::Path<i32>,
     body: OptionalJson<DecisionRequest>,
 ) -> AppResult<HttpResponse> {
-    decide(&state, &user, id.into_inner(), LeaveAction::Withdraw, body.0.comment).await
+    decide(
+        &state,
+        &user,
+        &origin,
+        id.into_inner(),
+        LeaveAction::Withdraw,
+        body.0.comment,
+    )
+    .await
 }

@@ -18,6 +18,7 @@ use crate::activities::{
     state::SignupStatus,
     types::ActivityKind,
 };
+use crate::audit::{self, AuditEntry, Origin};
 use crate::auth::roles::Role;
 use crate::http::{AppError, AppResult, AuthUser, Pagination};
 use crate::notifications::service::{About, Notice, notify};
@@ -284,6 +285,7 @@ pub async fn find_visible(db: &impl ConnectionTrait, user: &AuthUser, id: i32) -
 pub async fn decide(
     db: &DatabaseConnection,
     user: &AuthUser,
+    origin: &Origin,
     id: i32,
     action: LeaveAction,
     comment: Option<String>,
@@ -349,6 +351,17 @@ pub async fn decide(
         .await?;
     if action == LeaveAction::Approve && held_place {
         free_place(&txn, &activity, now).await?;
+    }
+    let audited = match action {
+        LeaveAction::Approve => Some("leave.approved"),
+        LeaveAction::Reject => Some("leave.rejected"),
+        LeaveAction::Withdraw => None,
+    };
+    if let Some(audited) = audited {
+        let entry = AuditEntry::new(user, origin, audited, "leave_request", id)
+            .station(Some(activity.station_id))
+            .detail(serde_json::json!({ "activity_id": activity.id, "requester_id": row.user_id, "comment": comment }));
+        audit::record(&txn, entry, now).await?;
     }
     let (who, title) = match action {
         LeaveAction::Approve => (vec![row.user_id], "请假已批准"),

@@ -4,6 +4,7 @@ use actix_web::{HttpResponse, get, http::header, web};
 use utoipa_actix_web::service_config::ServiceConfig;
 
 use super::{service, types::*, xlsx};
+use crate::audit::{self, AuditEntry, Origin};
 use crate::http::{AppResult, AuthUser, ValidatedQuery};
 use crate::state::AppState;
 
@@ -56,7 +57,8 @@ fn attachment(ascii: &str, chinese: &str) -> (header::HeaderName, String) {
 /// `YYYY-MM-DD HH:MM:SS` China time; `format=xlsx` a workbook with one worksheet per section
 /// (活动, 签到名单, 培训, 会议, 服务订单, 请假), a bold frozen header row, set column widths,
 /// numbers as numbers and times as Excel date-times in China time. Files come with
-/// `Content-Disposition: attachment` (`ledger-<station_id>-<year>[-<sheet>].<ext>`).
+/// `Content-Disposition: attachment` (`ledger-<station_id>-<year>[-<sheet>].<ext>`). Each CSV or
+/// xlsx download is recorded in the audit log (`ledger.exported`).
 #[utoipa::path(
     tag = "ledger",
     params(LedgerQuery),
@@ -80,10 +82,18 @@ fn attachment(ascii: &str, chinese: &str) -> (header::HeaderName, String) {
 async fn get_ledger(
     state: web::Data<AppState>,
     user: AuthUser,
+    origin: Origin,
     query: ValidatedQuery<LedgerQuery>,
 ) -> AppResult<HttpResponse> {
     let query = query.0;
     let scope = service::scope(&state.db, &user, query.station_id, query.year, state.clock.now()).await?;
+    // A file leaves the system: audited once it is built, before it is sent.
+    let exported = |format: &'static str, sheet: Option<&'static str>| {
+        let entry = AuditEntry::new(&user, &origin, "ledger.exported", "station", scope.station_id)
+            .station(Some(scope.station_id))
+            .detail(serde_json::json!({ "format": format, "year": scope.year, "sheet": sheet }));
+        audit::record(&state.db, entry, state.clock.now())
+    };
     let stem = format!("ledger-{}-{}", scope.station_id, scope.year);
     let chinese = format!("{}台账-{}", scope.station_name, scope.year);
     match query.format.unwrap_or_default() {
@@ -91,6 +101,7 @@ async fn get_ledger(
         LedgerFormat::Csv => {
             let sheet = query.sheet.unwrap_or_default();
             let body = service::csv(&state.db, &scope, sheet).await?;
+            exported("csv", Some(sheet.key())).await?;
             Ok(HttpResponse::Ok()
                 .insert_header((header::CONTENT_TYPE, "text/csv; charset=utf-8"))
                 .insert_header(attachment(
@@ -101,6 +112,7 @@ async fn get_ledger(
         }
         LedgerFormat::Xlsx => {
             let body = xlsx::workbook(&state.db, &scope).await?;
+            exported("xlsx", None).await?;
             Ok(HttpResponse::Ok()
                 .insert_header((header::CONTENT_TYPE, XLSX_TYPE))
                 .insert_header(attachment(&format!("{stem}.xlsx"), &format!("{chinese}.xlsx")))

@@ -8,6 +8,7 @@ use utoipa_actix_web::service_config::ServiceConfig;
 use super::service::{self, Caller, Step, Timing};
 use super::steps;
 use super::types::*;
+use crate::audit::Origin;
 use crate::auth::roles::Role;
 use crate::http::idempotency::{Created, IdempotencyKey, create_once};
 use crate::http::{
@@ -16,9 +17,9 @@ use crate::http::{
 use crate::state::AppState;
 
 /// The caller with their teams, at the request's moment.
-async fn caller(state: &AppState, user: &AuthUser) -> AppResult<Caller> {
+async fn caller(state: &AppState, user: &AuthUser, origin: &Origin) -> AppResult<Caller> {
     let timing = Timing::new(&state.settings, state.clock.now());
-    Caller::load(&state.db, user, timing).await
+    Caller::load(&state.db, user, origin, timing).await
 }
 
 pub fn configure(cfg: &mut ServiceConfig) {
@@ -67,6 +68,7 @@ pub fn configure(cfg: &mut ServiceConfig) {
 async fn create_order(
     state: web::Data<AppState>,
     user: AuthUser,
+    origin: Origin,
     key: IdempotencyKey,
     body: ValidatedJson<CreateOrderRequest>,
 ) -> AppResult<HttpResponse> {
@@ -74,7 +76,7 @@ async fn create_order(
     let now = state.clock.now();
     let request_copy = serde_json::to_value(&req).map_err(AppError::internal)?;
     let new = service::new_order(&state.db, &user, req, now).await?;
-    let caller = caller(&state, &user).await?;
+    let caller = caller(&state, &user, &origin).await?;
     let db = &state.db;
     create_once(db, user.id, "POST /orders", &key, &request_copy, now, async |txn| {
         let model = service::insert(txn, new, now).await?;
@@ -102,10 +104,11 @@ async fn create_order(
 async fn list_orders(
     state: web::Data<AppState>,
     user: AuthUser,
+    origin: Origin,
     page: ValidatedQuery<Pagination>,
     filter: web::Query<OrderFilter>,
 ) -> AppResult<HttpResponse> {
-    let caller = caller(&state, &user).await?;
+    let caller = caller(&state, &user, &origin).await?;
     let (items, total) = service::list(&state.db, &caller, &filter, page.0.offset(), page.0.page_size()).await?;
     Ok(HttpResponse::Ok().json(Page::new(items, &page.0, total)))
 }
@@ -114,7 +117,8 @@ async fn list_orders(
 ///
 /// Roles: its resident, its volunteer (or team, while assigned), volunteers of the station while
 /// it is open, staff of the station, supervisors. Anyone else gets 404. A supervisor opening
-/// an order sees the resident's phone and address in full; the read is logged.
+/// an order sees the resident's phone and address in full; the read is recorded in the audit
+/// log (`phone.revealed`).
 #[utoipa::path(
     tag = "orders",
     params(("id" = i32, Path, description = "Order id")),
@@ -122,8 +126,13 @@ async fn list_orders(
     responses((status = 200, description = "The order", body = OrderResponse))
 )]
 #[get("/orders/{id}")]
-async fn get_order(state: web::Data<AppState>, user: AuthUser, id: web::Path<i32>) -> AppResult<HttpResponse> {
-    let caller = caller(&state, &user).await?;
+async fn get_order(
+    state: web::Data<AppState>,
+    user: AuthUser,
+    origin: Origin,
+    id: web::Path<i32>,
+) -> AppResult<HttpResponse> {
+    let caller = caller(&state, &user, &origin).await?;
     Ok(HttpResponse::Ok().json(service::open(&state.db, &caller, id.into_inner()).await?))
 }
 
@@ -139,14 +148,19 @@ async fn get_order(state: web::Data<AppState>, user: AuthUser, id: web::Path<i32
     responses((status = 200, description = "Events, oldest first", body = Vec<OrderEventResponse>))
 )]
 #[get("/orders/{id}/events")]
-async fn order_events(state: web::Data<AppState>, user: AuthUser, id: web::Path<i32>) -> AppResult<HttpResponse> {
-    let caller = caller(&state, &user).await?;
+async fn order_events(
+    state: web::Data<AppState>,
+    user: AuthUser,
+    origin: Origin,
+    id: web::Path<i32>,
+) -> AppResult<HttpResponse> {
+    let caller = caller(&state, &user, &origin).await?;
     let order = service::find_visible(&state.db, &caller, id.into_inner()).await?;
     Ok(HttpResponse::Ok().json(service::events(&state.db, &caller, &order).await?))
 }
 
-async fn run(state: &AppState, user: &AuthUser, id: i32, step: Step) -> AppResult<HttpResponse> {
-    let caller = caller(state, user).await?;
+async fn run(state: &AppState, user: &AuthUser, origin: &Origin, id: i32, step: Step) -> AppResult<HttpResponse> {
+    let caller = caller(state, user, origin).await?;
     let order = service::transition(&state.db, &caller, id, step, state.clock.now()).await?;
     answer(state, &caller, order).await
 }
@@ -155,8 +169,8 @@ async fn answer(state: &AppState, caller: &Caller, order: order::Model) -> AppRe
     Ok(HttpResponse::Ok().json(service::view(&state.db, caller, order).await?))
 }
 
-async fn visible_order(state: &AppState, user: &AuthUser, id: i32) -> AppResult<order::Model> {
-    let caller = caller(state, user).await?;
+async fn visible_order(state: &AppState, user: &AuthUser, origin: &Origin, id: i32) -> AppResult<order::Model> {
+    let caller = caller(state, user, origin).await?;
     service::find_visible(&state.db, &caller, id).await
 }
 
@@ -184,10 +198,11 @@ async fn visible_order(state: &AppState, user: &AuthUser, id: i32) -> AppResult<
 async fn dispatch_order(
     state: web::Data<AppState>,
     user: AuthUser,
+    origin: Origin,
     id: web::Path<i32>,
     body: ValidatedJson<DispatchRequest>,
 ) -> AppResult<HttpResponse> {
-    let caller = caller(&state, &user).await?;
+    let caller = caller(&state, &user, &origin).await?;
     let order = service::dispatch(&state.db, &caller, id.into_inner(), body.0).await?;
     answer(&state, &caller, order).await
 }
@@ -218,10 +233,11 @@ async fn dispatch_order(
 async fn redispatch_order(
     state: web::Data<AppState>,
     user: AuthUser,
+    origin: Origin,
     id: web::Path<i32>,
     body: ValidatedJson<RedispatchRequest>,
 ) -> AppResult<HttpResponse> {
-    let caller = caller(&state, &user).await?;
+    let caller = caller(&state, &user, &origin).await?;
     let order = service::redispatch(&state.db, &caller, id.into_inner(), body.0).await?;
     answer(&state, &caller, order).await
 }
@@ -244,10 +260,11 @@ async fn redispatch_order(
 async fn reject_order(
     state: web::Data<AppState>,
     user: AuthUser,
+    origin: Origin,
     id: web::Path<i32>,
     body: ValidatedJson<ReasonRequest>,
 ) -> AppResult<HttpResponse> {
-    run(&state, &user, id.into_inner(), steps::reject(body.0.reason)).await
+    run(&state, &user, &origin, id.into_inner(), steps::reject(body.0.reason)).await
 }
 
 /// Accept an order (接单)
@@ -266,10 +283,15 @@ async fn reject_order(
     )
 )]
 #[post("/orders/{id}/accept")]
-async fn accept_order(state: web::Data<AppState>, user: AuthUser, id: web::Path<i32>) -> AppResult<HttpResponse> {
+async fn accept_order(
+    state: web::Data<AppState>,
+    user: AuthUser,
+    origin: Origin,
+    id: web::Path<i32>,
+) -> AppResult<HttpResponse> {
     user.require_any(&[Role::Volunteer])?;
     let step = steps::accept(user.id, state.clock.now());
-    run(&state, &user, id.into_inner(), step).await
+    run(&state, &user, &origin, id.into_inner(), step).await
 }
 
 /// Decline an assigned order
@@ -293,11 +315,12 @@ async fn accept_order(state: web::Data<AppState>, user: AuthUser, id: web::Path<
 async fn decline_order(
     state: web::Data<AppState>,
     user: AuthUser,
+    origin: Origin,
     id: web::Path<i32>,
     body: OptionalJson<DeclineRequest>,
 ) -> AppResult<HttpResponse> {
     user.require_any(&[Role::Volunteer])?;
-    let caller = caller(&state, &user).await?;
+    let caller = caller(&state, &user, &origin).await?;
     let order = service::decline(&state.db, &caller, id.into_inner(), body.0.reason).await?;
     answer(&state, &caller, order).await
 }
@@ -316,9 +339,14 @@ async fn decline_order(
     )
 )]
 #[post("/orders/{id}/release")]
-async fn release_order(state: web::Data<AppState>, user: AuthUser, id: web::Path<i32>) -> AppResult<HttpResponse> {
+async fn release_order(
+    state: web::Data<AppState>,
+    user: AuthUser,
+    origin: Origin,
+    id: web::Path<i32>,
+) -> AppResult<HttpResponse> {
     user.require_any(&[Role::Volunteer])?;
-    run(&state, &user, id.into_inner(), steps::release(user.id)).await
+    run(&state, &user, &origin, id.into_inner(), steps::release(user.id)).await
 }
 
 /// Start serving
@@ -334,9 +362,14 @@ async fn release_order(state: web::Data<AppState>, user: AuthUser, id: web::Path
     )
 )]
 #[post("/orders/{id}/start")]
-async fn start_order(state: web::Data<AppState>, user: AuthUser, id: web::Path<i32>) -> AppResult<HttpResponse> {
+async fn start_order(
+    state: web::Data<AppState>,
+    user: AuthUser,
+    origin: Origin,
+    id: web::Path<i32>,
+) -> AppResult<HttpResponse> {
     user.require_any(&[Role::Volunteer])?;
-    run(&state, &user, id.into_inner(), steps::start(user.id)).await
+    run(&state, &user, &origin, id.into_inner(), steps::start(user.id)).await
 }
 
 /// Complete an order
@@ -358,12 +391,13 @@ async fn start_order(state: web::Data<AppState>, user: AuthUser, id: web::Path<i
 async fn complete_order(
     state: web::Data<AppState>,
     user: AuthUser,
+    origin: Origin,
     id: web::Path<i32>,
     body: ValidatedJson<CompleteRequest>,
 ) -> AppResult<HttpResponse> {
     user.require_any(&[Role::Volunteer])?;
     let step = steps::complete(user.id, body.0, state.clock.now());
-    run(&state, &user, id.into_inner(), step).await
+    run(&state, &user, &origin, id.into_inner(), step).await
 }
 
 /// Rate an order (评单)
@@ -386,15 +420,16 @@ async fn complete_order(
 async fn rate_order(
     state: web::Data<AppState>,
     user: AuthUser,
+    origin: Origin,
     id: web::Path<i32>,
     body: ValidatedJson<RateRequest>,
 ) -> AppResult<HttpResponse> {
     let id = id.into_inner();
     let req = body.0;
     // Strangers learn nothing about the order, not even that their body was incomplete.
-    visible_order(&state, &user, id).await?;
+    visible_order(&state, &user, &origin, id).await?;
     let step = steps::rate(user.id, req, state.clock.now())?;
-    run(&state, &user, id, step).await
+    run(&state, &user, &origin, id, step).await
 }
 
 /// Cancel an order
@@ -416,10 +451,11 @@ async fn rate_order(
 async fn cancel_order(
     state: web::Data<AppState>,
     user: AuthUser,
+    origin: Origin,
     id: web::Path<i32>,
     body: ValidatedJson<ReasonRequest>,
 ) -> AppResult<HttpResponse> {
-    run(&state, &user, id.into_inner(), steps::cancel(body.0.reason)).await
+    run(&state, &user, &origin, id.into_inner(), steps::cancel(body.0.reason)).await
 }
 
 /// Record a follow-up call (回访)
@@ -440,11 +476,12 @@ async fn cancel_order(
 async fn record_follow_up(
     state: web::Data<AppState>,
     user: AuthUser,
+    origin: Origin,
     id: web::Path<i32>,
     body: ValidatedJson<FollowUpRequest>,
 ) -> AppResult<HttpResponse> {
     let step = steps::follow_up(user.id, body.0.outcome, state.clock.now());
-    run(&state, &user, id.into_inner(), step).await
+    run(&state, &user, &origin, id.into_inner(), step).await
 }
 
 /// List follow-up calls (回访)
@@ -461,12 +498,13 @@ async fn record_follow_up(
 async fn list_follow_ups(
     state: web::Data<AppState>,
     user: AuthUser,
+    origin: Origin,
     page: ValidatedQuery<Pagination>,
     filter: web::Query<FollowUpFilter>,
 ) -> AppResult<HttpResponse> {
     let station_id = user.home_station()?;
     user.require_staff_of(station_id)?;
-    let caller = caller(&state, &user).await?;
+    let caller = caller(&state, &user, &origin).await?;
     let (items, total) = service::follow_ups(
         &state.db,
         &caller,

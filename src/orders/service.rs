@@ -14,6 +14,7 @@ use sea_orm::{
 
 use super::state::{self, Actor, DispatchMode, Facts, OrderAction, OrderStatus, Refusal};
 use super::types::*;
+use crate::audit::{self, AuditEntry, Origin};
 use crate::auth::roles::Role;
 use crate::hours::{service as hours, types::HoursSource};
 use crate::http::{AppError, AppResult, AuthUser};
@@ -71,12 +72,14 @@ impl Timing {
 #[derive(Debug, Clone)]
 pub struct Caller {
     pub user: AuthUser,
+    /// Where the request came from, for the audit entries of staff actions.
+    pub origin: Origin,
     pub team_ids: Vec<i32>,
     pub timing: Timing,
 }
 
 impl Caller {
-    pub async fn load(db: &impl ConnectionTrait, user: &AuthUser, timing: Timing) -> AppResult<Self> {
+    pub async fn load(db: &impl ConnectionTrait, user: &AuthUser, origin: &Origin, timing: Timing) -> AppResult<Self> {
         let team_ids = if user.has(Role::Volunteer) {
             team_ids_of(db, user.id).await?
         } else {
@@ -84,6 +87,7 @@ impl Caller {
         };
         Ok(Caller {
             user: user.clone(),
+            origin: origin.clone(),
             team_ids,
             timing,
         })
@@ -433,7 +437,7 @@ pub async fn view(db: &impl ConnectionTrait, caller: &Caller, order: order::Mode
 }
 
 /// One order opened by the caller (404 unless they may see it). A supervisor opening it sees
-/// the resident's phone and address in full, and the read is logged (who read which order).
+/// the resident's phone and address in full, and the read is audited (`phone.revealed`).
 pub async fn open(db: &impl ConnectionTrait, caller: &Caller, id: i32) -> AppResult<OrderResponse> {
     let order = find_visible(db, caller, id).await?;
     if caller.oversees_only(&order) {
@@ -444,6 +448,10 @@ pub async fn open(db: &impl ConnectionTrait, caller: &Caller, id: i32) -> AppRes
             resident_id = order.resident_id,
             "personal data read: an order's phone and address opened by a supervisor"
         );
+        let entry = AuditEntry::new(&caller.user, &caller.origin, "phone.revealed", "order", order.id)
+            .station(Some(order.station_id))
+            .detail(serde_json::json!({ "resident_id": order.resident_id, "fields": ["contact_phone", "address"] }));
+        audit::record(db, entry, caller.timing.now).await?;
     }
     let ctx = context(db, caller, std::slice::from_ref(&order)).await?;
     Ok(respond(order, caller, &ctx, true))
@@ -963,6 +971,18 @@ pub async fn transition<C: ConnectionTrait + TransactionTrait>(
         now,
     )
     .await?;
+    let audited = match step.action {
+        OrderAction::Reject => Some("order.rejected"),
+        OrderAction::Cancel if actor.is_staff => Some("order.cancelled"),
+        OrderAction::Redispatch => Some("order.redispatched"),
+        _ => None,
+    };
+    if let Some(action) = audited {
+        let entry = AuditEntry::new(&caller.user, &caller.origin, action, "order", id)
+            .station(Some(order.station_id))
+            .detail(serde_json::json!({ "from": from, "to": to, "note": step.note }));
+        audit::record(&txn, entry, now).await?;
+    }
     for (users, notice) in notices(&order, step.action, actor, &team_members) {
         notify(&txn, &users, &notice, now).await?;
     }

@@ -193,7 +193,7 @@ pub struct FollowUpResponse {
 /// `resident_name`, `resident_id` and `placed_by` are `null` for a volunteer until they have
 /// accepted the order; `area` (the station's district) is always shown. Supervisors (and
 /// admins) see the phone, address and name masked (`139****5678`) in lists, and in full only
-/// when they open the order (`GET /orders/{id}`), which is logged.
+/// when they open the order (`GET /orders/{id}`), which is recorded in the audit log.
 ///
 /// `overdue` is `true` while a `submitted` order waits longer than `ORDER_DISPATCH_OVERDUE_MINS`
 /// to be dispatched, or an `assigned` one longer than `ORDER_ACCEPT_OVERDUE_MINS` to be accepted.

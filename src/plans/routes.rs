@@ -5,6 +5,7 @@ use utoipa_actix_web::service_config::ServiceConfig;
 
 use super::state::PlanAction;
 use super::{service, types::*};
+use crate::audit::Origin;
 use crate::http::{AppResult, AuthUser, OptionalJson, Page, Pagination, ValidatedJson, ValidatedQuery, created};
 use crate::state::AppState;
 
@@ -121,11 +122,12 @@ async fn update_plan(
 async fn transition(
     state: &AppState,
     user: &AuthUser,
+    origin: &Origin,
     id: i32,
     action: PlanAction,
     note: Option<String>,
 ) -> AppResult<HttpResponse> {
-    let plan = service::transition(&state.db, user, id, action, note, state.clock.now()).await?;
+    let plan = service::transition(&state.db, user, origin, id, action, note, state.clock.now()).await?;
     Ok(HttpResponse::Ok().json(service::one(&state.db, user, plan).await?))
 }
 
@@ -145,8 +147,13 @@ async fn transition(
     )
 )]
 #[post("/annual-plans/{id}/submit")]
-async fn submit_plan(state: web::Data<AppState>, user: AuthUser, id: web::Path<i32>) -> AppResult<HttpResponse> {
-    transition(&state, &user, id.into_inner(), PlanAction::Submit, None).await
+async fn submit_plan(
+    state: web::Data<AppState>,
+    user: AuthUser,
+    origin: Origin,
+    id: web::Path<i32>,
+) -> AppResult<HttpResponse> {
+    transition(&state, &user, &origin, id.into_inner(), PlanAction::Submit, None).await
 }
 
 /// Approve a plan
@@ -171,10 +178,19 @@ async fn submit_plan(state: web::Data<AppState>, user: AuthUser, id: web::Path<i
 async fn approve_plan(
     state: web::Data<AppState>,
     user: AuthUser,
+    origin: Origin,
     id: web::Path<i32>,
     body: OptionalJson<ApprovePlanRequest>,
 ) -> AppResult<HttpResponse> {
-    transition(&state, &user, id.into_inner(), PlanAction::Approve, body.0.comment).await
+    transition(
+        &state,
+        &user,
+        &origin,
+        id.into_inner(),
+        PlanAction::Approve,
+        body.0.comment,
+    )
+    .await
 }
 
 /// Return a plan with a reason
@@ -196,10 +212,19 @@ async fn approve_plan(
 async fn reject_plan(
     state: web::Data<AppState>,
     user: AuthUser,
+    origin: Origin,
     id: web::Path<i32>,
     body: ValidatedJson<RejectPlanRequest>,
 ) -> AppResult<HttpResponse> {
-    transition(&state, &user, id.into_inner(), PlanAction::Reject, Some(body.0.reason)).await
+    transition(
+        &state,
+        &user,
+        &origin,
+        id.into_inner(),
+        PlanAction::Reject,
+        Some(body.0.reason),
+    )
+    .await
 }
 
 /// Month-by-month compliance of a plan

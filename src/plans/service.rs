@@ -14,6 +14,7 @@ use sea_orm::{
 use super::state::{self, PlanAction, PlanActor, PlanRefusal, PlanStatus};
 use super::types::*;
 use crate::activities::state::ActivityStatus;
+use crate::audit::{self, AuditEntry, Origin};
 use crate::auth::roles::Role;
 use crate::clock::CHINA;
 use crate::http::{AppError, AppResult, AuthUser, Pagination};
@@ -227,6 +228,7 @@ pub async fn update(
 pub async fn transition(
     db: &DatabaseConnection,
     user: &AuthUser,
+    origin: &Origin,
     id: i32,
     action: PlanAction,
     note: Option<String>,
@@ -302,6 +304,17 @@ pub async fn transition(
         PlanAction::Edit => (Vec::new(), "plan_edited", ""),
     };
     to_notify.retain(|u| *u != user.id);
+    let audited = match action {
+        PlanAction::Approve => Some("plan.approved"),
+        PlanAction::Reject => Some("plan.rejected"),
+        PlanAction::Submit | PlanAction::Edit => None,
+    };
+    if let Some(audited) = audited {
+        let entry = AuditEntry::new(user, origin, audited, "annual_plan", id)
+            .station(Some(plan.station_id))
+            .detail(serde_json::json!({ "year": plan.year, "note": note }));
+        audit::record(&txn, entry, now).await?;
+    }
     notify(
         &txn,
         &to_notify,

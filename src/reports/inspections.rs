@@ -15,6 +15,7 @@ use super::state::{
     self, InspectionAction, InspectionActor, InspectionItemStatus, InspectionRefusal, InspectionStatus,
 };
 use super::types::*;
+use crate::audit::{self, AuditEntry, Origin};
 use crate::auth::roles::Role;
 use crate::http::{AppError, AppResult, AuthUser, Pagination};
 use crate::notifications::service::{About, Notice, notify};
@@ -300,7 +301,7 @@ pub async fn rectify(
 #[tracing::instrument(skip_all, fields(id))]
 pub async fn close(
     db: &DatabaseConnection,
-    user: &AuthUser,
+    (user, origin): (&AuthUser, &Origin),
     id: i32,
     now: DateTime<Utc>,
 ) -> AppResult<InspectionResponse> {
@@ -357,6 +358,10 @@ pub async fn close(
         now,
     )
     .await?;
+    let entry = AuditEntry::new(user, origin, "inspection.closed", "inspection", row.id)
+        .station(Some(row.station_id))
+        .detail(serde_json::json!({ "year": row.year, "half": row.half }));
+    audit::record(&txn, entry, now).await?;
     txn.commit().await?;
     get(db, user, id).await
 }

@@ -4,6 +4,7 @@ use actix_web::{HttpResponse, get, post, web};
 use utoipa_actix_web::service_config::ServiceConfig;
 
 use super::{half_year, inspections, overview, types::*};
+use crate::audit::Origin;
 use crate::auth::roles::{Role, StationScope};
 use crate::http::{AppResult, AuthUser, Page, Pagination, Problem, ValidatedJson, ValidatedQuery, created};
 use crate::state::AppState;
@@ -208,6 +209,12 @@ async fn rectify_item(
     )
 )]
 #[post("/inspections/{id}/close")]
-async fn close_inspection(state: web::Data<AppState>, user: AuthUser, id: web::Path<i32>) -> AppResult<HttpResponse> {
-    Ok(HttpResponse::Ok().json(inspections::close(&state.db, &user, id.into_inner(), state.clock.now()).await?))
+async fn close_inspection(
+    state: web::Data<AppState>,
+    user: AuthUser,
+    origin: Origin,
+    id: web::Path<i32>,
+) -> AppResult<HttpResponse> {
+    let by = (&user, &origin);
+    Ok(HttpResponse::Ok().json(inspections::close(&state.db, by, id.into_inner(), state.clock.now()).await?))
 }

@@ -4,6 +4,7 @@ use actix_web::{HttpResponse, get, patch, post, put, web};
 use utoipa_actix_web::service_config::ServiceConfig;
 
 use super::{rules, service, types::*};
+use crate::audit::Origin;
 use crate::auth::roles::Role;
 use crate::http::{AppError, AppResult, AuthUser, Page, Pagination, Problem, ValidatedJson, ValidatedQuery, created};
 use crate::state::AppState;
@@ -86,6 +87,7 @@ fn refusal(refusal: rules::GrantRefusal) -> AppError {
 async fn create_user(
     state: web::Data<AppState>,
     user: AuthUser,
+    origin: Origin,
     body: ValidatedJson<CreateUserRequest>,
 ) -> AppResult<HttpResponse> {
     user.require_any(&[Role::Admin, Role::Director])?;
@@ -119,6 +121,7 @@ async fn create_user(
             roles: req.roles,
             district: req.district,
         },
+        Some((&user, &origin)),
         state.clock.now(),
     )
     .await?;
@@ -146,6 +149,7 @@ async fn create_user(
 async fn set_roles(
     state: web::Data<AppState>,
     user: AuthUser,
+    origin: Origin,
     id: web::Path<i32>,
     body: ValidatedJson<SetRolesRequest>,
 ) -> AppResult<HttpResponse> {
@@ -156,7 +160,8 @@ async fn set_roles(
     rules::check_grant(&user.roles, user.station_id, target.station_id, &before, &after, false).map_err(refusal)?;
     let district = body.0.district.clone().or_else(|| target.district.clone());
     rules::check_district(&after, district.as_deref()).map_err(refusal)?;
-    let roles = service::set_roles(&state.db, target.id, &after, body.0.district).await?;
+    let by = (&user, &origin);
+    let roles = service::set_roles(&state.db, by, &target, &after, body.0.district, state.clock.now()).await?;
     let target = service::find(&state.db, target.id).await?;
     Ok(HttpResponse::Ok().json(service::response(target, roles)))
 }

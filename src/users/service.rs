@@ -10,8 +10,9 @@ use sea_orm::{
 };
 
 use super::types::UserResponse;
+use crate::audit::{self, AuditEntry, Origin};
 use crate::auth::roles::{Role, StationScope};
-use crate::http::{AppError, AppResult, hygiene::like_contains};
+use crate::http::{AppError, AppResult, AuthUser, hygiene::like_contains};
 
 /// Fields of a new account.
 pub struct NewUser {
@@ -79,10 +80,12 @@ pub fn phone_taken() -> AppError {
 }
 
 /// Creates an account with its roles in one transaction; a taken phone is 409 `PHONE_TAKEN`,
-/// also when two requests race for it (the unique index decides).
+/// also when two requests race for it (the unique index decides). An account made by staff
+/// (`by`) is audited as `user.created`.
 pub async fn create<C: ConnectionTrait + TransactionTrait>(
     db: &C,
     new: NewUser,
+    by: Option<(&AuthUser, &Origin)>,
     now: DateTime<Utc>,
 ) -> AppResult<UserResponse> {
     let txn = db.begin().await?;
@@ -104,6 +107,12 @@ pub async fn create<C: ConnectionTrait + TransactionTrait>(
     })?;
     let roles = normalize_roles(&new.roles);
     write_roles(&txn, inserted.id, &roles).await?;
+    if let Some((actor, origin)) = by {
+        let entry = AuditEntry::new(actor, origin, "user.created", "user", inserted.id)
+            .station(inserted.station_id)
+            .detail(serde_json::json!({ "roles": roles }));
+        audit::record(&txn, entry, now).await?;
+    }
     txn.commit().await?;
     Ok(response(inserted, roles))
 }
@@ -119,18 +128,22 @@ async fn write_roles(db: &impl ConnectionTrait, user_id: i32, roles: &[Role]) ->
 }
 
 /// Replaces the user's roles with `roles` (plus `resident`), and the supervised district when
-/// one is given; the user's current access tokens stop working on their next request.
+/// one is given; the user's current access tokens stop working on their next request. Audited as
+/// `user.roles_changed` with the roles before and after, under the user's station.
 pub async fn set_roles<C: ConnectionTrait + TransactionTrait>(
     db: &C,
-    user_id: i32,
+    (actor, origin): (&AuthUser, &Origin),
+    target: &user::Model,
     roles: &[Role],
     district: Option<String>,
+    now: DateTime<Utc>,
 ) -> AppResult<Vec<Role>> {
+    let user_id = target.id;
     let roles = normalize_roles(roles);
     let txn = db.begin().await?;
-    if let Some(district) = district {
+    if let Some(district) = &district {
         user::Entity::update_many()
-            .col_expr(user::Column::District, Expr::value(district))
+            .col_expr(user::Column::District, Expr::value(district.clone()))
             .filter(user::Column::Id.eq(user_id))
             .exec(&txn)
             .await?;
@@ -162,6 +175,10 @@ pub async fn set_roles<C: ConnectionTrait + TransactionTrait>(
     if before != roles {
         crate::auth::service::bump_token_version(&txn, user_id).await?;
     }
+    let entry = AuditEntry::new(actor, origin, "user.roles_changed", "user", user_id)
+        .station(target.station_id)
+        .detail(serde_json::json!({ "before": before, "after": roles, "district": district }));
+    audit::record(&txn, entry, now).await?;
     txn.commit().await?;
     Ok(roles)
 }

@@ -4,6 +4,7 @@ use actix_web::{HttpResponse, delete, get, post, web};
 use utoipa_actix_web::service_config::ServiceConfig;
 
 use super::{service, types::*};
+use crate::audit::Origin;
 use crate::auth::roles::StationScope;
 use crate::http::{
     AppResult, AuthUser, OptionalJson, Page, Pagination, Problem, ValidatedJson, ValidatedQuery, created,
@@ -105,11 +106,12 @@ async fn list_applications(
 async fn approve_application(
     state: web::Data<AppState>,
     user: AuthUser,
+    origin: Origin,
     id: web::Path<i32>,
 ) -> AppResult<HttpResponse> {
     let id = id.into_inner();
     service::ensure_reviewable(&state.db, &user, id).await?;
-    let app = service::approve(&state.db, id, user.id, state.clock.now()).await?;
+    let app = service::approve(&state.db, id, (&user, &origin), state.clock.now()).await?;
     Ok(HttpResponse::Ok().json(app))
 }
 
@@ -132,12 +134,13 @@ async fn approve_application(
 async fn reject_application(
     state: web::Data<AppState>,
     user: AuthUser,
+    origin: Origin,
     id: web::Path<i32>,
     body: ValidatedJson<RejectApplicationRequest>,
 ) -> AppResult<HttpResponse> {
     let id = id.into_inner();
     service::ensure_reviewable(&state.db, &user, id).await?;
-    let app = service::reject(&state.db, id, user.id, body.0.reason, state.clock.now()).await?;
+    let app = service::reject(&state.db, id, (&user, &origin), body.0.reason, state.clock.now()).await?;
     Ok(HttpResponse::Ok().json(app))
 }
 
@@ -172,7 +175,8 @@ async fn list_volunteers(
 /// Get a volunteer
 ///
 /// Roles: staff of the volunteer's station, supervisors, and the volunteer themself. The
-/// profile with confirmed hours, finished orders and average rating.
+/// profile with confirmed hours, finished orders and average rating. It carries the phone in
+/// full, so anyone but the volunteer opening it is recorded in the audit log (`phone.revealed`).
 #[utoipa::path(
     tag = "volunteers",
     params(("id" = i32, Path, description = "The volunteer's user id")),
@@ -180,8 +184,14 @@ async fn list_volunteers(
     responses((status = 200, description = "The volunteer", body = VolunteerResponse))
 )]
 #[get("/volunteers/{id}")]
-async fn get_volunteer(state: web::Data<AppState>, user: AuthUser, id: web::Path<i32>) -> AppResult<HttpResponse> {
-    let model = service::find_visible_volunteer(&state.db, &user, id.into_inner()).await?;
+async fn get_volunteer(
+    state: web::Data<AppState>,
+    user: AuthUser,
+    origin: Origin,
+    id: web::Path<i32>,
+) -> AppResult<HttpResponse> {
+    let by = (&user, &origin);
+    let model = service::find_visible_volunteer(&state.db, by, id.into_inner(), state.clock.now()).await?;
     Ok(HttpResponse::Ok().json(service::profile(&state.db, model).await?))
 }
 
@@ -309,10 +319,12 @@ async fn add_team_member(
 async fn deactivate_volunteer(
     state: web::Data<AppState>,
     user: AuthUser,
+    origin: Origin,
     id: web::Path<i32>,
     body: OptionalJson<DeactivateRequest>,
 ) -> AppResult<HttpResponse> {
-    let response = service::deactivate(&state.db, &user, id.into_inner(), body.0.reason, state.clock.now()).await?;
+    let by = (&user, &origin);
+    let response = service::deactivate(&state.db, by, id.into_inner(), body.0.reason, state.clock.now()).await?;
     Ok(HttpResponse::Ok().json(response))
 }
 

@@ -12,6 +12,7 @@ use sea_orm::{
 };
 
 use super::types::*;
+use crate::audit::{self, AuditEntry, Origin};
 use crate::auth::roles::{Role, StationScope};
 use crate::http::{AppError, AppResult, AuthUser};
 use crate::notifications::service::{About, Notice, notify};
@@ -207,7 +208,7 @@ fn not_pending() -> AppError {
 pub async fn approve<C: ConnectionTrait + TransactionTrait>(
     db: &C,
     id: i32,
-    reviewer: i32,
+    (reviewer, origin): (&AuthUser, &Origin),
     now: DateTime<Utc>,
 ) -> AppResult<ApplicationResponse> {
     let txn = db.begin().await?;
@@ -217,7 +218,10 @@ pub async fn approve<C: ConnectionTrait + TransactionTrait>(
             Expr::value(ApplicationStatus::Approved),
         )
         .col_expr(volunteer_application::Column::PendingUserId, Expr::value(None::<i32>))
-        .col_expr(volunteer_application::Column::ReviewedBy, Expr::value(Some(reviewer)))
+        .col_expr(
+            volunteer_application::Column::ReviewedBy,
+            Expr::value(Some(reviewer.id)),
+        )
         .col_expr(volunteer_application::Column::ReviewedAt, Expr::value(Some(now)))
         .filter(volunteer_application::Column::Id.eq(id))
         .filter(volunteer_application::Column::Status.eq(ApplicationStatus::Pending))
@@ -264,6 +268,16 @@ pub async fn approve<C: ConnectionTrait + TransactionTrait>(
         }),
     };
     notify(&txn, &[app.user_id], &notice, now).await?;
+    let entry = AuditEntry::new(
+        reviewer,
+        origin,
+        "volunteer_application.approved",
+        "volunteer_application",
+        id,
+    )
+    .station(Some(app.station_id))
+    .detail(serde_json::json!({ "applicant_id": app.user_id }));
+    audit::record(&txn, entry, now).await?;
     txn.commit().await?;
     Ok(application(app))
 }
@@ -271,7 +285,7 @@ pub async fn approve<C: ConnectionTrait + TransactionTrait>(
 pub async fn reject<C: ConnectionTrait + TransactionTrait>(
     db: &C,
     id: i32,
-    reviewer: i32,
+    (reviewer, origin): (&AuthUser, &Origin),
     reason: String,
     now: DateTime<Utc>,
 ) -> AppResult<ApplicationResponse> {
@@ -283,7 +297,10 @@ pub async fn reject<C: ConnectionTrait + TransactionTrait>(
         )
         .col_expr(volunteer_application::Column::PendingUserId, Expr::value(None::<i32>))
         .col_expr(volunteer_application::Column::Reason, Expr::value(Some(reason.clone())))
-        .col_expr(volunteer_application::Column::ReviewedBy, Expr::value(Some(reviewer)))
+        .col_expr(
+            volunteer_application::Column::ReviewedBy,
+            Expr::value(Some(reviewer.id)),
+        )
         .col_expr(volunteer_application::Column::ReviewedAt, Expr::value(Some(now)))
         .filter(volunteer_application::Column::Id.eq(id))
         .filter(volunteer_application::Column::Status.eq(ApplicationStatus::Pending))
@@ -305,6 +322,16 @@ pub async fn reject<C: ConnectionTrait + TransactionTrait>(
         }),
     };
     notify(&txn, &[app.user_id], &notice, now).await?;
+    let entry = AuditEntry::new(
+        reviewer,
+        origin,
+        "volunteer_application.rejected",
+        "volunteer_application",
+        id,
+    )
+    .station(Some(app.station_id))
+    .detail(serde_json::json!({ "applicant_id": app.user_id, "reason": notice.body }));
+    audit::record(&txn, entry, now).await?;
     txn.commit().await?;
     Ok(application(app))
 }
@@ -420,16 +447,24 @@ pub async fn find_volunteer(db: &impl ConnectionTrait, user_id: i32) -> AppResul
 }
 
 /// The volunteer, if the caller may see them: themself, staff of their station, supervisors
-/// (404 for anyone else).
+/// (404 for anyone else). The profile carries the phone in full, so opening someone else's is
+/// audited (`phone.revealed`).
 pub async fn find_visible_volunteer(
     db: &impl ConnectionTrait,
-    user: &AuthUser,
+    (user, origin): (&AuthUser, &Origin),
     user_id: i32,
+    now: DateTime<Utc>,
 ) -> AppResult<user::Model> {
     let model = find_volunteer(db, user_id).await?;
     let overseen = model.station_id.is_some_and(|s| user.can_oversee(s));
     if model.id != user.id && !overseen {
         return Err(AppError::not_found("志愿者不存在"));
+    }
+    if model.id != user.id {
+        let entry = AuditEntry::new(user, origin, "phone.revealed", "user", model.id)
+            .station(model.station_id)
+            .detail(serde_json::json!({ "fields": ["phone"] }));
+        audit::record(db, entry, now).await?;
     }
     Ok(model)
 }
@@ -688,12 +723,12 @@ async fn managed_volunteer(db: &impl ConnectionTrait, staff: &AuthUser, user_id:
 /// remaining member may take go back too. The volunteer is notified with the reason.
 pub async fn deactivate<C: ConnectionTrait + TransactionTrait>(
     db: &C,
-    staff: &AuthUser,
+    (staff, origin): (&AuthUser, &Origin),
     user_id: i32,
     reason: Option<String>,
     now: DateTime<Utc>,
 ) -> AppResult<DeactivationResponse> {
-    managed_volunteer(db, staff, user_id).await?;
+    let (_, station_id) = managed_volunteer(db, staff, user_id).await?;
     let txn = db.begin().await?;
     let teams = crate::orders::service::team_ids_of(&txn, user_id).await?;
     crate::orders::service::hold_team_orders(&txn, &teams).await?;
@@ -718,6 +753,7 @@ pub async fn deactivate<C: ConnectionTrait + TransactionTrait>(
         .filter(team::Column::LeaderId.eq(user_id))
         .exec(&txn)
         .await?;
+    let reason_text = reason.clone();
     let note = match reason.as_deref().map(str::trim).filter(|r| !r.is_empty()) {
         Some(reason) => format!("志愿者已停用：{reason}"),
         None => "志愿者已停用".to_owned(),
@@ -730,6 +766,10 @@ pub async fn deactivate<C: ConnectionTrait + TransactionTrait>(
         about: None,
     };
     notify(&txn, &[user_id], &notice, now).await?;
+    let entry = AuditEntry::new(staff, origin, "volunteer.deactivated", "user", user_id)
+        .station(Some(station_id))
+        .detail(serde_json::json!({ "reason": reason_text, "returned_order_ids": returned }));
+    audit::record(&txn, entry, now).await?;
     txn.commit().await?;
     Ok(DeactivationResponse {
         user_id,

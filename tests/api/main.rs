@@ -8,6 +8,7 @@ mod helpers;
 mod activities;
 mod announcements;
 mod attendance;
+mod audit;
 mod auth;
 mod commendations;
 mod crash;
