@@ -177,6 +177,7 @@ mod tests {
             roles: vec![Role::Secretary, Role::Resident, Role::Director],
             station_id: Some(3),
             supervised: Vec::new(),
+            token: Default::default(),
         };
         let origin = Origin {
             address: "198.51.100.7".parse().ok(),

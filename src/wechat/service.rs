@@ -176,6 +176,7 @@ async fn register(state: &AppState, holder: &TicketHolder, phone: &str, req: &We
             roles: vec![Role::Resident],
             district: None,
         },
+        None,
         state.clock.now(),
     )
     .await?;
