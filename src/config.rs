@@ -71,6 +71,8 @@ pub struct Settings {
     pub password_hash_concurrency: usize,
     /// Callers that may wait for a hashing slot; more are refused at once with 503 `BUSY`.
     pub password_hash_queue: usize,
+    /// Rows the ledger reads from the database per query.
+    pub ledger_page_rows: u64,
     /// How long a caller waits for a hashing slot before 503 `BUSY`.
     pub password_hash_queue_wait: Duration,
     /// Proxies whose `X-Forwarded-For` is believed; empty: the peer address is the client.
@@ -304,6 +306,7 @@ impl Settings {
                 256,
             )? as usize,
             password_hash_queue: number(get("PASSWORD_HASH_QUEUE"), "PASSWORD_HASH_QUEUE", 64, 0, 100_000)? as usize,
+            ledger_page_rows: number(get("LEDGER_PAGE_ROWS"), "LEDGER_PAGE_ROWS", 1000, 1, 100_000)?,
             password_hash_queue_wait: Duration::from_millis(number(
                 get("PASSWORD_HASH_QUEUE_MS"),
                 "PASSWORD_HASH_QUEUE_MS",

@@ -86,7 +86,15 @@ async fn get_ledger(
     query: ValidatedQuery<LedgerQuery>,
 ) -> AppResult<HttpResponse> {
     let query = query.0;
-    let scope = service::scope(&state.db, &user, query.station_id, query.year, state.clock.now()).await?;
+    let scope = service::scope(
+        &state.db,
+        &user,
+        query.station_id,
+        query.year,
+        state.clock.now(),
+        state.settings.ledger_page_rows,
+    )
+    .await?;
     // A file leaves the system: audited once it is built, before it is sent.
     let exported = |format: &'static str, sheet: Option<&'static str>| {
         let entry = AuditEntry::new(&user, &origin, "ledger.exported", "station", scope.station_id)

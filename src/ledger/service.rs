@@ -4,7 +4,7 @@ use std::collections::HashMap;
 
 use chrono::{DateTime, NaiveDate, TimeZone, Utc};
 use entity::{activity, activity_signup, leave_request, order, platform, station, team, user};
-use sea_orm::{Condition, ConnectionTrait, FromQueryResult, QueryOrder, QuerySelect, QueryTrait, Value, prelude::*};
+use sea_orm::{Condition, ConnectionTrait, FromQueryResult, QueryOrder, QuerySelect, Value, prelude::*};
 
 use super::cells::{Cell, LedgerRow};
 use super::types::*;
@@ -12,9 +12,6 @@ use crate::activities::state::effective_status;
 use crate::clock::CHINA;
 use crate::http::{AppError, AppResult, AuthUser};
 use crate::orders::service::mask_phone;
-
-/// Rows read from the database at a time.
-pub const PAGE_ROWS: u64 = 500;
 
 /// The station and year a ledger covers.
 #[derive(Debug, Clone)]
@@ -28,6 +25,8 @@ pub struct Scope {
     pub to: DateTime<Utc>,
     /// When the ledger is made (an activity past its start shows as ongoing).
     pub now: DateTime<Utc>,
+    /// Rows read from the database at a time (`LEDGER_PAGE_ROWS`).
+    pub page_rows: u64,
 }
 
 fn new_year(year: i32) -> AppResult<DateTime<Utc>> {
@@ -47,6 +46,7 @@ pub async fn scope(
     named: Option<i32>,
     year: i32,
     now: DateTime<Utc>,
+    page_rows: u64,
 ) -> AppResult<Scope> {
     let station_id = user.one_listed_station(named)?;
     user.require_oversight_of(station_id)?;
@@ -61,6 +61,7 @@ pub async fn scope(
         from: new_year(year)?,
         to: new_year(year + 1)?,
         now,
+        page_rows,
     })
 }
 
@@ -106,12 +107,13 @@ async fn activity_page(
     Ok(query
         .order_by_asc(activity::Column::StartsAt)
         .order_by_asc(activity::Column::Id)
-        .limit(PAGE_ROWS)
+        .limit(scope.page_rows)
         .all(db)
         .await?)
 }
 
-async fn users(db: &impl ConnectionTrait, ids: impl IntoIterator<Item = i32>) -> AppResult<HashMap<i32, user::Model>> {
+/// The names of the users `ids` (the only column the ledger shows of staff and residents).
+async fn users(db: &impl ConnectionTrait, ids: impl IntoIterator<Item = i32>) -> AppResult<HashMap<i32, String>> {
     let mut ids: Vec<i32> = ids.into_iter().collect();
     ids.sort_unstable();
     ids.dedup();
@@ -119,16 +121,18 @@ async fn users(db: &impl ConnectionTrait, ids: impl IntoIterator<Item = i32>) ->
         return Ok(HashMap::new());
     }
     Ok(user::Entity::find()
+        .select_only()
+        .columns([user::Column::Id, user::Column::Name])
         .filter(user::Column::Id.is_in(ids))
+        .into_tuple::<(i32, String)>()
         .all(db)
         .await?
         .into_iter()
-        .map(|u| (u.id, u))
         .collect())
 }
 
-fn name_of(users: &HashMap<i32, user::Model>, id: i32) -> String {
-    users.get(&id).map(|u| u.name.clone()).unwrap_or_default()
+fn name_of(users: &HashMap<i32, String>, id: i32) -> String {
+    users.get(&id).cloned().unwrap_or_default()
 }
 
 async fn platform_names(
@@ -185,7 +189,7 @@ fn attended() -> Condition {
 
 /// What every activity section needs beside the activity rows.
 struct ActivityFacts {
-    hosts: HashMap<i32, user::Model>,
+    hosts: HashMap<i32, String>,
     attended: HashMap<i32, i64>,
 }
 
@@ -325,61 +329,93 @@ pub async fn meetings(
     Ok((rows, next))
 }
 
-/// One page of the 签到名单 section: sign-ups of the ledger's activities, by activity.
+/// A sign-up with what its 签到名单 row shows of its activity and person.
+#[derive(Debug, FromQueryResult)]
+struct SignupLine {
+    id: i32,
+    activity_id: i32,
+    user_id: i32,
+    status: SignupStatus,
+    checked_in_at: Option<DateTime<Utc>>,
+    checked_out_at: Option<DateTime<Utc>>,
+    checkin_marked_by: Option<i32>,
+    leave_status: Option<LeaveStatus>,
+    attendance: Option<Attendance>,
+    minutes: Option<i32>,
+    activity_title: String,
+    activity_starts_at: DateTime<Utc>,
+    name: Option<String>,
+    phone: Option<String>,
+}
+
+/// One page of the 签到名单 section: sign-ups of the ledger's activities, by activity. One
+/// query joins the activity and the person and reads only the columns the row shows: this
+/// section has as many rows as the year has sign-ups.
 pub async fn attendance(
     db: &impl ConnectionTrait,
     scope: &Scope,
     cursor: &Cursor,
 ) -> AppResult<(Vec<AttendanceRow>, Cursor)> {
-    let of_year = activity::Entity::find()
+    use activity_signup::Column as S;
+    use sea_orm::JoinType;
+    let lines = activity_signup::Entity::find()
         .select_only()
-        .column(activity::Column::Id)
+        .columns([
+            S::Id,
+            S::ActivityId,
+            S::UserId,
+            S::Status,
+            S::CheckedInAt,
+            S::CheckedOutAt,
+            S::CheckinMarkedBy,
+            S::LeaveStatus,
+            S::Attendance,
+            S::Minutes,
+        ])
+        .column_as(activity::Column::Title, "activity_title")
+        .column_as(activity::Column::StartsAt, "activity_starts_at")
+        .column_as(user::Column::Name, "name")
+        .column_as(user::Column::Phone, "phone")
+        .join(
+            JoinType::InnerJoin,
+            activity_signup::Entity::belongs_to(activity::Entity)
+                .from(S::ActivityId)
+                .to(activity::Column::Id)
+                .into(),
+        )
+        .join(
+            JoinType::LeftJoin,
+            activity_signup::Entity::belongs_to(user::Entity)
+                .from(S::UserId)
+                .to(user::Column::Id)
+                .into(),
+        )
         .filter(year_activities(scope))
-        .into_query();
-    let signups = activity_signup::Entity::find()
-        .filter(activity_signup::Column::ActivityId.in_subquery(of_year))
-        .filter(after(
-            activity_signup::Column::ActivityId,
-            activity_signup::Column::Id,
-            cursor,
-        ))
-        .order_by_asc(activity_signup::Column::ActivityId)
-        .order_by_asc(activity_signup::Column::Id)
-        .limit(PAGE_ROWS)
+        .filter(after(S::ActivityId, S::Id, cursor))
+        .order_by_asc(S::ActivityId)
+        .order_by_asc(S::Id)
+        .limit(scope.page_rows)
+        .into_model::<SignupLine>()
         .all(db)
         .await?;
-    let next = signups.last().map(|s| (Value::from(s.activity_id), s.id));
-    let mut activity_ids: Vec<i32> = signups.iter().map(|s| s.activity_id).collect();
-    activity_ids.dedup();
-    let activities: HashMap<i32, activity::Model> = activity::Entity::find()
-        .filter(activity::Column::Id.is_in(activity_ids))
-        .all(db)
-        .await?
+    let next = lines.last().map(|s| (Value::from(s.activity_id), s.id));
+    let rows = lines
         .into_iter()
-        .map(|a| (a.id, a))
-        .collect();
-    let people = users(db, signups.iter().map(|s| s.user_id)).await?;
-    let rows = signups
-        .into_iter()
-        .filter_map(|s| {
-            let activity = activities.get(&s.activity_id)?;
-            let person = people.get(&s.user_id);
-            Some(AttendanceRow {
-                signup_id: s.id,
-                activity_id: s.activity_id,
-                activity_title: activity.title.clone(),
-                activity_starts_at: activity.starts_at,
-                user_id: s.user_id,
-                name: person.map(|p| p.name.clone()).unwrap_or_default(),
-                phone: person.map(|p| mask_phone(&p.phone)).unwrap_or_default(),
-                status: s.status,
-                checked_in_at: s.checked_in_at,
-                checked_out_at: s.checked_out_at,
-                manual: s.checkin_marked_by.is_some(),
-                leave_status: s.leave_status,
-                attendance: s.attendance,
-                minutes: s.minutes,
-            })
+        .map(|s| AttendanceRow {
+            signup_id: s.id,
+            activity_id: s.activity_id,
+            activity_title: s.activity_title,
+            activity_starts_at: s.activity_starts_at,
+            user_id: s.user_id,
+            name: s.name.unwrap_or_default(),
+            phone: s.phone.as_deref().map(mask_phone).unwrap_or_default(),
+            status: s.status,
+            checked_in_at: s.checked_in_at,
+            checked_out_at: s.checked_out_at,
+            manual: s.checkin_marked_by.is_some(),
+            leave_status: s.leave_status,
+            attendance: s.attendance,
+            minutes: s.minutes,
         })
         .collect();
     Ok((rows, next))
@@ -395,7 +431,7 @@ pub async fn orders(db: &impl ConnectionTrait, scope: &Scope, cursor: &Cursor) -
         .filter(after(order::Column::CompletedAt, order::Column::Id, cursor))
         .order_by_asc(order::Column::CompletedAt)
         .order_by_asc(order::Column::Id)
-        .limit(PAGE_ROWS)
+        .limit(scope.page_rows)
         .all(db)
         .await?;
     let next = models
@@ -460,7 +496,7 @@ pub async fn leave(db: &impl ConnectionTrait, scope: &Scope, cursor: &Cursor) ->
         ))
         .order_by_asc(leave_request::Column::DecidedAt)
         .order_by_asc(leave_request::Column::Id)
-        .limit(PAGE_ROWS)
+        .limit(scope.page_rows)
         .all(db)
         .await?;
     let next = models
@@ -500,56 +536,47 @@ pub async fn leave(db: &impl ConnectionTrait, scope: &Scope, cursor: &Cursor) ->
     Ok((rows, next))
 }
 
-/// Every row of a section, page by page, handed to `emit` as cells.
-pub async fn each_row(
-    db: &impl ConnectionTrait,
-    scope: &Scope,
+/// A section read page by page as rows of cells.
+pub struct SheetPages {
     sheet: LedgerSheet,
-    mut emit: impl FnMut(Vec<Cell>) -> AppResult<()>,
-) -> AppResult<()> {
-    fn emit_all<R: LedgerRow>(rows: &[R], emit: &mut impl FnMut(Vec<Cell>) -> AppResult<()>) -> AppResult<usize> {
-        for row in rows {
-            emit(row.cells())?;
+    cursor: Cursor,
+    done: bool,
+}
+
+impl SheetPages {
+    pub fn new(sheet: LedgerSheet) -> Self {
+        Self {
+            sheet,
+            cursor: None,
+            done: false,
         }
-        Ok(rows.len())
     }
-    let mut cursor: Cursor = None;
-    loop {
-        let (count, next) = match sheet {
-            LedgerSheet::Activities => {
-                let (rows, next) = activities(db, scope, &cursor).await?;
-                (emit_all(&rows, &mut emit)?, next)
-            }
-            LedgerSheet::Attendance => {
-                let (rows, next) = attendance(db, scope, &cursor).await?;
-                (emit_all(&rows, &mut emit)?, next)
-            }
-            LedgerSheet::Trainings => {
-                let (rows, next) = trainings(db, scope, &cursor).await?;
-                (emit_all(&rows, &mut emit)?, next)
-            }
-            LedgerSheet::Meetings => {
-                let (rows, next) = meetings(db, scope, &cursor).await?;
-                (emit_all(&rows, &mut emit)?, next)
-            }
-            LedgerSheet::Orders => {
-                let (rows, next) = orders(db, scope, &cursor).await?;
-                (emit_all(&rows, &mut emit)?, next)
-            }
-            LedgerSheet::Leave => {
-                let (rows, next) = leave(db, scope, &cursor).await?;
-                (emit_all(&rows, &mut emit)?, next)
-            }
-        };
-        if (count as u64) < PAGE_ROWS {
-            return Ok(());
+
+    /// The next page's rows as cells, or `None` once the section is exhausted.
+    pub async fn next(&mut self, db: &impl ConnectionTrait, scope: &Scope) -> AppResult<Option<Vec<Vec<Cell>>>> {
+        fn cells<R: LedgerRow>(rows: &[R]) -> Vec<Vec<Cell>> {
+            rows.iter().map(LedgerRow::cells).collect()
         }
-        cursor = next;
+        if self.done {
+            return Ok(None);
+        }
+        let cursor = &self.cursor;
+        let (page, next) = match self.sheet {
+            LedgerSheet::Activities => activities(db, scope, cursor).await.map(|(r, n)| (cells(&r), n))?,
+            LedgerSheet::Attendance => attendance(db, scope, cursor).await.map(|(r, n)| (cells(&r), n))?,
+            LedgerSheet::Trainings => trainings(db, scope, cursor).await.map(|(r, n)| (cells(&r), n))?,
+            LedgerSheet::Meetings => meetings(db, scope, cursor).await.map(|(r, n)| (cells(&r), n))?,
+            LedgerSheet::Orders => orders(db, scope, cursor).await.map(|(r, n)| (cells(&r), n))?,
+            LedgerSheet::Leave => leave(db, scope, cursor).await.map(|(r, n)| (cells(&r), n))?,
+        };
+        self.done = (page.len() as u64) < scope.page_rows;
+        self.cursor = next;
+        Ok(Some(page))
     }
 }
 
 /// Every row of a section as typed rows (the JSON form).
-async fn collect<R, F, Fut>(fetch: F) -> AppResult<Vec<R>>
+async fn collect<R, F, Fut>(page_rows: u64, fetch: F) -> AppResult<Vec<R>>
 where
     F: Fn(Cursor) -> Fut,
     Fut: std::future::Future<Output = AppResult<(Vec<R>, Cursor)>>,
@@ -558,7 +585,7 @@ where
     let mut cursor: Cursor = None;
     loop {
         let (rows, next) = fetch(cursor).await?;
-        let done = (rows.len() as u64) < PAGE_ROWS;
+        let done = (rows.len() as u64) < page_rows;
         all.extend(rows);
         if done {
             return Ok(all);
@@ -570,12 +597,12 @@ where
 /// The whole ledger as one JSON document.
 pub async fn json(db: &impl ConnectionTrait, scope: &Scope) -> AppResult<LedgerResponse> {
     let sheets = LedgerSheets {
-        activities: collect(|c| async move { activities(db, scope, &c).await }).await?,
-        attendance: collect(|c| async move { attendance(db, scope, &c).await }).await?,
-        trainings: collect(|c| async move { trainings(db, scope, &c).await }).await?,
-        meetings: collect(|c| async move { meetings(db, scope, &c).await }).await?,
-        orders: collect(|c| async move { orders(db, scope, &c).await }).await?,
-        leave: collect(|c| async move { leave(db, scope, &c).await }).await?,
+        activities: collect(scope.page_rows, |c| async move { activities(db, scope, &c).await }).await?,
+        attendance: collect(scope.page_rows, |c| async move { attendance(db, scope, &c).await }).await?,
+        trainings: collect(scope.page_rows, |c| async move { trainings(db, scope, &c).await }).await?,
+        meetings: collect(scope.page_rows, |c| async move { meetings(db, scope, &c).await }).await?,
+        orders: collect(scope.page_rows, |c| async move { orders(db, scope, &c).await }).await?,
+        leave: collect(scope.page_rows, |c| async move { leave(db, scope, &c).await }).await?,
     };
     Ok(LedgerResponse {
         year: scope.year,
@@ -592,10 +619,12 @@ pub async fn csv(db: &impl ConnectionTrait, scope: &Scope, sheet: LedgerSheet) -
     let mut writer = csv::Writer::from_writer(b"\xEF\xBB\xBF".to_vec());
     let failed = |e: csv::Error| AppError::internal(e);
     writer.write_record(headers(sheet)).map_err(failed)?;
-    each_row(db, scope, sheet, |cells| {
-        writer.write_record(cells.iter().map(Cell::to_csv)).map_err(failed)
-    })
-    .await?;
+    let mut pages = SheetPages::new(sheet);
+    while let Some(page) = pages.next(db, scope).await? {
+        for cells in page {
+            writer.write_record(cells.iter().map(Cell::to_csv)).map_err(failed)?;
+        }
+    }
     writer
         .into_inner()
         .map_err(|e| AppError::internal(anyhow::anyhow!("csv flush: {e}")))

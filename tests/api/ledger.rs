@@ -27,6 +27,12 @@ fn serial(at: DateTime<Utc>) -> f64 {
     (local - epoch).num_milliseconds() as f64 / 86_400_000.0
 }
 
+/// A server whose ledger reads two rows per query, so that the small year built here crosses
+/// page boundaries in every section (the keyset paging is what these tests then check).
+async fn spawn_paged() -> TestApp {
+    spawn_app_with(&[("ACCESS_TOKEN_TTL_SECS", "86400"), ("LEDGER_PAGE_ROWS", "2")]).await
+}
+
 /// What the year made: ids and counts to check the ledger against.
 struct Year {
     station: Station,
@@ -220,7 +226,7 @@ fn row_with<'a>(list: &'a [Value], key: &str, id: i64) -> &'a Value {
 
 #[tokio::test]
 async fn the_json_ledger_holds_every_section_of_the_year_as_made() {
-    let app = spawn().await;
+    let app = spawn_paged().await;
     let y = build_year(&app).await;
     let sec = &y.station.secretary.1;
     let reply = app.get(&format!("/ledger?year={}", y.year), Some(sec)).await;
@@ -375,7 +381,7 @@ async fn the_csv_has_a_bom_chinese_headers_and_one_line_per_row() {
 
 #[tokio::test]
 async fn the_workbook_has_a_sheet_per_section_with_numbers_and_dates_as_such() {
-    let app = spawn().await;
+    let app = spawn_paged().await;
     let y = build_year(&app).await;
     let sec = &y.station.secretary.1;
     let (headers, bytes) = download(&app, &format!("/ledger?year={}&format=xlsx", y.year), sec).await;
