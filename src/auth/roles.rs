@@ -99,6 +99,13 @@ impl AuthUser {
         self.has(Role::Supervisor) && self.supervised.contains(&station_id)
     }
 
+    /// Whether lists show this caller the phone of a person of `station_id` in full: the
+    /// station's own staff and admins; a supervisor sees it masked (an opened order or
+    /// volunteer profile shows it in full, and that is audited).
+    pub fn sees_phones_of(&self, station_id: Option<i32>) -> bool {
+        self.is_admin() || station_id.is_some_and(|s| self.is_staff_of(s))
+    }
+
     /// Reads across stations: an admin (all) or a supervisor (their district's).
     pub fn reads_across_stations(&self) -> bool {
         self.is_admin() || self.has(Role::Supervisor)

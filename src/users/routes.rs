@@ -185,7 +185,7 @@ async fn list_users(
     user.require_any(&[Role::Secretary, Role::Director, Role::Supervisor, Role::Admin])?;
     let filter = filter.0;
     let scope = user.listing_station(filter.station_id)?;
-    let (items, total) = service::search(
+    let (mut items, total) = service::search(
         &state.db,
         &scope,
         filter.q.as_deref(),
@@ -194,5 +194,8 @@ async fn list_users(
         page.0.page_size(),
     )
     .await?;
+    for item in items.iter_mut().filter(|item| !user.sees_phones_of(item.station_id)) {
+        item.phone = crate::orders::service::mask_phone(&item.phone);
+    }
     Ok(HttpResponse::Ok().json(Page::new(items, &page.0, total)))
 }

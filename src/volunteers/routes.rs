@@ -167,8 +167,11 @@ async fn list_volunteers(
     if !user.reads_across_stations() {
         user.require_staff_of(user.home_station()?)?;
     }
-    let (items, total) =
+    let (mut items, total) =
         service::list_volunteers(&state.db, &scope, &filter, page.0.offset(), page.0.page_size()).await?;
+    for item in items.iter_mut().filter(|item| !user.sees_phones_of(item.station_id)) {
+        item.phone = crate::orders::service::mask_phone(&item.phone);
+    }
     Ok(HttpResponse::Ok().json(Page::new(items, &page.0, total)))
 }
 

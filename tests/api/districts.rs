@@ -50,6 +50,26 @@ async fn supervisor_lists_only_the_stations_of_their_district() {
         2,
         "only the district's two volunteers"
     );
+    // Lists show a supervisor phones masked; the station's own staff see them in full.
+    let masked = |page: &Value| {
+        page["items"]
+            .as_array()
+            .unwrap()
+            .iter()
+            .all(|item| item["phone"].as_str().unwrap().contains("****"))
+    };
+    assert!(masked(users.assert_status(200)), "{:?}", users.body);
+    assert!(masked(volunteers.assert_status(200)), "{:?}", volunteers.body);
+    let staff_view = app.get("/volunteers", Some(&here.secretary.token)).await;
+    assert!(
+        staff_view.assert_status(200)["items"]
+            .as_array()
+            .unwrap()
+            .iter()
+            .all(|item| !item["phone"].as_str().unwrap().contains('*')),
+        "{:?}",
+        staff_view.body
+    );
 
     for path in [
         format!("/orders?station_id={}", there.station),
