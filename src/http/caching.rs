@@ -117,11 +117,7 @@ pub async fn caching(
     let public_secs = req
         .app_data::<web::Data<AppState>>()
         .map_or(0, |state| state.settings.public_cache.as_secs());
-    let request = req.request().clone();
-    let mut response = match next.call(req).await {
-        Ok(response) => response.map_into_boxed_body(),
-        Err(err) => ServiceResponse::from_err(err, request),
-    };
+    let mut response = next.call(req).await?.map_into_boxed_body();
 
     let read = method == Method::GET || method == Method::HEAD;
     let status = response.status();

@@ -13,7 +13,10 @@ use actix_web::{
     middleware::Next,
 };
 
-use super::messages::{english_detail, english_field_message};
+use super::{
+    Problem,
+    messages::{english_detail, english_field_message},
+};
 
 #[derive(Debug, Clone, Copy, PartialEq, Eq)]
 pub enum Lang {
@@ -77,20 +80,12 @@ pub fn negotiate(accept_language: Option<&str>) -> Lang {
 
 /// The body a problem document in Chinese has in English, or `None` when it is not one.
 fn in_english(body: &[u8]) -> Option<Vec<u8>> {
-    let mut problem: serde_json::Value = serde_json::from_slice(body).ok()?;
-    let code = problem.get("code")?.as_str()?.to_owned();
-    if let Some(detail) = english_detail(&code) {
-        problem["detail"] = detail.into();
+    let mut problem: Problem = serde_json::from_slice(body).ok()?;
+    if let Some(detail) = english_detail(&problem.code) {
+        problem.detail = detail.to_owned();
     }
-    if let Some(errors) = problem.get_mut("errors").and_then(|e| e.as_array_mut()) {
-        for error in errors {
-            let field = error
-                .get("field")
-                .and_then(|f| f.as_str())
-                .unwrap_or_default()
-                .to_owned();
-            error["message"] = english_field_message(&code, &field).into();
-        }
+    for error in problem.errors.iter_mut().flatten() {
+        error.message = english_field_message(&problem.code, &error.field);
     }
     serde_json::to_vec(&problem).ok()
 }
@@ -108,11 +103,7 @@ pub async fn localize(
     next: Next<impl MessageBody + 'static>,
 ) -> Result<ServiceResponse<BoxBody>, Error> {
     let lang = negotiate(req.headers().get(header::ACCEPT_LANGUAGE).and_then(|v| v.to_str().ok()));
-    let request = req.request().clone();
-    let response = match next.call(req).await {
-        Ok(response) => response.map_into_boxed_body(),
-        Err(err) => ServiceResponse::from_err(err, request),
-    };
+    let response = next.call(req).await?.map_into_boxed_body();
     if !is_problem(&response) {
         return Ok(response);
     }
@@ -174,6 +165,11 @@ mod tests {
         assert_eq!(english["detail"], english_detail("VALIDATION_FAILED").unwrap());
         assert_eq!(english["errors"][0]["message"], "The field `phone` is not valid.");
         assert_eq!(english["title"], "Unprocessable Entity");
+        assert!(
+            String::from_utf8(in_english(chinese.as_bytes()).unwrap())
+                .unwrap()
+                .starts_with(r#"{"type":"x","title""#)
+        );
         assert!(in_english(b"not json").is_none());
     }
 }
