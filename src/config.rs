@@ -93,6 +93,9 @@ pub struct Settings {
     pub activity_finish_grace: Duration,
     /// The bearer token `/metrics` asks for; without it `/metrics` answers loopback callers only.
     pub metrics_token: Option<String>,
+    /// How long shared caches may keep an anonymous answer about a public collection
+    /// (`PUBLIC_CACHE_SECS`; 0: `no-cache` like every other answer).
+    pub public_cache: Duration,
     /// WeChat mini-program login; `None` (the feature off) unless both `WECHAT_APPID` and
     /// `WECHAT_SECRET` are set.
     pub wechat: Option<WechatSettings>,
@@ -325,6 +328,7 @@ impl Settings {
                 1,
                 256,
             )? as usize,
+            public_cache: secs("PUBLIC_CACHE_SECS", 60, 0, 86_400)?,
             job_interval: secs("JOB_INTERVAL_SECS", 30, 1, 3_600)?,
             order_dispatch_overdue: mins("ORDER_DISPATCH_OVERDUE_MINS", 120)?,
             order_accept_overdue: mins("ORDER_ACCEPT_OVERDUE_MINS", 240)?,

@@ -124,7 +124,8 @@ async fn serve(settings: Settings) -> ExitCode {
     };
     tracing::info!(
         port = application.port(),
-        "wenming is serving; API documentation at /docs/"
+        "wenming is serving; docs at {}",
+        application.docs_url()
     );
     match application.run_until_stopped().await {
         Ok(()) => ExitCode::SUCCESS,

@@ -82,7 +82,83 @@ pub fn document() -> openapi::OpenApi {
         .split_for_parts();
     doc.info.version = env!("CARGO_PKG_VERSION").to_owned();
     SecurityAndErrors.modify(&mut doc);
+    Revalidation.modify(&mut doc);
     doc
+}
+
+/// Declares on every GET operation that answers JSON what `crate::http::caching` does: the
+/// `ETag` and `Cache-Control` of the `200` answer, the optional `If-None-Match` request header,
+/// and the `304` answer a matching one gets.
+struct Revalidation;
+
+impl Modify for Revalidation {
+    fn modify(&self, doc: &mut openapi::OpenApi) {
+        use openapi::{
+            Required,
+            header::HeaderBuilder,
+            path::{ParameterBuilder, ParameterIn},
+            schema::{Object, Type},
+        };
+        let string = || Some(Object::with_type(Type::String));
+        let etag = HeaderBuilder::new()
+            .schema(string())
+            .description(Some(
+                "A strong tag of this exact representation; send it back in `If-None-Match` to revalidate",
+            ))
+            .build();
+        let cache_control = HeaderBuilder::new()
+            .schema(string())
+            .description(Some(
+                "`private, no-cache` when the request carried `Authorization`; `public, max-age=60` (`PUBLIC_CACHE_SECS`) for anonymous reads of stations, platforms, service items, activities and announcements; `no-cache` otherwise",
+            ))
+            .build();
+        let if_none_match = ParameterBuilder::new()
+            .name("If-None-Match")
+            .parameter_in(ParameterIn::Header)
+            .required(Required::False)
+            .schema(string())
+            .description(Some(
+                "Entity tags from earlier `ETag`s (a list, `W/` tags, or `*`): when one matches the current representation the answer is `304` without a body",
+            ))
+            .build();
+        let not_modified = ResponseBuilder::new()
+            .description("The representation has not changed since the `If-None-Match` tag (no body)")
+            .header("ETag", etag.clone())
+            .header("Cache-Control", cache_control.clone())
+            .build();
+
+        for (path, item) in doc.paths.paths.iter_mut() {
+            let Some(operation) = item.get.as_mut() else {
+                continue;
+            };
+            let Some(RefOr::T(ok)) = operation.responses.responses.get_mut("200") else {
+                continue;
+            };
+            if !ok.content.contains_key("application/json") {
+                continue;
+            }
+            ok.headers
+                .entry("ETag".to_owned())
+                .or_insert_with(|| etag.clone().into());
+            let mut not_modified = not_modified.clone();
+            if path.starts_with("/api/") {
+                ok.headers
+                    .entry("Cache-Control".to_owned())
+                    .or_insert_with(|| cache_control.clone().into());
+            } else {
+                not_modified.headers.remove("Cache-Control");
+            }
+            operation
+                .responses
+                .responses
+                .entry("304".to_owned())
+                .or_insert_with(|| RefOr::T(not_modified));
+            operation
+                .parameters
+                .get_or_insert_with(Vec::new)
+                .push(if_none_match.clone().into());
+        }
+    }
 }
 
 /// Adds the bearer scheme and, to every operation, the error responses every such operation can

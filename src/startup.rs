@@ -30,6 +30,7 @@ use crate::{
 /// A built server, bound to its port, not yet running.
 pub struct Application {
     port: u16,
+    address: std::net::SocketAddr,
     server: Server,
     state: web::Data<AppState>,
 }
@@ -171,7 +172,8 @@ impl Application {
         bootstrap_admin(&state).await?;
 
         let listener = TcpListener::bind(state.settings.bind_addr)?;
-        let port = listener.local_addr()?.port();
+        let address = listener.local_addr()?;
+        let port = address.port();
         let prometheus = PrometheusMetricsBuilder::new("wenming")
             .registry(state.metrics.registry.clone())
             .mask_unmatched_patterns("UNMATCHED")
@@ -182,11 +184,28 @@ impl Application {
         if state.settings.background_jobs {
             crate::jobs::spawn(state.clone(), state.settings.job_interval);
         }
-        Ok(Self { port, server, state })
+        Ok(Self {
+            port,
+            address,
+            server,
+            state,
+        })
     }
 
     pub fn port(&self) -> u16 {
         self.port
+    }
+
+    /// The address of the API documentation on the bound listener (an unspecified bind
+    /// address, `0.0.0.0` or `::`, is shown as the loopback address).
+    pub fn docs_url(&self) -> String {
+        let ip = self.address.ip();
+        let ip = match ip {
+            std::net::IpAddr::V4(v4) if v4.is_unspecified() => std::net::IpAddr::V4(std::net::Ipv4Addr::LOCALHOST),
+            std::net::IpAddr::V6(v6) if v6.is_unspecified() => std::net::IpAddr::V6(std::net::Ipv6Addr::LOCALHOST),
+            other => other,
+        };
+        format!("http://{}/docs/", std::net::SocketAddr::new(ip, self.address.port()))
     }
 
     /// The shared state (tests reach the clock and the database through it).
@@ -236,6 +255,8 @@ fn server(listener: TcpListener, state: web::Data<AppState>, prometheus: Prometh
             .wrap(cors(&settings.cors_origins))
             .wrap(from_fn(http::security::cors_refusals))
             .wrap(prometheus.clone())
+            .wrap(from_fn(http::language::localize))
+            .wrap(from_fn(http::caching::caching))
             .wrap(from_fn(http::security::security_headers))
             .wrap(from_fn(http::middleware::request_context))
             .into_utoipa_app()

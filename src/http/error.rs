@@ -8,11 +8,11 @@ use sea_orm::{
     DbErr, RuntimeErr, SqlErr, SqlxPostgresError, SqlxSqliteError,
     sqlx::{Error as SqlxError, error::DatabaseError},
 };
-use serde::Serialize;
+use serde::{Deserialize, Serialize};
 use utoipa::ToSchema;
 
 /// One field that failed validation.
-#[derive(Debug, Clone, Serialize, ToSchema)]
+#[derive(Debug, Clone, Serialize, Deserialize, ToSchema)]
 pub struct FieldError {
     /// The request field, e.g. `phone`.
     #[schema(example = "phone")]
@@ -23,7 +23,7 @@ pub struct FieldError {
 }
 
 /// An RFC 9457 problem document, the body of every error response.
-#[derive(Debug, Serialize, ToSchema)]
+#[derive(Debug, Serialize, Deserialize, ToSchema)]
 #[schema(example = json!({
     "type": "https://wenming.dev/problems/order-already-taken",
     "title": "Conflict",

@@ -1,11 +1,14 @@
 //! HTTP plumbing shared by every domain: errors, extractors, the list envelope, the request
 //! context middleware and the fallback for unknown routes.
 
+pub mod caching;
 pub mod client;
 pub mod error;
 pub mod extract;
 pub mod hygiene;
 pub mod idempotency;
+pub mod language;
+pub mod messages;
 pub mod method_override;
 pub mod middleware;
 pub mod page;

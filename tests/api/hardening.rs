@@ -78,9 +78,9 @@ async fn token_responses_are_never_cached() {
         .await;
     refresh.assert_status(200);
     assert_eq!(header(&refresh, "cache-control"), "no-store");
-    // Other answers leave caching alone.
+    // Other answers get their own policy (tests/api/caching.rs).
     let stations = app.get("/stations", None).await;
-    assert_eq!(header(&stations, "cache-control"), "");
+    assert_eq!(header(&stations, "cache-control"), "public, max-age=60");
 }
 
 async fn metrics(app: &TestApp, headers: &[(&str, &str)]) -> Reply {

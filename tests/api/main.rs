@@ -10,6 +10,7 @@ mod announcements;
 mod attendance;
 mod audit;
 mod auth;
+mod caching;
 mod commendations;
 mod crash;
 mod districts;
