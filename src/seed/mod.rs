@@ -33,19 +33,19 @@ pub struct SeedOptions {
     #[arg(long, conflicts_with_all = ["scale", "year", "orders", "activities", "residents", "volunteers"])]
     pub demo: bool,
     /// `--scale`: the number of stations.
-    #[arg(long, default_value_t = 50, value_parser = clap::value_parser!(u32).range(1..10_000))]
+    #[arg(long, requires = "scale", default_value_t = 50, value_parser = clap::value_parser!(u32).range(1..10_000))]
     pub stations: u32,
     /// `--scale`: published activities open for sign-up (the `signup` scenario's targets).
-    #[arg(long, default_value_t = 10_000)]
+    #[arg(long, requires = "scale", default_value_t = 10_000)]
     pub open_activities: usize,
     /// `--scale`: open orders, spread over the stations (the `grab` scenario's targets).
-    #[arg(long, default_value_t = 500)]
+    #[arg(long, requires = "scale", default_value_t = 500)]
     pub open_orders: usize,
     /// `--scale`: the places of the one activity the `rush` scenario crowds.
-    #[arg(long, default_value_t = 1_000, value_parser = clap::value_parser!(u32).range(1..1_000_000))]
+    #[arg(long, requires = "scale", default_value_t = 1_000, value_parser = clap::value_parser!(u32).range(1..1_000_000))]
     pub rush_capacity: u32,
     /// `--scale`: where to write the users file loadgen reads (JSON).
-    #[arg(long)]
+    #[arg(long, requires = "scale")]
     pub users_file: Option<std::path::PathBuf>,
     /// The year (Asia/Shanghai) the station's work falls in; default: last year.
     #[arg(long)]

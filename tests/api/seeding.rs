@@ -160,6 +160,45 @@ async fn seed_demo_makes_one_realistic_station_to_log_in_to() {
     assert_eq!(news.assert_status(200)["total"], 3, "{}", news.text);
 }
 
+#[test]
+fn scale_flags_without_scale_are_a_usage_error_and_scale_needs_a_users_file() {
+    let usage = std::process::Command::new(env!("CARGO_BIN_EXE_wenming"))
+        .args(["seed", "--stations", "3"])
+        .output()
+        .unwrap();
+    assert_eq!(usage.status.code(), Some(2));
+    assert!(String::from_utf8_lossy(&usage.stderr).contains("--scale"));
+    let usage = std::process::Command::new(env!("CARGO_BIN_EXE_wenming"))
+        .args(["seed", "--scale", "--demo"])
+        .output()
+        .unwrap();
+    assert_eq!(usage.status.code(), Some(2));
+}
+
+#[tokio::test]
+async fn seed_scale_without_a_users_file_fails_before_writing_anything() {
+    let db = TestDatabase::fresh().await;
+    let output = std::process::Command::new(env!("CARGO_BIN_EXE_wenming"))
+        .args([
+            "seed",
+            "--scale",
+            "--stations",
+            "1",
+            "--residents",
+            "5",
+            "--volunteers",
+            "5",
+        ])
+        .envs(db.env(&[]))
+        .output()
+        .unwrap();
+    assert_eq!(output.status.code(), Some(1));
+    assert!(String::from_utf8_lossy(&output.stderr).contains("--users-file"));
+    let app = spawn_app_on(db, &[]).await;
+    let stations = app.get("/stations", None).await;
+    assert_eq!(stations.assert_status(200)["total"], 0, "{}", stations.text);
+}
+
 #[tokio::test]
 async fn seed_scale_fills_stations_and_writes_a_users_file_whose_logins_work() {
     let db = TestDatabase::fresh().await;
