@@ -22,8 +22,8 @@ enum Command {
     Serve,
     /// Print the OpenAPI document the server serves.
     Openapi,
-    /// Fill the database (`DATABASE_URL`) with one station's year of work, for benchmarks and
-    /// demos; prints the station and its accounts as JSON.
+    /// Fill the database (`DATABASE_URL`) with one station's year of work (`--scale`: many
+    /// stations for loadgen; `--demo`: one small realistic station); prints what it made as JSON.
     Seed(seed::SeedOptions),
     /// Write a consistent copy of the SQLite database to a new file while servers may be running
     /// (PostgreSQL: use pg_dump; this exits 2).

@@ -38,6 +38,7 @@ mod rules_hours;
 mod rules_leave_tokens;
 mod rules_lists;
 mod rules_orders;
+mod seeding;
 mod service_items;
 mod stations;
 mod tokens;

@@ -17,22 +17,53 @@ use sea_orm::{ActiveValue::Set, ConnectionTrait, EntityTrait, QueryFilter, Query
 
 use crate::{auth::password::PasswordHashing, auth::roles::Role, config::Settings};
 
-/// What to seed: one station's year of work.
+mod demo;
+mod scale;
+
+/// What to seed: one station's year of work (the default), many stations for the load
+/// generator (`--scale`), or one small realistic station to click through (`--demo`).
 #[derive(Debug, Clone, clap::Args)]
 pub struct SeedOptions {
+    /// Many stations at once, for the load generator: fills the database with multi-row
+    /// INSERTs and writes `--users-file`. Sizes default to 50 stations, 100,000 residents,
+    /// 5,000 volunteers, 100,000 activities and 500,000 orders.
+    #[arg(long, conflicts_with_all = ["demo", "year", "signups_per_activity"])]
+    pub scale: bool,
+    /// One small realistic station for a newcomer to click through in /docs; prints the logins.
+    #[arg(long, conflicts_with_all = ["scale", "year", "orders", "activities", "residents", "volunteers"])]
+    pub demo: bool,
+    /// `--scale`: the number of stations.
+    #[arg(long, requires = "scale", default_value_t = 50, value_parser = clap::value_parser!(u32).range(1..10_000))]
+    pub stations: u32,
+    /// `--scale`: published activities open for sign-up (the `signup` scenario's targets).
+    #[arg(long, requires = "scale", default_value_t = 10_000)]
+    pub open_activities: usize,
+    /// `--scale`: open orders, spread over the stations (the `grab` scenario's targets).
+    #[arg(long, requires = "scale", default_value_t = 500)]
+    pub open_orders: usize,
+    /// `--scale`: the places of the one activity the `rush` scenario crowds.
+    #[arg(long, requires = "scale", default_value_t = 1_000, value_parser = clap::value_parser!(u32).range(1..1_000_000))]
+    pub rush_capacity: u32,
+    /// `--scale`: where to write the users file loadgen reads (JSON).
+    #[arg(long, requires = "scale")]
+    pub users_file: Option<std::path::PathBuf>,
     /// The year (Asia/Shanghai) the station's work falls in; default: last year.
     #[arg(long)]
     pub year: Option<i32>,
-    /// Service orders, in every state, most of them served and rated.
-    #[arg(long, default_value_t = 10_000)]
-    pub orders: usize,
-    /// Activities spread over the year (finished, archived with a record, or cancelled).
-    #[arg(long, default_value_t = 2_000)]
-    pub activities: usize,
-    #[arg(long, default_value_t = 500, value_parser = clap::value_parser!(u32).range(1..))]
-    pub residents: u32,
-    #[arg(long, default_value_t = 100, value_parser = clap::value_parser!(u32).range(1..))]
-    pub volunteers: u32,
+    /// Service orders, in every state, most of them served and rated (default 10,000; with
+    /// `--scale` 500,000).
+    #[arg(long)]
+    pub orders: Option<usize>,
+    /// Activities spread over the year (finished, archived with a record, or cancelled); default
+    /// 2,000 (with `--scale` 100,000, published ones in the future among them).
+    #[arg(long)]
+    pub activities: Option<usize>,
+    /// Residents (default 500; with `--scale` 100,000).
+    #[arg(long, value_parser = clap::value_parser!(u32).range(1..))]
+    pub residents: Option<u32>,
+    /// Volunteers (default 100; with `--scale` 5,000).
+    #[arg(long, value_parser = clap::value_parser!(u32).range(1..))]
+    pub volunteers: Option<u32>,
     /// Sign-ups per activity.
     #[arg(long, default_value_t = 10)]
     pub signups_per_activity: usize,
@@ -77,15 +108,31 @@ const THEMES: [&str; 6] = [
     "全民健身",
 ];
 
-/// Opens the database named by `settings`, migrates it and seeds one station.
-pub async fn run(settings: &Settings, options: SeedOptions) -> anyhow::Result<SeededStation> {
+/// What seeding printed: one station's accounts, the scale summary, or the demo's logins.
+#[derive(Debug, serde::Serialize)]
+#[serde(untagged)]
+pub enum Seeded {
+    Station(SeededStation),
+    Scale(scale::ScaleSummary),
+    Demo(demo::DemoLogins),
+}
+
+/// Opens the database named by `settings`, migrates it and seeds.
+pub async fn run(settings: &Settings, options: SeedOptions) -> anyhow::Result<Seeded> {
     let db = crate::startup::connect(settings).await?;
     <migration::Migrator as migration::MigratorTrait>::up(&db, None).await?;
+    // One hash for every seeded account: seeding takes seconds, not hours.
     let password_hash = PasswordHashing::new(settings.argon2_memory_kib)
         .hash(options.password.clone())
         .await
         .map_err(|e| anyhow::anyhow!("hashing the seed password: {e:?}"))?;
-    seed_station(&db, &options, &password_hash).await
+    if options.scale {
+        return Ok(Seeded::Scale(scale::run(&db, &options, &password_hash).await?));
+    }
+    if options.demo {
+        return Ok(Seeded::Demo(demo::run(&db, &options, &password_hash).await?));
+    }
+    Ok(Seeded::Station(seed_station(&db, &options, &password_hash).await?))
 }
 
 fn shanghai_year_start(year: i32) -> DateTime<Utc> {
@@ -143,7 +190,10 @@ async fn seed_station(
     let mut rng = StdRng::seed_from_u64(year as u64);
     let year_start = shanghai_year_start(year);
     let year_seconds = (shanghai_year_start(year + 1) - year_start).num_seconds();
-    let (resident_count, volunteer_count) = (o.residents as usize, o.volunteers as usize);
+    let resident_count = o.residents.map_or(500, |n| n as usize);
+    let volunteer_count = o.volunteers.map_or(100, |n| n as usize);
+    let activity_count = o.activities.unwrap_or(2_000);
+    let order_count = o.orders.unwrap_or(10_000);
 
     let station = station::ActiveModel {
         name: Set(format!("基准站{}", created.timestamp_micros())),
@@ -233,9 +283,9 @@ async fn seed_station(
     .await?;
 
     // Activities over the year: mostly practice, some lectures, trainings and meetings.
-    let mut activities = Vec::with_capacity(o.activities);
-    let mut plans = Vec::with_capacity(o.activities);
-    for n in 0..o.activities {
+    let mut activities = Vec::with_capacity(activity_count);
+    let mut plans = Vec::with_capacity(activity_count);
+    for n in 0..activity_count {
         let starts_at = year_start + Duration::seconds(rng.random_range(0..year_seconds - 7200));
         let ends_at = starts_at + Duration::hours(2);
         let kind = match rng.random_range(0..100) {
@@ -287,7 +337,7 @@ async fn seed_station(
         db,
         activity::Column::Id,
         sea_orm::Condition::all().add(activity::Column::StationId.eq(station_id)),
-        o.activities,
+        activity_count,
     )
     .await?;
 
@@ -380,9 +430,9 @@ async fn seed_station(
     insert_batches(db, leave).await?;
 
     // Orders in every state, most of them served and rated.
-    let mut orders = Vec::with_capacity(o.orders);
+    let mut orders = Vec::with_capacity(order_count);
     let mut order_hours = Vec::new();
-    for n in 0..o.orders {
+    for n in 0..order_count {
         let created_at = year_start + Duration::seconds(rng.random_range(0..year_seconds - 86_400));
         let status = match rng.random_range(0..100) {
             0..50 => OrderStatus::Rated,
@@ -451,7 +501,7 @@ async fn seed_station(
         db,
         order::Column::Id,
         sea_orm::Condition::all().add(order::Column::StationId.eq(station_id)),
-        o.orders,
+        order_count,
     )
     .await?;
     for (n, volunteer_id, completed_at, minutes) in order_hours {
@@ -483,8 +533,8 @@ async fn seed_station(
         secretary_phone: phone(1),
         supervisor_phone: phone(2),
         password: o.password.clone(),
-        orders: o.orders,
-        activities: o.activities,
+        orders: order_count,
+        activities: activity_count,
         signups: signup_count,
         hours_entries,
     })
