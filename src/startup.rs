@@ -167,8 +167,10 @@ impl Application {
             clock,
             passwords,
             dummy_hash,
+            notifications: Arc::default(),
         });
         bootstrap_admin(&state).await?;
+        crate::notifications::stream::prime(&state).await?;
 
         let listener = TcpListener::bind(state.settings.bind_addr)?;
         let port = listener.local_addr()?.port();
@@ -179,6 +181,7 @@ impl Application {
             .build()
             .map_err(|e| anyhow::anyhow!("metrics: {e}"))?;
         let server = server(listener, state.clone(), prometheus)?;
+        crate::notifications::stream::spawn_watcher(state.clone());
         if state.settings.background_jobs {
             crate::jobs::spawn(state.clone(), state.settings.job_interval);
         }

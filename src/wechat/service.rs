@@ -72,9 +72,7 @@ pub async fn login(
     match bound_user(&state.db, &session.openid, session.unionid.as_deref()).await? {
         Some(user_id) => {
             tracing::info!(user_id, "WeChat login");
-            Ok(WechatLoginResponse::Tokens(
-                issue(state, &state.db, user_id).await?,
-            ))
+            Ok(WechatLoginResponse::Tokens(issue(state, &state.db, user_id).await?))
         }
         None => {
             let ticket = state

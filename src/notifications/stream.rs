@@ -1,0 +1,314 @@
+//! Live notifications over Server-Sent Events, across several server processes.
+//!
+//! One watcher task per process learns which users have new notifications (PostgreSQL:
+//! `LISTEN` on [`service::CHANNEL`], which `notify` signals in the writing transaction; SQLite,
+//! and PostgreSQL while its listening connection is down: a poll of the ids past a watermark)
+//! and broadcasts a [`Wake`] per user to the process's open streams. A woken stream reads its
+//! own rows after the last id it sent, so the database stays the source of truth: a missed or
+//! spurious wake-up loses or duplicates nothing. Streams hold no database connection between
+//! those reads.
+
+use std::{
+    collections::HashMap,
+    convert::Infallible,
+    sync::{
+        Arc, Mutex,
+        atomic::{AtomicI32, Ordering},
+    },
+    time::Duration,
+};
+
+use actix_web::web::{self, Bytes};
+use sea_orm::DbBackend;
+use tokio::sync::{broadcast, mpsc};
+
+use super::{service, types::UnreadCount};
+use crate::http::AppResult;
+use crate::state::AppState;
+
+/// Notifications sent on connect after `Last-Event-ID` (the newest ones, oldest first), and
+/// read at most per wake-up.
+pub const BATCH: u64 = 100;
+
+/// "This user has notifications up to `up_to`" (`None`: unknown, look anyway).
+#[derive(Debug, Clone, Copy)]
+pub struct Wake {
+    pub user_id: i32,
+    pub up_to: Option<i32>,
+}
+
+/// The process's open streams and the wake-ups they listen to.
+pub struct NotificationHub {
+    wakes: broadcast::Sender<Wake>,
+    streams: Mutex<HashMap<i32, usize>>,
+    /// Every notification id up to this has been announced (polling only).
+    watermark: AtomicI32,
+}
+
+impl Default for NotificationHub {
+    fn default() -> Self {
+        let (wakes, _) = broadcast::channel(1024);
+        NotificationHub {
+            wakes,
+            streams: Mutex::new(HashMap::new()),
+            watermark: AtomicI32::new(0),
+        }
+    }
+}
+
+/// A user's place among the streams of this process, given back when dropped.
+pub struct StreamSlot {
+    hub: Arc<NotificationHub>,
+    user_id: i32,
+}
+
+impl Drop for StreamSlot {
+    fn drop(&mut self) {
+        let mut streams = self.hub.streams.lock().unwrap_or_else(|e| e.into_inner());
+        if let Some(count) = streams.get_mut(&self.user_id) {
+            *count -= 1;
+            if *count == 0 {
+                streams.remove(&self.user_id);
+            }
+        }
+    }
+}
+
+impl NotificationHub {
+    /// A place for one more stream of `user_id`, or `None` when they already hold `max`.
+    pub fn open(self: &Arc<Self>, user_id: i32, max: usize) -> Option<StreamSlot> {
+        let mut streams = self.streams.lock().unwrap_or_else(|e| e.into_inner());
+        let count = streams.entry(user_id).or_insert(0);
+        if *count >= max {
+            return None;
+        }
+        *count += 1;
+        Some(StreamSlot {
+            hub: self.clone(),
+            user_id,
+        })
+    }
+
+    fn wake(&self, wake: Wake) {
+        // No receiver (nobody connected) is not an error.
+        let _ = self.wakes.send(wake);
+    }
+
+    fn anyone_listening(&self) -> bool {
+        self.wakes.receiver_count() > 0
+    }
+}
+
+/// Sets the polling watermark to the newest notification; call before serving.
+pub async fn prime(state: &AppState) -> AppResult<()> {
+    let latest = service::max_id(&state.db).await?;
+    state.notifications.watermark.store(latest, Ordering::SeqCst);
+    Ok(())
+}
+
+/// Starts the process's watcher task.
+pub fn spawn_watcher(state: web::Data<AppState>) {
+    tokio::spawn(async move {
+        if state.db.get_database_backend() == DbBackend::Postgres {
+            listen(&state).await;
+        } else {
+            let mut ticker = tokio::time::interval(state.settings.sse_poll);
+            ticker.set_missed_tick_behavior(tokio::time::MissedTickBehavior::Delay);
+            loop {
+                ticker.tick().await;
+                poll_once(&state).await;
+            }
+        }
+    });
+}
+
+/// Wakes the users with notifications past the watermark and moves it on. Does nothing while
+/// no stream is open here; the watermark then stays behind, which is safe (the next poll
+/// announces more, never less).
+async fn poll_once(state: &AppState) {
+    let hub = &state.notifications;
+    if !hub.anyone_listening() {
+        return;
+    }
+    let mark = hub.watermark.load(Ordering::SeqCst);
+    match service::new_since(&state.db, mark).await {
+        Ok(found) => {
+            for new in &found {
+                hub.wake(Wake {
+                    user_id: new.user_id,
+                    up_to: Some(new.max_id),
+                });
+            }
+            if let Some(top) = found.iter().map(|n| n.max_id).max() {
+                hub.watermark.fetch_max(top, Ordering::SeqCst);
+            }
+        }
+        Err(error) => tracing::warn!(%error, "looking for new notifications failed; retrying"),
+    }
+}
+
+/// PostgreSQL: `LISTEN`, catching up by a poll whenever the connection was (re)made; while
+/// it cannot be made, polls, and tries again after a growing pause (1 s doubling to 60 s).
+async fn listen(state: &AppState) {
+    use sea_orm::sqlx::postgres::PgListener;
+    let mut backoff = Duration::from_secs(1);
+    loop {
+        let pool = state.db.get_postgres_connection_pool();
+        let error = match PgListener::connect_with(pool).await {
+            Ok(mut listener) => match listener.listen(service::CHANNEL).await {
+                Ok(()) => {
+                    backoff = Duration::from_secs(1);
+                    // Whatever was written while nobody listened.
+                    poll_once(state).await;
+                    loop {
+                        match listener.try_recv().await {
+                            Ok(Some(notification)) => {
+                                for user_id in service::parse_payload(notification.payload()) {
+                                    state.notifications.wake(Wake { user_id, up_to: None });
+                                }
+                            }
+                            // Lost and already made again: catch up on the gap.
+                            Ok(None) => {
+                                tracing::warn!("notification listener reconnected; catching up");
+                                poll_once(state).await;
+                            }
+                            Err(error) => break error,
+                        }
+                    }
+                }
+                Err(error) => error,
+            },
+            Err(error) => error,
+        };
+        tracing::warn!(
+            %error,
+            retry_in_secs = backoff.as_secs(),
+            "notification listener down; polling until it is back"
+        );
+        let until = tokio::time::Instant::now() + backoff;
+        while tokio::time::Instant::now() < until {
+            poll_once(state).await;
+            tokio::time::sleep(state.settings.sse_poll).await;
+        }
+        backoff = (backoff * 2).min(Duration::from_secs(60));
+    }
+}
+
+/// One `notification` event.
+fn notification_event(item: &super::types::NotificationResponse) -> Bytes {
+    let data = serde_json::to_string(item).unwrap_or_default();
+    Bytes::from(format!("event: notification\nid: {}\ndata: {data}\n\n", item.id))
+}
+
+fn unread_event(unread: u64) -> Bytes {
+    let data = serde_json::to_string(&UnreadCount { unread }).unwrap_or_default();
+    Bytes::from(format!("event: unread\ndata: {data}\n\n"))
+}
+
+/// What an open stream needs.
+pub struct StreamStart {
+    pub user_id: i32,
+    /// The id the client last saw (`Last-Event-ID`); `None`: only what comes from now on.
+    pub last_event_id: Option<i32>,
+    pub slot: StreamSlot,
+}
+
+/// The body of one stream: the backlog, the unread count, then new notifications as they come,
+/// heartbeats in between, until the client leaves or the stream has lasted its time.
+pub fn body(
+    state: web::Data<AppState>,
+    start: StreamStart,
+) -> impl futures_util::Stream<Item = Result<Bytes, Infallible>> + 'static {
+    let (tx, rx) = mpsc::channel::<Bytes>(16);
+    tokio::spawn(async move {
+        if let Err(error) = run(&state, start, &tx).await {
+            tracing::warn!(%error, "notification stream ended by an error");
+        }
+    });
+    futures_util::stream::unfold(rx, |mut rx| async move {
+        rx.recv().await.map(|bytes| (Ok::<_, Infallible>(bytes), rx))
+    })
+}
+
+/// Sends the user's notifications after `*last`, oldest first, and then the unread count
+/// (nothing when there are none). `false` when the client has gone.
+async fn send_new(state: &AppState, user_id: i32, last: &mut i32, tx: &mpsc::Sender<Bytes>) -> AppResult<bool> {
+    let mut sent = false;
+    loop {
+        let items = service::after(&state.db, user_id, *last, BATCH, false).await?;
+        let full = items.len() as u64 == BATCH;
+        for item in &items {
+            if tx.send(notification_event(item)).await.is_err() {
+                return Ok(false);
+            }
+            *last = item.id;
+            sent = true;
+        }
+        if !full {
+            break;
+        }
+    }
+    if sent {
+        let unread = service::unread_count(&state.db, user_id).await?;
+        if tx.send(unread_event(unread)).await.is_err() {
+            return Ok(false);
+        }
+    }
+    Ok(true)
+}
+
+async fn run(state: &AppState, start: StreamStart, tx: &mpsc::Sender<Bytes>) -> AppResult<()> {
+    let StreamStart {
+        user_id,
+        last_event_id,
+        slot: _slot,
+    } = start;
+    // Subscribed before reading, so nothing written from here on goes unannounced.
+    let mut wakes = state.notifications.wakes.subscribe();
+    let mut last = match last_event_id {
+        Some(id) => {
+            // An id from the future would hide what comes next: it counts as "now".
+            let id = id.min(service::max_id(&state.db).await?);
+            // Past the cap the older ones are skipped: the client reloads the list.
+            let backlog = service::after(&state.db, user_id, id, BATCH, true).await?;
+            for item in &backlog {
+                if tx.send(notification_event(item)).await.is_err() {
+                    return Ok(());
+                }
+            }
+            backlog.last().map_or(id, |item| item.id)
+        }
+        None => service::latest_id(&state.db, user_id).await?,
+    };
+    let unread = service::unread_count(&state.db, user_id).await?;
+    if tx.send(unread_event(unread)).await.is_err() {
+        return Ok(());
+    }
+
+    let deadline = tokio::time::sleep(state.settings.sse_max_duration);
+    tokio::pin!(deadline);
+    let period = state.settings.sse_heartbeat;
+    let mut heartbeat = tokio::time::interval_at(tokio::time::Instant::now() + period, period);
+    loop {
+        tokio::select! {
+            () = tx.closed() => return Ok(()),
+            () = &mut deadline => return Ok(()),
+            _ = heartbeat.tick() => {
+                if tx.send(Bytes::from_static(b": ping\n\n")).await.is_err() {
+                    return Ok(());
+                }
+            }
+            wake = wakes.recv() => {
+                let look = match wake {
+                    Ok(wake) => wake.user_id == user_id && wake.up_to.is_none_or(|up_to| up_to > last),
+                    // Wake-ups were dropped while this stream lagged: look in case one was ours.
+                    Err(broadcast::error::RecvError::Lagged(_)) => true,
+                    Err(broadcast::error::RecvError::Closed) => return Ok(()),
+                };
+                if look && !send_new(state, user_id, &mut last, tx).await? {
+                    return Ok(());
+                }
+            }
+        }
+    }
+}
