@@ -4,18 +4,18 @@
 //! `LISTEN` on [`service::CHANNEL`], which `notify` signals in the writing transaction; SQLite,
 //! and PostgreSQL while its listening connection is down: a poll of the ids past a watermark)
 //! and broadcasts a [`Wake`] per user to the process's open streams. A woken stream reads its
-//! own rows after the last id it sent, so the database stays the source of truth: a missed or
-//! spurious wake-up loses or duplicates nothing. Streams hold no database connection between
-//! those reads.
+//! own rows it has not sent yet, so the database stays the source of truth: a spurious wake-up
+//! duplicates nothing, and a wake-up missed by a lagging stream makes it look anyway. Streams
+//! hold no database connection between those reads.
 
 use std::{
-    collections::HashMap,
+    collections::{HashMap, HashSet, VecDeque},
     convert::Infallible,
     sync::{
         Arc, Mutex,
         atomic::{AtomicI32, Ordering},
     },
-    time::Duration,
+    time::{Duration, Instant},
 };
 
 use actix_web::web::{self, Bytes};
@@ -230,25 +230,78 @@ pub fn body(
     })
 }
 
-/// Sends the user's notifications after `*last`, oldest first, and then the unread count
+/// How long after a notification was sent a lower id not yet seen may still appear.
+/// PostgreSQL hands ids out before commit, so of two transactions notifying one user the later
+/// id may commit first; a stream that only read past the highest id it sent would skip the other.
+const SETTLE: Duration = Duration::from_secs(30);
+
+/// The ids a stream has sent: all up to `settled` count as sent (or as never coming), and those
+/// above it are remembered for `SETTLE`.
+struct Sent {
+    settled: i32,
+    highest: i32,
+    recent: VecDeque<(Instant, i32)>,
+    recent_ids: HashSet<i32>,
+}
+
+impl Sent {
+    fn from(settled: i32) -> Self {
+        Sent {
+            settled,
+            highest: settled,
+            recent: VecDeque::new(),
+            recent_ids: HashSet::new(),
+        }
+    }
+
+    fn settle(&mut self, now: Instant) {
+        while let Some(&(at, id)) = self.recent.front() {
+            if now.duration_since(at) < SETTLE {
+                break;
+            }
+            self.settled = self.settled.max(id);
+            self.recent.pop_front();
+            self.recent_ids.remove(&id);
+        }
+    }
+
+    fn contains(&self, id: i32) -> bool {
+        id <= self.settled || self.recent_ids.contains(&id)
+    }
+
+    fn record(&mut self, id: i32, now: Instant) {
+        self.highest = self.highest.max(id);
+        if id > self.settled && self.recent_ids.insert(id) {
+            self.recent.push_back((now, id));
+        }
+    }
+}
+
+/// Sends the user's notifications not sent yet, oldest first, and then the unread count
 /// (nothing when there are none). `false` when the client has gone.
-async fn send_new(state: &AppState, user_id: i32, last: &mut i32, tx: &mpsc::Sender<Bytes>) -> AppResult<bool> {
-    let mut sent = false;
+async fn send_new(state: &AppState, user_id: i32, sent: &mut Sent, tx: &mpsc::Sender<Bytes>) -> AppResult<bool> {
+    sent.settle(Instant::now());
+    let mut from = sent.settled;
+    let mut any = false;
     loop {
-        let items = service::after(&state.db, user_id, *last, BATCH, false).await?;
+        let items = service::after(&state.db, user_id, from, BATCH, false).await?;
         let full = items.len() as u64 == BATCH;
         for item in &items {
+            from = item.id;
+            if sent.contains(item.id) {
+                continue;
+            }
             if tx.send(notification_event(item)).await.is_err() {
                 return Ok(false);
             }
-            *last = item.id;
-            sent = true;
+            sent.record(item.id, Instant::now());
+            any = true;
         }
         if !full {
             break;
         }
     }
-    if sent {
+    if any {
         let unread = service::unread_count(&state.db, user_id).await?;
         if tx.send(unread_event(unread)).await.is_err() {
             return Ok(false);
@@ -265,20 +318,26 @@ async fn run(state: &AppState, start: StreamStart, tx: &mpsc::Sender<Bytes>) -> 
     } = start;
     // Subscribed before reading, so nothing written from here on goes unannounced.
     let mut wakes = state.notifications.wakes.subscribe();
-    let mut last = match last_event_id {
+    let mut sent = match last_event_id {
         Some(id) => {
             // An id from the future would hide what comes next: it counts as "now".
             let id = id.min(service::max_id(&state.db).await?);
             // Past the cap the older ones are skipped: the client reloads the list.
             let backlog = service::after(&state.db, user_id, id, BATCH, true).await?;
+            let skipped_below = match backlog.first() {
+                Some(first) if backlog.len() as u64 == BATCH => first.id - 1,
+                _ => id,
+            };
+            let mut sent = Sent::from(skipped_below);
             for item in &backlog {
                 if tx.send(notification_event(item)).await.is_err() {
                     return Ok(());
                 }
+                sent.record(item.id, Instant::now());
             }
-            backlog.last().map_or(id, |item| item.id)
+            sent
         }
-        None => service::latest_id(&state.db, user_id).await?,
+        None => Sent::from(service::latest_id(&state.db, user_id).await?),
     };
     let unread = service::unread_count(&state.db, user_id).await?;
     if tx.send(unread_event(unread)).await.is_err() {
@@ -300,15 +359,48 @@ async fn run(state: &AppState, start: StreamStart, tx: &mpsc::Sender<Bytes>) -> 
             }
             wake = wakes.recv() => {
                 let look = match wake {
-                    Ok(wake) => wake.user_id == user_id && wake.up_to.is_none_or(|up_to| up_to > last),
+                    Ok(wake) => wake.user_id == user_id && wake.up_to.is_none_or(|up_to| up_to > sent.highest),
                     // Wake-ups were dropped while this stream lagged: look in case one was ours.
                     Err(broadcast::error::RecvError::Lagged(_)) => true,
                     Err(broadcast::error::RecvError::Closed) => return Ok(()),
                 };
-                if look && !send_new(state, user_id, &mut last, tx).await? {
+                if look && !send_new(state, user_id, &mut sent, tx).await? {
                     return Ok(());
                 }
             }
         }
+    }
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    #[test]
+    fn a_lower_id_committed_late_is_still_sent_until_it_settles() {
+        let now = Instant::now();
+        let mut sent = Sent::from(9);
+        // Id 11 committed (and was sent) before id 10.
+        sent.record(11, now);
+        assert!(sent.contains(9) && sent.contains(11));
+        assert!(!sent.contains(10), "10 is still awaited");
+        assert_eq!(sent.highest, 11);
+        sent.settle(now + SETTLE / 2);
+        assert!(!sent.contains(10));
+        // Long after 11 was sent, anything below it counts as sent (or never coming).
+        sent.settle(now + SETTLE);
+        assert_eq!(sent.settled, 11);
+        assert!(sent.contains(10) && sent.recent.is_empty() && sent.recent_ids.is_empty());
+    }
+
+    #[test]
+    fn a_stream_slot_is_given_back_when_dropped() {
+        let hub = Arc::new(NotificationHub::default());
+        let first = hub.open(1, 2).expect("first");
+        let _second = hub.open(1, 2).expect("second");
+        assert!(hub.open(1, 2).is_none());
+        assert!(hub.open(2, 2).is_some(), "the limit is per user");
+        drop(first);
+        assert!(hub.open(1, 2).is_some());
     }
 }
