@@ -400,3 +400,36 @@ async fn a_user_may_hold_only_so_many_streams() {
     }
     assert!(reopened.is_some(), "the closed stream's place was not given back");
 }
+
+/// PostgreSQL only: when the `LISTEN` connection is killed, the server polls and listens again
+/// by itself, and notifications keep arriving.
+#[tokio::test]
+async fn notifications_keep_arriving_when_the_listening_connection_is_killed() {
+    let app = spawn_app_with(&[("SSE_POLL_MS", "200")]).await;
+    if !app.db.is_postgres() {
+        return;
+    }
+    let w = world(&app).await;
+    let mut events = open(&app, &w.resident.token).await;
+    assert_eq!(events.next_event().await.json(), json!({"unread": 0}));
+    let db = sea_orm::Database::connect(app.db.url.clone().unwrap()).await.unwrap();
+    use sea_orm::ConnectionTrait;
+    let killed = db
+        .query_all_raw(sea_orm::Statement::from_string(
+            sea_orm::DbBackend::Postgres,
+            "SELECT pg_terminate_backend(pid) FROM pg_stat_activity \
+             WHERE datname = current_database() AND query LIKE 'LISTEN%'",
+        ))
+        .await
+        .unwrap();
+    assert_eq!(killed.len(), 1, "one listening connection per process");
+    for unread in 1..=2 {
+        reject(&app, &w).await;
+        let item = listed(&app, &w.resident).await[0].clone();
+        let event = events.next_event().await;
+        assert_eq!(event.event, "notification", "{event:?}");
+        assert_eq!(&event.json(), &item);
+        let count = events.next_event().await;
+        assert_eq!(count.json(), json!({"unread": unread}));
+    }
+}
