@@ -84,7 +84,8 @@ const STREAMS_RETRY_AFTER_SECS: u64 = 30;
 /// `?last_event_id=`) come first, oldest first (at most the newest 100 of them: a client away
 /// for longer reloads `GET /notifications`), then the current unread count. A `: ping` comment
 /// is sent when idle (every `SSE_HEARTBEAT_SECS`, default 15). The stream ends after
-/// `SSE_MAX_SECONDS` (default 3600); reconnect with the last id received.
+/// `SSE_MAX_SECONDS` (default 3600), or when the access token it was opened with expires if that
+/// is sooner; reconnect (with a fresh token) and the last id received.
 ///
 /// Authenticate with the `Authorization` header, or, for clients that cannot set one (a
 /// browser's `EventSource`), with `?access_token=` (accepted on this route only). A user may hold
@@ -141,6 +142,10 @@ async fn notification_stream(
             user_id: user.id,
             last_event_id,
             slot,
+            // A stream outlives neither its settings nor the token that opened it.
+            lasts: state.settings.sse_max_duration.min(std::time::Duration::from_secs(
+                (user.token.exp - state.clock.now().timestamp()).max(1) as u64,
+            )),
         },
     );
     Ok(HttpResponse::Ok()

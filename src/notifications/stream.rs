@@ -211,6 +211,8 @@ pub struct StreamStart {
     /// The id the client last saw (`Last-Event-ID`); `None`: only what comes from now on.
     pub last_event_id: Option<i32>,
     pub slot: StreamSlot,
+    /// When the stream ends (`SSE_MAX_SECONDS`, or sooner when the access token expires).
+    pub lasts: Duration,
 }
 
 /// The body of one stream: the backlog, the unread count, then new notifications as they come,
@@ -315,6 +317,7 @@ async fn run(state: &AppState, start: StreamStart, tx: &mpsc::Sender<Bytes>) -> 
         user_id,
         last_event_id,
         slot: _slot,
+        lasts,
     } = start;
     // Subscribed before reading, so nothing written from here on goes unannounced.
     let mut wakes = state.notifications.wakes.subscribe();
@@ -344,7 +347,7 @@ async fn run(state: &AppState, start: StreamStart, tx: &mpsc::Sender<Bytes>) -> 
         return Ok(());
     }
 
-    let deadline = tokio::time::sleep(state.settings.sse_max_duration);
+    let deadline = tokio::time::sleep(lasts);
     tokio::pin!(deadline);
     let period = state.settings.sse_heartbeat;
     let mut heartbeat = tokio::time::interval_at(tokio::time::Instant::now() + period, period);

@@ -288,6 +288,22 @@ async fn an_idle_stream_sends_heartbeats_and_ends_after_its_time() {
 }
 
 #[tokio::test]
+async fn a_stream_ends_when_its_access_token_expires() {
+    let app = spawn_app().await;
+    let station = app.create_station("东湖站").await;
+    let (_, token) = app.resident(station).await;
+    // The token (15 minutes by default) has 2 seconds left when the stream opens.
+    app.clock.advance(chrono::Duration::seconds(900 - 2));
+    let mut events = open(&app, &token).await;
+    assert_eq!(events.next_event().await.event, "unread");
+    let started = std::time::Instant::now();
+    while let Some(event) = events.next_within(Duration::from_secs(5)).await {
+        assert_eq!(event.event, "comment", "{event:?}");
+    }
+    assert!(started.elapsed() < Duration::from_secs(4), "{:?}", started.elapsed());
+}
+
+#[tokio::test]
 async fn the_token_may_come_in_the_query_on_this_route_only() {
     let app = spawn_app().await;
     let station = app.create_station("东湖站").await;
