@@ -20,7 +20,7 @@ use std::{
 
 use actix_web::web::{self, Bytes};
 use sea_orm::DbBackend;
-use tokio::sync::{broadcast, mpsc};
+use tokio::sync::{broadcast, mpsc, watch};
 
 use super::{service, types::UnreadCount};
 use crate::http::AppResult;
@@ -43,6 +43,9 @@ pub struct NotificationHub {
     streams: Mutex<HashMap<i32, usize>>,
     /// Every notification id up to this has been announced (polling only).
     watermark: AtomicI32,
+    /// Set when the process is asked to stop: streams end so that the graceful shutdown does
+    /// not wait its whole timeout on them (clients reconnect, to another process).
+    closing: watch::Sender<bool>,
 }
 
 impl Default for NotificationHub {
@@ -52,6 +55,7 @@ impl Default for NotificationHub {
             wakes,
             streams: Mutex::new(HashMap::new()),
             watermark: AtomicI32::new(0),
+            closing: watch::Sender::new(false),
         }
     }
 }
@@ -106,8 +110,13 @@ pub async fn prime(state: &AppState) -> AppResult<()> {
     Ok(())
 }
 
-/// Starts the process's watcher task.
+/// Starts the process's watcher task, and ends its streams on SIGTERM or SIGINT.
 pub fn spawn_watcher(state: web::Data<AppState>) {
+    let hub = state.notifications.clone();
+    tokio::spawn(async move {
+        stop_requested().await;
+        hub.closing.send_replace(true);
+    });
     tokio::spawn(async move {
         if state.db.get_database_backend() == DbBackend::Postgres {
             listen(&state).await;
@@ -120,6 +129,21 @@ pub fn spawn_watcher(state: web::Data<AppState>) {
             }
         }
     });
+}
+
+async fn stop_requested() {
+    #[cfg(unix)]
+    {
+        use tokio::signal::unix::{SignalKind, signal};
+        if let Ok(mut terminate) = signal(SignalKind::terminate()) {
+            tokio::select! {
+                _ = terminate.recv() => {}
+                _ = tokio::signal::ctrl_c() => {}
+            }
+            return;
+        }
+    }
+    let _ = tokio::signal::ctrl_c().await;
 }
 
 /// Wakes the users with notifications past the watermark and moves it on. Does nothing while
@@ -349,12 +373,19 @@ async fn run(state: &AppState, start: StreamStart, tx: &mpsc::Sender<Bytes>) -> 
 
     let deadline = tokio::time::sleep(lasts);
     tokio::pin!(deadline);
+    let mut closing = state.notifications.closing.subscribe();
+    let stopping = async move {
+        // Also when the sender is gone: the process is ending either way.
+        let _ = closing.wait_for(|closing| *closing).await.is_ok();
+    };
+    tokio::pin!(stopping);
     let period = state.settings.sse_heartbeat;
     let mut heartbeat = tokio::time::interval_at(tokio::time::Instant::now() + period, period);
     loop {
         tokio::select! {
             () = tx.closed() => return Ok(()),
             () = &mut deadline => return Ok(()),
+            () = &mut stopping => return Ok(()),
             _ = heartbeat.tick() => {
                 if tx.send(Bytes::from_static(b": ping\n\n")).await.is_err() {
                     return Ok(());

@@ -303,6 +303,38 @@ async fn a_stream_ends_when_its_access_token_expires() {
     assert!(started.elapsed() < Duration::from_secs(4), "{:?}", started.elapsed());
 }
 
+/// SIGTERM ends the open streams at once, so the graceful shutdown does not wait its whole
+/// timeout (30 s) on them.
+#[tokio::test]
+async fn sigterm_ends_the_streams_and_the_server_exits_promptly() {
+    let app = spawn_app().await;
+    let station = app.create_station("东湖站").await;
+    let (_, token) = app.resident(station).await;
+    let mut process = app.spawn_process(&[]).await;
+    let mut events = open_at(&app, &process.address, &token, None).await;
+    assert_eq!(events.next_event().await.event, "unread");
+    let killed = std::process::Command::new("kill")
+        .arg("-TERM")
+        .arg(process.child.id().to_string())
+        .status()
+        .unwrap();
+    assert!(killed.success());
+    let started = std::time::Instant::now();
+    while let Some(event) = events.next_within(Duration::from_secs(5)).await {
+        assert_eq!(event.event, "comment", "{event:?}");
+    }
+    let mut exited = None;
+    for _ in 0..50 {
+        if let Some(status) = process.child.try_wait().unwrap() {
+            exited = Some(status);
+            break;
+        }
+        tokio::time::sleep(Duration::from_millis(100)).await;
+    }
+    assert!(exited.expect("the server exits soon after SIGTERM").success());
+    assert!(started.elapsed() < Duration::from_secs(6), "{:?}", started.elapsed());
+}
+
 #[tokio::test]
 async fn the_token_may_come_in_the_query_on_this_route_only() {
     let app = spawn_app().await;
