@@ -177,8 +177,9 @@ async fn listen(state: &AppState) {
     use sea_orm::sqlx::postgres::PgListener;
     let mut backoff = Duration::from_secs(1);
     loop {
-        let pool = state.db.get_postgres_connection_pool();
-        let error = match PgListener::connect_with(pool).await {
+        // Its own connection, outside the pool: a listener holds it for good, and must not
+        // take one of the connections requests wait for (or the only one).
+        let error = match PgListener::connect(&state.settings.database_url).await {
             Ok(mut listener) => match listener.listen(service::CHANNEL).await {
                 Ok(()) => {
                     backoff = Duration::from_secs(1);

@@ -481,3 +481,16 @@ async fn notifications_keep_arriving_when_the_listening_connection_is_killed() {
         assert_eq!(count.json(), json!({"unread": unread}));
     }
 }
+
+/// The listener keeps its own connection: a server with a pool of one (SQLite's default, and
+/// allowed on PostgreSQL) still answers requests and delivers notifications.
+#[tokio::test]
+async fn a_server_with_one_database_connection_still_delivers() {
+    let app = spawn_app_with(&[("DB_MAX_CONNECTIONS", "1"), ("DB_ACQUIRE_TIMEOUT_SECS", "2")]).await;
+    let w = world(&app).await;
+    let mut events = open(&app, &w.resident.token).await;
+    assert_eq!(events.next_event().await.json(), json!({"unread": 0}));
+    reject(&app, &w).await;
+    let item = listed(&app, &w.resident).await[0].clone();
+    expect_notification(&mut events, &item, 1).await;
+}
