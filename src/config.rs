@@ -99,6 +99,15 @@ pub struct Settings {
     /// WeChat mini-program login; `None` (the feature off) unless both `WECHAT_APPID` and
     /// `WECHAT_SECRET` are set.
     pub wechat: Option<WechatSettings>,
+    /// How often an idle notification stream sends a `: ping` comment.
+    pub sse_heartbeat: Duration,
+    /// How often new notifications are looked for on SQLite (and on PostgreSQL while its
+    /// `LISTEN` connection is down).
+    pub sse_poll: Duration,
+    /// Concurrent notification streams one user may hold on one process.
+    pub sse_max_streams_per_user: usize,
+    /// How long a notification stream lasts before the client reconnects with `Last-Event-ID`.
+    pub sse_max_duration: Duration,
 }
 
 /// The mini-program's credentials and where WeChat's API is reached.
@@ -350,6 +359,11 @@ impl Settings {
             ),
             metrics_token,
             wechat,
+            sse_heartbeat: secs("SSE_HEARTBEAT_SECS", 15, 1, 300)?,
+            sse_poll: Duration::from_millis(number(get("SSE_POLL_MS"), "SSE_POLL_MS", 1_000, 50, 60_000)?),
+            sse_max_streams_per_user: number(get("SSE_MAX_STREAMS_PER_USER"), "SSE_MAX_STREAMS_PER_USER", 5, 1, 1_000)?
+                as usize,
+            sse_max_duration: secs("SSE_MAX_SECONDS", 3_600, 1, 86_400)?,
             background_jobs: match get("BACKGROUND_JOBS").unwrap_or("on") {
                 "on" | "true" | "1" => true,
                 "off" | "false" | "0" => false,

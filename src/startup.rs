@@ -168,8 +168,10 @@ impl Application {
             clock,
             passwords,
             dummy_hash,
+            notifications: Arc::default(),
         });
         bootstrap_admin(&state).await?;
+        crate::notifications::stream::prime(&state).await?;
 
         let listener = TcpListener::bind(state.settings.bind_addr)?;
         let address = listener.local_addr()?;
@@ -181,6 +183,7 @@ impl Application {
             .build()
             .map_err(|e| anyhow::anyhow!("metrics: {e}"))?;
         let server = server(listener, state.clone(), prometheus)?;
+        crate::notifications::stream::spawn_watcher(state.clone());
         if state.settings.background_jobs {
             crate::jobs::spawn(state.clone(), state.settings.job_interval);
         }

@@ -13,6 +13,7 @@ use crate::{
     },
     clock::Clock,
     config::Settings,
+    notifications::stream::NotificationHub,
     ops::metrics::Metrics,
     wechat::client::WechatClient,
 };
@@ -39,4 +40,6 @@ pub struct AppState {
     pub wechat: Option<WechatClient>,
     /// WeChat logins per client address.
     pub wechat_login_limiter: AddressLimiter,
+    /// This process's live notification streams.
+    pub notifications: Arc<NotificationHub>,
 }

@@ -37,15 +37,24 @@ pub struct AccessTokenId {
 
 /// The claims of the bearer token, checked for signature and expiry; `None` without a token.
 fn verified_claims(req: &HttpRequest) -> Result<Option<(jwt::Claims, web::Data<AppState>)>, AppError> {
-    let Some(value) = req.headers().get(header::AUTHORIZATION) else {
-        return Ok(None);
-    };
     let invalid = || AppError::unauthorized("INVALID_TOKEN", "访问令牌无效");
-    let value = value.to_str().map_err(|_| invalid())?;
-    let token = value
-        .strip_prefix("Bearer ")
-        .or_else(|| value.strip_prefix("bearer "))
-        .ok_or_else(invalid)?;
+    let query_token;
+    let token = match req.headers().get(header::AUTHORIZATION) {
+        Some(value) => {
+            let value = value.to_str().map_err(|_| invalid())?;
+            value
+                .strip_prefix("Bearer ")
+                .or_else(|| value.strip_prefix("bearer "))
+                .ok_or_else(invalid)?
+        }
+        None => match query_access_token(req) {
+            Some(token) => {
+                query_token = token;
+                query_token.as_str()
+            }
+            None => return Ok(None),
+        },
+    };
     let state = req
         .app_data::<web::Data<AppState>>()
         .cloned()
@@ -60,6 +69,20 @@ fn verified_claims(req: &HttpRequest) -> Result<Option<(jwt::Claims, web::Data<A
             jwt::TokenError::Invalid => invalid(),
         })?;
     Ok(Some((claims, state)))
+}
+
+/// The route that also takes its token as `?access_token=`: event streams are opened by clients
+/// that cannot set headers (a browser's `EventSource`). Nowhere else, so tokens stay out of the
+/// URLs (and logs, histories, `Referer`s) of every other request.
+pub const QUERY_TOKEN_PATH: &str = "/api/v1/notifications/stream";
+
+fn query_access_token(req: &HttpRequest) -> Option<String> {
+    if req.path() != QUERY_TOKEN_PATH {
+        return None;
+    }
+    form_urlencoded::parse(req.query_string().as_bytes())
+        .find(|(name, _)| name == "access_token")
+        .map(|(_, value)| value.into_owned())
 }
 
 /// The caller of a request, or `None` without a token. Besides signature and expiry, the token's

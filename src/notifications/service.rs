@@ -2,7 +2,10 @@
 
 use chrono::{DateTime, Utc};
 use entity::notification;
-use sea_orm::{ActiveValue::Set, ConnectionTrait, QueryOrder, prelude::*, sea_query::Expr};
+use sea_orm::{
+    ActiveValue::Set, ConnectionTrait, DbBackend, FromQueryResult, QueryOrder, QuerySelect, Statement, prelude::*,
+    sea_query::Expr,
+};
 
 use super::types::NotificationResponse;
 use crate::http::{AppError, AppResult};
@@ -41,7 +44,106 @@ pub async fn notify(db: &impl ConnectionTrait, user_ids: &[i32], notice: &Notice
     }))
     .exec_without_returning(db)
     .await?;
+    if db.get_database_backend() == DbBackend::Postgres {
+        wake_listeners(db, user_ids).await?;
+    }
     Ok(())
+}
+
+/// The PostgreSQL channel on which `notify` names the users it wrote to.
+pub const CHANNEL: &str = "wenming_notifications";
+
+/// `pg_notify` with the users' ids, comma-separated: sent in the caller's transaction, so it is
+/// delivered on commit and never for a change rolled back. A payload stays under PostgreSQL's
+/// 8000-byte limit by splitting long lists.
+async fn wake_listeners(db: &impl ConnectionTrait, user_ids: &[i32]) -> AppResult<()> {
+    let mut ids = user_ids.to_vec();
+    ids.sort_unstable();
+    ids.dedup();
+    for chunk in ids.chunks(500) {
+        let payload = chunk.iter().map(i32::to_string).collect::<Vec<_>>().join(",");
+        db.execute_raw(Statement::from_sql_and_values(
+            DbBackend::Postgres,
+            "SELECT pg_notify($1, $2)",
+            [CHANNEL.into(), payload.into()],
+        ))
+        .await?;
+    }
+    Ok(())
+}
+
+/// The user ids of a `pg_notify` payload (malformed parts are skipped).
+pub fn parse_payload(payload: &str) -> Vec<i32> {
+    payload.split(',').filter_map(|id| id.trim().parse().ok()).collect()
+}
+
+/// Up to `limit` of the user's notifications after `after`, oldest first: the oldest ones, or
+/// with `newest` the newest ones.
+pub async fn after(
+    db: &impl ConnectionTrait,
+    user_id: i32,
+    after: i32,
+    limit: u64,
+    newest: bool,
+) -> AppResult<Vec<NotificationResponse>> {
+    let query = notification::Entity::find()
+        .filter(notification::Column::UserId.eq(user_id))
+        .filter(notification::Column::Id.gt(after));
+    let query = if newest {
+        query.order_by_desc(notification::Column::Id)
+    } else {
+        query.order_by_asc(notification::Column::Id)
+    };
+    let mut rows = query.limit(limit).all(db).await?;
+    if newest {
+        rows.reverse();
+    }
+    Ok(rows.into_iter().map(response).collect())
+}
+
+/// The user's latest notification id (0 without any).
+pub async fn latest_id(db: &impl ConnectionTrait, user_id: i32) -> AppResult<i32> {
+    Ok(notification::Entity::find()
+        .select_only()
+        .column_as(notification::Column::Id.max(), "max_id")
+        .filter(notification::Column::UserId.eq(user_id))
+        .into_tuple::<Option<i32>>()
+        .one(db)
+        .await?
+        .flatten()
+        .unwrap_or(0))
+}
+
+/// The latest notification id of anyone (0 without any).
+pub async fn max_id(db: &impl ConnectionTrait) -> AppResult<i32> {
+    Ok(notification::Entity::find()
+        .select_only()
+        .column_as(notification::Column::Id.max(), "max_id")
+        .into_tuple::<Option<i32>>()
+        .one(db)
+        .await?
+        .flatten()
+        .unwrap_or(0))
+}
+
+/// A user with notifications newer than a watermark, and the newest of their ids.
+#[derive(Debug, Clone, Copy, FromQueryResult)]
+pub struct NewFor {
+    pub user_id: i32,
+    pub max_id: i32,
+}
+
+/// Who has notifications after `watermark` (a primary-key range scan).
+pub async fn new_since(db: &impl ConnectionTrait, watermark: i32) -> AppResult<Vec<NewFor>> {
+    Ok(notification::Entity::find()
+        .select_only()
+        .column(notification::Column::UserId)
+        .column_as(notification::Column::Id.max(), "max_id")
+        .filter(notification::Column::Id.gt(watermark))
+        .group_by(notification::Column::UserId)
+        .into_model::<NewFor>()
+        .all(db)
+        .await?)
 }
 
 fn response(model: notification::Model) -> NotificationResponse {

@@ -38,3 +38,24 @@ pub struct NotificationFilter {
     /// Only unread (`true`) or only read (`false`) notifications.
     pub unread: Option<bool>,
 }
+
+/// Query parameters of `GET /notifications/stream`.
+#[derive(Debug, Deserialize, IntoParams)]
+#[into_params(parameter_in = Query)]
+pub struct NotificationStreamQuery {
+    /// The access token, for clients that cannot send an `Authorization` header (a browser's
+    /// `EventSource`). Accepted on this route only; prefer the header where possible.
+    pub access_token: Option<String>,
+    /// The id of the last `notification` event received; the `Last-Event-ID` header wins when
+    /// both are sent.
+    #[param(value_type = Option<i32>, minimum = 0, example = 41)]
+    pub last_event_id: Option<String>,
+}
+
+/// The event lines of `GET /notifications/stream` (`text/event-stream`).
+#[derive(Debug, Serialize, ToSchema)]
+#[schema(
+    value_type = String,
+    example = "event: notification\nid: 42\ndata: {\"id\":42,\"kind\":\"order_accepted\",\"title\":\"订单已被接单\",\"body\":\"志愿者李明已接单：代买药品\",\"resource_type\":\"order\",\"resource_id\":7,\"read\":false,\"read_at\":null,\"created_at\":\"2026-11-28T09:30:00Z\"}\n\nevent: unread\ndata: {\"unread\":3}\n\n: ping\n\n"
+)]
+pub struct NotificationStreamEvents(pub String);

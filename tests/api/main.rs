@@ -23,6 +23,7 @@ mod ledger;
 mod limits;
 mod method_override;
 mod notifications;
+mod notifications_stream;
 mod openapi;
 mod ops;
 mod orders;
