@@ -11,6 +11,7 @@
 # Usage: bench/year.sh            (PostgreSQL at BENCH_PG, default postgres://postgres@127.0.0.1:5432)
 #        BENCH_SQLITE=1 bench/year.sh   (the embedded SQLite instead)
 #        ORDERS=10000 ACTIVITIES=2000 RUNS=20 bench/year.sh
+#        WENMING_BIN=path/to/wenming bench/year.sh   (an existing build instead of building one)
 set -euo pipefail
 cd "$(dirname "$0")/.."
 
@@ -23,7 +24,10 @@ PG=${BENCH_PG:-postgres://postgres@127.0.0.1:5432}
 PG_LOG=${BENCH_PG_LOG:-$(ls /var/log/postgresql/postgresql-*-main.log 2> /dev/null | head -1)}
 BASE="http://127.0.0.1:$PORT"
 
-cargo build --release --bin wenming -q
+if [ -z "${WENMING_BIN:-}" ]; then
+  cargo build --release --bin wenming -q
+  WENMING_BIN=target/release/wenming
+fi
 WORK=$(mktemp -d)
 SERVER=
 cleanup() {
@@ -51,13 +55,13 @@ fi
 
 echo "seeding $ORDERS orders and $ACTIVITIES activities ($BACKEND)…"
 SEED_START=$(date +%s.%N)
-env "${ENVS[@]}" target/release/wenming seed --orders "$ORDERS" --activities "$ACTIVITIES" > "$WORK/seed.json"
+env "${ENVS[@]}" "$WENMING_BIN" seed --orders "$ORDERS" --activities "$ACTIVITIES" > "$WORK/seed.json"
 SEED_END=$(date +%s.%N)
 field() { python3 -c "import json,sys; print(json.load(open('$WORK/seed.json'))['$1'])"; }
 STATION=$(field station_id); YEAR=$(field year); PASSWORD=$(field password)
 SECRETARY=$(field secretary_phone); SUPERVISOR=$(field supervisor_phone)
 
-env "${ENVS[@]}" target/release/wenming > "$WORK/server.log" 2>&1 &
+env "${ENVS[@]}" "$WENMING_BIN" > "$WORK/server.log" 2>&1 &
 SERVER=$!
 for _ in $(seq 1 100); do curl -fsS "$BASE/readyz" > /dev/null 2>&1 && break; sleep 0.1; done
 
