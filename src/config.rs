@@ -94,6 +94,115 @@ pub struct Settings {
     /// WeChat mini-program login; `None` (the feature off) unless both `WECHAT_APPID` and
     /// `WECHAT_SECRET` are set.
     pub wechat: Option<WechatSettings>,
+    /// Uploaded photos and PDFs: size caps and where the files are kept.
+    pub uploads: UploadSettings,
+}
+
+/// Caps on uploaded files and the store that keeps them.
+#[derive(Clone, Debug)]
+pub struct UploadSettings {
+    /// Largest accepted file, counted while it streams in (413 `UPLOAD_TOO_LARGE` beyond).
+    pub max_bytes: usize,
+    /// Most pixels (width × height) of an accepted image, read from its header before decoding.
+    pub max_pixels: u64,
+    pub store: UploadStoreSettings,
+}
+
+/// Where uploaded files are kept.
+#[derive(Clone, Debug)]
+pub enum UploadStoreSettings {
+    /// Files under `DATA_DIR/uploads` (one server process, or processes sharing that folder).
+    Local,
+    /// An S3-compatible bucket, shared by every server process.
+    S3(S3Settings),
+}
+
+/// An S3-compatible bucket.
+#[derive(Clone)]
+pub struct S3Settings {
+    pub bucket: String,
+    /// `None`: AWS itself (by region); else the store's base URL, e.g. `http://127.0.0.1:9000`.
+    pub endpoint: Option<String>,
+    pub region: String,
+    pub access_key_id: String,
+    pub secret_access_key: String,
+    /// Whether a plain-HTTP endpoint is accepted (a local test server).
+    pub allow_http: bool,
+}
+
+impl std::fmt::Debug for S3Settings {
+    // Never the secret: settings end up in logs.
+    fn fmt(&self, f: &mut std::fmt::Formatter<'_>) -> std::fmt::Result {
+        f.debug_struct("S3Settings")
+            .field("bucket", &self.bucket)
+            .field("endpoint", &self.endpoint)
+            .field("region", &self.region)
+            .field("allow_http", &self.allow_http)
+            .finish_non_exhaustive()
+    }
+}
+
+/// The `UPLOAD_*` and `S3_*` settings.
+fn upload_settings<'a>(get: impl Fn(&str) -> Option<&'a str>) -> Result<UploadSettings, SettingError> {
+    let max_bytes = number(
+        get("UPLOAD_MAX_BYTES"),
+        "UPLOAD_MAX_BYTES",
+        10 * 1_048_576,
+        1_024,
+        64 * 1_048_576,
+    )? as usize;
+    let max_pixels = number(
+        get("UPLOAD_MAX_PIXELS"),
+        "UPLOAD_MAX_PIXELS",
+        40_000_000,
+        1,
+        200_000_000,
+    )?;
+    let store = match get("UPLOAD_STORE").unwrap_or("local") {
+        "local" => UploadStoreSettings::Local,
+        "s3" => {
+            let required = |name: &'static str| {
+                get(name)
+                    .map(str::to_owned)
+                    .ok_or_else(|| bad(name, "must be set when UPLOAD_STORE is s3"))
+            };
+            let endpoint = get("S3_ENDPOINT").map(|e| e.trim_end_matches('/').to_owned());
+            if endpoint
+                .as_deref()
+                .is_some_and(|e| !e.starts_with("https://") && !e.starts_with("http://"))
+            {
+                return Err(bad(
+                    "S3_ENDPOINT",
+                    "must start with https:// (or http:// with S3_ALLOW_HTTP=true)",
+                ));
+            }
+            let allow_http = match get("S3_ALLOW_HTTP").unwrap_or("false") {
+                "true" | "1" | "on" => true,
+                "false" | "0" | "off" => false,
+                other => return Err(bad("S3_ALLOW_HTTP", format!("must be true or false, not {other:?}"))),
+            };
+            if !allow_http && endpoint.as_deref().is_some_and(|e| e.starts_with("http://")) {
+                return Err(bad(
+                    "S3_ENDPOINT",
+                    "is plain http: set S3_ALLOW_HTTP=true for a local test server",
+                ));
+            }
+            UploadStoreSettings::S3(S3Settings {
+                bucket: required("S3_BUCKET")?,
+                endpoint,
+                region: get("S3_REGION").unwrap_or("us-east-1").to_owned(),
+                access_key_id: required("S3_ACCESS_KEY_ID")?,
+                secret_access_key: required("S3_SECRET_ACCESS_KEY")?,
+                allow_http,
+            })
+        }
+        other => return Err(bad("UPLOAD_STORE", format!("must be local or s3, not {other:?}"))),
+    };
+    Ok(UploadSettings {
+        max_bytes,
+        max_pixels,
+        store,
+    })
 }
 
 /// The mini-program's credentials and where WeChat's API is reached.
@@ -236,6 +345,7 @@ impl Settings {
         }
 
         let wechat = wechat_settings(get)?;
+        let uploads = upload_settings(get)?;
 
         let metrics_token = get("METRICS_TOKEN").map(str::to_owned);
         if metrics_token.as_ref().is_some_and(|t| t.len() < 16) {
@@ -343,6 +453,7 @@ impl Settings {
             ),
             metrics_token,
             wechat,
+            uploads,
             background_jobs: match get("BACKGROUND_JOBS").unwrap_or("on") {
                 "on" | "true" | "1" => true,
                 "off" | "false" | "0" => false,

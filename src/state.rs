@@ -14,6 +14,7 @@ use crate::{
     clock::Clock,
     config::Settings,
     ops::metrics::Metrics,
+    uploads::store::UploadStore,
     wechat::client::WechatClient,
 };
 
@@ -39,4 +40,6 @@ pub struct AppState {
     pub wechat: Option<WechatClient>,
     /// WeChat logins per client address.
     pub wechat_login_limiter: AddressLimiter,
+    /// Where uploaded files are kept.
+    pub uploads: UploadStore,
 }

@@ -40,6 +40,7 @@ mod rules_orders;
 mod service_items;
 mod stations;
 mod tokens;
+mod uploads;
 mod users;
 mod volunteers;
 mod wechat;
