@@ -595,6 +595,41 @@ mod tests {
     }
 
     #[test]
+    fn uploads_default_to_the_local_folder_with_10_mib_and_40_megapixels() {
+        let settings = Settings::from_map(&vars(&[])).unwrap();
+        assert_eq!(settings.uploads.max_bytes, 10 * 1_048_576);
+        assert_eq!(settings.uploads.max_pixels, 40_000_000);
+        assert!(matches!(settings.uploads.store, UploadStoreSettings::Local));
+    }
+
+    #[test]
+    fn an_s3_store_needs_its_bucket_and_keys_and_plain_http_only_when_allowed() {
+        let s3 = [
+            ("UPLOAD_STORE", "s3"),
+            ("S3_BUCKET", "photos"),
+            ("S3_ACCESS_KEY_ID", "key"),
+            ("S3_SECRET_ACCESS_KEY", "secret-value"),
+        ];
+        let settings = Settings::from_map(&vars(&s3)).unwrap();
+        let UploadStoreSettings::S3(store) = &settings.uploads.store else {
+            panic!("not s3")
+        };
+        assert_eq!((store.bucket.as_str(), store.region.as_str()), ("photos", "us-east-1"));
+        assert!(!format!("{settings:?}").contains("secret-value"));
+        for missing in ["S3_BUCKET", "S3_ACCESS_KEY_ID", "S3_SECRET_ACCESS_KEY"] {
+            let without: Vec<_> = s3.iter().copied().filter(|(k, _)| *k != missing).collect();
+            assert_eq!(Settings::from_map(&vars(&without)).unwrap_err().name, missing);
+        }
+        let mut plain = s3.to_vec();
+        plain.push(("S3_ENDPOINT", "http://127.0.0.1:9000"));
+        assert_eq!(Settings::from_map(&vars(&plain)).unwrap_err().name, "S3_ENDPOINT");
+        plain.push(("S3_ALLOW_HTTP", "true"));
+        assert!(Settings::from_map(&vars(&plain)).is_ok());
+        let err = Settings::from_map(&vars(&[("UPLOAD_STORE", "ftp")])).unwrap_err();
+        assert_eq!(err.name, "UPLOAD_STORE");
+    }
+
+    #[test]
     fn postgres_without_secret_is_refused() {
         let err = Settings::from_map(&vars(&[("DATABASE_URL", "postgres://localhost/x")])).unwrap_err();
         assert_eq!(err.name, "JWT_SECRET");
