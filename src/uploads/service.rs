@@ -226,7 +226,8 @@ pub async fn photos_of(
 }
 
 /// The upload, when the caller may download it: its owner always; anyone else only when it is
-/// attached to something they may see (an order: whoever may see the order). Else 404, which
+/// attached to something they may see (an order: whoever may see the order; an announcement:
+/// whoever may read it). Else 404, which
 /// never says whether the file exists.
 pub async fn find_visible(
     db: &impl ConnectionTrait,
@@ -254,8 +255,15 @@ pub async fn find_visible(
                 Err(other) => return Err(other),
             }
         }
-        // Nothing attaches to these yet; until it does, only the owner sees such a file.
-        Some((Attachment::ActivityRecord | Attachment::Announcement, _)) => false,
+        Some((Attachment::Announcement, announcement_id)) => {
+            match crate::announcements::service::find_visible(db, Some(user), announcement_id, timing.now).await {
+                Ok(_) => true,
+                Err(AppError::NotFound { .. }) => false,
+                Err(other) => return Err(other),
+            }
+        }
+        // Nothing attaches to activity records yet; until it does, only the owner sees such a file.
+        Some((Attachment::ActivityRecord, _)) => false,
     };
     if visible { Ok(upload) } else { Err(not_found()) }
 }

@@ -577,3 +577,53 @@ async fn a_second_server_process_on_the_same_store_serves_the_file() {
     let url = pdf.assert_status(201)["url"].as_str().unwrap().to_owned();
     assert_eq!(download(&app, &w.resident, &url).await.bytes, PDF);
 }
+
+#[tokio::test]
+async fn announcement_attachments_follow_the_announcement_s_readers() {
+    let app = spawn(&[]).await;
+    let w = world(&app).await;
+    let file = uploaded(&app, &w.secretary, PDF, "notice.pdf").await;
+    let scheduled_file = uploaded(&app, &w.secretary, &png(20, 20), "later.png").await;
+    let announcement = |ids: Vec<&str>, publish_at: Option<&str>| {
+        json!({"title": "学习通知", "body": "周六集中学习", "category": "learning",
+               "publish_at": publish_at, "attachment_ids": ids})
+    };
+    let reply = app
+        .post("/announcements", w.secretary.t(), announcement(vec![&file], None))
+        .await;
+    let created = reply.assert_status(201).clone();
+    assert_eq!(created["photos"][0]["id"], file.as_str());
+    assert_eq!(created["photos"][0]["content_type"], "application/pdf");
+    let id = created["id"].as_i64().unwrap();
+    let read = app.get(&format!("/announcements/{id}"), w.resident.t()).await;
+    assert_eq!(read.assert_status(200)["photos"][0]["id"], file.as_str());
+    // Published: any reader downloads it.
+    assert_eq!(
+        download(&app, &w.resident, &format!("/uploads/{file}")).await.status,
+        200
+    );
+
+    // Scheduled: only those who may read it before it is published.
+    app.post(
+        "/announcements",
+        w.secretary.t(),
+        announcement(vec![&scheduled_file], Some("2099-01-01T00:00:00Z")),
+    )
+    .await
+    .assert_status(201);
+    let path = format!("/uploads/{scheduled_file}");
+    assert_eq!(download(&app, &w.resident, &path).await.status, 404);
+    let other_secretary = account(&app, Some(w.station), &["secretary"]).await;
+    assert_eq!(download(&app, &other_secretary, &path).await.status, 200);
+
+    // Attached once; a resident's upload cannot be attached by staff.
+    app.post("/announcements", w.secretary.t(), announcement(vec![&file], None))
+        .await
+        .assert_problem(409, "UPLOAD_ALREADY_ATTACHED");
+    let residents = uploaded(&app, &w.resident, PDF, "r.pdf").await;
+    app.post("/announcements", w.secretary.t(), announcement(vec![&residents], None))
+        .await
+        .assert_problem(422, "UPLOAD_UNKNOWN");
+    let list = app.get("/announcements", w.resident.t()).await;
+    assert_eq!(list.assert_status(200)["total"], 1);
+}
