@@ -108,6 +108,115 @@ pub struct Settings {
     pub sse_max_streams_per_user: usize,
     /// How long a notification stream lasts before the client reconnects with `Last-Event-ID`.
     pub sse_max_duration: Duration,
+    /// Uploaded photos and PDFs: size caps and where the files are kept.
+    pub uploads: UploadSettings,
+}
+
+/// Caps on uploaded files and the store that keeps them.
+#[derive(Clone, Debug)]
+pub struct UploadSettings {
+    /// Largest accepted file, counted while it streams in (413 `UPLOAD_TOO_LARGE` beyond).
+    pub max_bytes: usize,
+    /// Most pixels (width × height) of an accepted image, read from its header before decoding.
+    pub max_pixels: u64,
+    pub store: UploadStoreSettings,
+}
+
+/// Where uploaded files are kept.
+#[derive(Clone, Debug)]
+pub enum UploadStoreSettings {
+    /// Files under `DATA_DIR/uploads` (one server process, or processes sharing that folder).
+    Local,
+    /// An S3-compatible bucket, shared by every server process.
+    S3(S3Settings),
+}
+
+/// An S3-compatible bucket.
+#[derive(Clone)]
+pub struct S3Settings {
+    pub bucket: String,
+    /// `None`: AWS itself (by region); else the store's base URL, e.g. `http://127.0.0.1:9000`.
+    pub endpoint: Option<String>,
+    pub region: String,
+    pub access_key_id: String,
+    pub secret_access_key: String,
+    /// Whether a plain-HTTP endpoint is accepted (a local test server).
+    pub allow_http: bool,
+}
+
+impl std::fmt::Debug for S3Settings {
+    // Never the secret: settings end up in logs.
+    fn fmt(&self, f: &mut std::fmt::Formatter<'_>) -> std::fmt::Result {
+        f.debug_struct("S3Settings")
+            .field("bucket", &self.bucket)
+            .field("endpoint", &self.endpoint)
+            .field("region", &self.region)
+            .field("allow_http", &self.allow_http)
+            .finish_non_exhaustive()
+    }
+}
+
+/// The `UPLOAD_*` and `S3_*` settings.
+fn upload_settings<'a>(get: impl Fn(&str) -> Option<&'a str>) -> Result<UploadSettings, SettingError> {
+    let max_bytes = number(
+        get("UPLOAD_MAX_BYTES"),
+        "UPLOAD_MAX_BYTES",
+        10 * 1_048_576,
+        1_024,
+        64 * 1_048_576,
+    )? as usize;
+    let max_pixels = number(
+        get("UPLOAD_MAX_PIXELS"),
+        "UPLOAD_MAX_PIXELS",
+        40_000_000,
+        1,
+        200_000_000,
+    )?;
+    let store = match get("UPLOAD_STORE").unwrap_or("local") {
+        "local" => UploadStoreSettings::Local,
+        "s3" => {
+            let required = |name: &'static str| {
+                get(name)
+                    .map(str::to_owned)
+                    .ok_or_else(|| bad(name, "must be set when UPLOAD_STORE is s3"))
+            };
+            let endpoint = get("S3_ENDPOINT").map(|e| e.trim_end_matches('/').to_owned());
+            if endpoint
+                .as_deref()
+                .is_some_and(|e| !e.starts_with("https://") && !e.starts_with("http://"))
+            {
+                return Err(bad(
+                    "S3_ENDPOINT",
+                    "must start with https:// (or http:// with S3_ALLOW_HTTP=true)",
+                ));
+            }
+            let allow_http = match get("S3_ALLOW_HTTP").unwrap_or("false") {
+                "true" | "1" | "on" => true,
+                "false" | "0" | "off" => false,
+                other => return Err(bad("S3_ALLOW_HTTP", format!("must be true or false, not {other:?}"))),
+            };
+            if !allow_http && endpoint.as_deref().is_some_and(|e| e.starts_with("http://")) {
+                return Err(bad(
+                    "S3_ENDPOINT",
+                    "is plain http: set S3_ALLOW_HTTP=true for a local test server",
+                ));
+            }
+            UploadStoreSettings::S3(S3Settings {
+                bucket: required("S3_BUCKET")?,
+                endpoint,
+                region: get("S3_REGION").unwrap_or("us-east-1").to_owned(),
+                access_key_id: required("S3_ACCESS_KEY_ID")?,
+                secret_access_key: required("S3_SECRET_ACCESS_KEY")?,
+                allow_http,
+            })
+        }
+        other => return Err(bad("UPLOAD_STORE", format!("must be local or s3, not {other:?}"))),
+    };
+    Ok(UploadSettings {
+        max_bytes,
+        max_pixels,
+        store,
+    })
 }
 
 /// The mini-program's credentials and where WeChat's API is reached.
@@ -250,6 +359,7 @@ impl Settings {
         }
 
         let wechat = wechat_settings(get)?;
+        let uploads = upload_settings(get)?;
 
         let metrics_token = get("METRICS_TOKEN").map(str::to_owned);
         if metrics_token.as_ref().is_some_and(|t| t.len() < 16) {
@@ -364,6 +474,7 @@ impl Settings {
             sse_max_streams_per_user: number(get("SSE_MAX_STREAMS_PER_USER"), "SSE_MAX_STREAMS_PER_USER", 5, 1, 1_000)?
                 as usize,
             sse_max_duration: secs("SSE_MAX_SECONDS", 3_600, 1, 86_400)?,
+            uploads,
             background_jobs: match get("BACKGROUND_JOBS").unwrap_or("on") {
                 "on" | "true" | "1" => true,
                 "off" | "false" | "0" => false,
@@ -502,6 +613,41 @@ mod tests {
     fn short_secret_is_refused_naming_the_setting() {
         let err = Settings::from_map(&vars(&[("JWT_SECRET", "short")])).unwrap_err();
         assert_eq!(err.name, "JWT_SECRET");
+    }
+
+    #[test]
+    fn uploads_default_to_the_local_folder_with_10_mib_and_40_megapixels() {
+        let settings = Settings::from_map(&vars(&[])).unwrap();
+        assert_eq!(settings.uploads.max_bytes, 10 * 1_048_576);
+        assert_eq!(settings.uploads.max_pixels, 40_000_000);
+        assert!(matches!(settings.uploads.store, UploadStoreSettings::Local));
+    }
+
+    #[test]
+    fn an_s3_store_needs_its_bucket_and_keys_and_plain_http_only_when_allowed() {
+        let s3 = [
+            ("UPLOAD_STORE", "s3"),
+            ("S3_BUCKET", "photos"),
+            ("S3_ACCESS_KEY_ID", "key"),
+            ("S3_SECRET_ACCESS_KEY", "secret-value"),
+        ];
+        let settings = Settings::from_map(&vars(&s3)).unwrap();
+        let UploadStoreSettings::S3(store) = &settings.uploads.store else {
+            panic!("not s3")
+        };
+        assert_eq!((store.bucket.as_str(), store.region.as_str()), ("photos", "us-east-1"));
+        assert!(!format!("{settings:?}").contains("secret-value"));
+        for missing in ["S3_BUCKET", "S3_ACCESS_KEY_ID", "S3_SECRET_ACCESS_KEY"] {
+            let without: Vec<_> = s3.iter().copied().filter(|(k, _)| *k != missing).collect();
+            assert_eq!(Settings::from_map(&vars(&without)).unwrap_err().name, missing);
+        }
+        let mut plain = s3.to_vec();
+        plain.push(("S3_ENDPOINT", "http://127.0.0.1:9000"));
+        assert_eq!(Settings::from_map(&vars(&plain)).unwrap_err().name, "S3_ENDPOINT");
+        plain.push(("S3_ALLOW_HTTP", "true"));
+        assert!(Settings::from_map(&vars(&plain)).is_ok());
+        let err = Settings::from_map(&vars(&[("UPLOAD_STORE", "ftp")])).unwrap_err();
+        assert_eq!(err.name, "UPLOAD_STORE");
     }
 
     #[test]

@@ -26,6 +26,7 @@ pub mod startup;
 pub mod state;
 pub mod stations;
 pub mod telemetry;
+pub mod uploads;
 pub mod users;
 pub mod volunteers;
 pub mod wechat;

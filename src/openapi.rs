@@ -33,6 +33,7 @@ pub fn api_routes(cfg: &mut ServiceConfig) {
     crate::ledger::routes::configure(cfg);
     crate::announcements::routes::configure(cfg);
     crate::audit::routes::configure(cfg);
+    crate::uploads::routes::configure(cfg);
 }
 
 /// Routes outside `/api/v1`.
@@ -68,6 +69,7 @@ pub fn root_routes(cfg: &mut ServiceConfig) {
         (name = "ledger", description = "The year's ledger (台账): JSON, CSV and an .xlsx workbook"),
         (name = "announcements", description = "News and learning content (公告、新闻、学习)"),
         (name = "audit", description = "The audit log of staff actions (审计日志): read-only"),
+        (name = "uploads", description = "Photos and PDFs attached to orders (照片、附件)"),
     )
 )]
 struct BaseDoc;

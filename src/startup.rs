@@ -23,6 +23,7 @@ use crate::{
     http::{self, routes::RouteTable},
     ops::metrics::Metrics,
     state::{AppState, CHECKIN_ATTEMPTS_PER_MINUTE},
+    uploads::store::UploadStore,
     users,
     wechat::client::WechatClient,
 };
@@ -163,6 +164,7 @@ impl Application {
             // The same ceiling per address as phone logins (`LoginLimiter`).
             wechat_login_limiter: AddressLimiter::new(settings.login_attempts_per_minute.saturating_mul(120)),
             wechat: settings.wechat.clone().map(WechatClient::new).transpose()?,
+            uploads: UploadStore::from_settings(&settings)?,
             settings: Arc::new(settings),
             db,
             clock,

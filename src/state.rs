@@ -15,6 +15,7 @@ use crate::{
     config::Settings,
     notifications::stream::NotificationHub,
     ops::metrics::Metrics,
+    uploads::store::UploadStore,
     wechat::client::WechatClient,
 };
 
@@ -42,4 +43,6 @@ pub struct AppState {
     pub wechat_login_limiter: AddressLimiter,
     /// This process's live notification streams.
     pub notifications: Arc<NotificationHub>,
+    /// Where uploaded files are kept.
+    pub uploads: UploadStore,
 }

@@ -28,6 +28,7 @@ pub mod service_item;
 pub mod station;
 pub mod team;
 pub mod team_member;
+pub mod upload;
 pub mod user;
 pub mod user_role;
 pub mod volunteer;

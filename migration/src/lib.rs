@@ -19,6 +19,7 @@ mod m20261130_000013_supervisor_district;
 mod m20261130_000014_audit_log;
 mod m20261130_000015_wechat_bindings;
 mod m20261130_000016_revoked_access_tokens;
+mod m20261130_000017_uploads;
 
 /// Every migration of the schema, in the order they apply.
 pub struct Migrator;
@@ -43,6 +44,7 @@ impl MigratorTrait for Migrator {
             Box::new(m20261130_000014_audit_log::Migration),
             Box::new(m20261130_000015_wechat_bindings::Migration),
             Box::new(m20261130_000016_revoked_access_tokens::Migration),
+            Box::new(m20261130_000017_uploads::Migration),
         ]
     }
 }

@@ -53,7 +53,8 @@ async fn list_announcements(
     responses(
         (status = 201, description = "The announcement", body = AnnouncementResponse),
         (status = 403, description = "Not staff of the station (`FORBIDDEN`)", body = crate::http::Problem, content_type = "application/problem+json"),
-        (status = 422, description = "Validation failed (`VALIDATION_FAILED`: title 1–200 and body 1–20000 characters, an `http(s)` cover URL, a known category and station)", body = crate::http::Problem, content_type = "application/problem+json"),
+        (status = 422, description = "Validation failed (`VALIDATION_FAILED`: title 1–200 and body 1–20000 characters, an `http(s)` cover URL, a known category and station, at most 9 `attachment_ids`); an attachment id unknown or not the caller's (`UPLOAD_UNKNOWN`)", body = crate::http::Problem, content_type = "application/problem+json"),
+        (status = 409, description = "An attachment is already attached elsewhere (`UPLOAD_ALREADY_ATTACHED`)", body = crate::http::Problem, content_type = "application/problem+json"),
     )
 )]
 #[post("/announcements")]

@@ -2,12 +2,16 @@
 
 use chrono::{DateTime, Utc};
 use entity::{activity, announcement, station};
-use sea_orm::{ActiveValue::Set, Condition, ConnectionTrait, QueryOrder, QuerySelect, SqlErr, prelude::*};
+use sea_orm::{
+    ActiveValue::Set, Condition, ConnectionTrait, QueryOrder, QuerySelect, SqlErr, TransactionSession,
+    TransactionTrait, prelude::*,
+};
 
 use super::types::*;
 use crate::activities::{service as activities, state::ActivityStatus};
 use crate::clock::CHINA;
 use crate::http::{AppError, AppResult, AuthUser, Pagination};
+use crate::uploads::service::{self as uploads, Attachment};
 
 /// Whether the caller may edit and delete it: staff of its station; an admin for platform-wide ones.
 fn can_manage(user: Option<&AuthUser>, model: &announcement::Model) -> bool {
@@ -42,7 +46,26 @@ fn response(user: Option<&AuthUser>, model: announcement::Model, now: DateTime<U
         created_at: model.created_at,
         updated_at: model.updated_at,
         allowed_actions,
+        photos: Vec::new(),
     }
+}
+
+/// The announcements with their attached files.
+async fn with_photos(
+    db: &impl ConnectionTrait,
+    mut items: Vec<AnnouncementResponse>,
+) -> AppResult<Vec<AnnouncementResponse>> {
+    let ids: Vec<i32> = items.iter().map(|a| a.id).collect();
+    let mut photos = uploads::photos_of(db, Attachment::Announcement, &ids).await?;
+    for item in &mut items {
+        item.photos = photos.remove(&item.id).unwrap_or_default();
+    }
+    Ok(items)
+}
+
+async fn one_with_photos(db: &impl ConnectionTrait, item: AnnouncementResponse) -> AppResult<AnnouncementResponse> {
+    let mut items = with_photos(db, vec![item]).await?;
+    items.pop().ok_or_else(not_found)
 }
 
 fn not_found() -> AppError {
@@ -50,7 +73,7 @@ fn not_found() -> AppError {
 }
 
 /// The announcement if the caller may read it: published, or the caller manages it; else 404.
-async fn find_visible(
+pub async fn find_visible(
     db: &impl ConnectionTrait,
     user: Option<&AuthUser>,
     id: i32,
@@ -91,7 +114,7 @@ pub async fn get(
     now: DateTime<Utc>,
 ) -> AppResult<AnnouncementResponse> {
     let model = find_visible(db, user, id, now).await?;
-    Ok(response(user, model, now))
+    one_with_photos(db, response(user, model, now)).await
 }
 
 /// Published announcements (and, for staff asking, their station's scheduled ones): pinned
@@ -129,7 +152,8 @@ pub async fn list(
         .limit(page.page_size())
         .all(db)
         .await?;
-    Ok((models.into_iter().map(|m| response(user, m, now)).collect(), total))
+    let items = models.into_iter().map(|m| response(user, m, now)).collect();
+    Ok((with_photos(db, items).await?, total))
 }
 
 /// The station a new announcement belongs to: staff publish for their own station; an admin
@@ -149,13 +173,15 @@ async fn station_for_new(db: &impl ConnectionTrait, user: &AuthUser, named: Opti
 }
 
 /// Publishes (or schedules) an announcement. Roles: secretary or director of the station; admin.
-pub async fn create(
-    db: &impl ConnectionTrait,
+pub async fn create<C: ConnectionTrait + TransactionTrait>(
+    db: &C,
     user: &AuthUser,
     req: CreateAnnouncementRequest,
     now: DateTime<Utc>,
 ) -> AppResult<AnnouncementResponse> {
     let station_id = station_for_new(db, user, req.station_id).await?;
+    let attachment_ids = req.attachment_ids.unwrap_or_default();
+    let txn = db.begin().await?;
     let model = announcement::ActiveModel {
         station_id: Set(station_id),
         title: Set(req.title),
@@ -170,9 +196,20 @@ pub async fn create(
         updated_at: Set(now),
         ..Default::default()
     }
-    .insert(db)
+    .insert(&txn)
     .await?;
-    Ok(response(Some(user), model, now))
+    uploads::attach(
+        &txn,
+        user.id,
+        &attachment_ids,
+        Attachment::Announcement,
+        model.id,
+        "attachment_ids",
+    )
+    .await?;
+    let answer = one_with_photos(&txn, response(Some(user), model, now)).await?;
+    txn.commit().await?;
+    Ok(answer)
 }
 
 /// Changes an announcement. Roles: staff of its station (admin for platform-wide ones).
@@ -205,7 +242,7 @@ pub async fn update(
     }
     active.updated_at = Set(now);
     let model = active.update(db).await?;
-    Ok(response(Some(user), model, now))
+    one_with_photos(db, response(Some(user), model, now)).await
 }
 
 /// Deletes an announcement. Roles: staff of its station (admin for platform-wide ones).

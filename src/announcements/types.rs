@@ -49,6 +49,12 @@ pub struct CreateAnnouncementRequest {
     /// The station (staff always publish for their own; an admin names one, or leaves it out
     /// for a platform-wide announcement).
     pub station_id: Option<i32>,
+    /// Up to 9 of the caller's unattached uploads (`POST /uploads`), shown as `photos` to
+    /// whoever may read the announcement.
+    #[schema(max_items = 9)]
+    #[validate(length(max = 9, message = "最多附 9 个附件"))]
+    #[serde(default)]
+    pub attachment_ids: Option<Vec<String>>,
 }
 
 /// Changes to an announcement; absent fields stay as they are.
@@ -117,6 +123,8 @@ pub struct AnnouncementResponse {
     pub updated_at: DateTime<Utc>,
     /// What the caller may do: `edit`, `delete`.
     pub allowed_actions: Vec<&'static str>,
+    /// Files attached when it was published (`attachment_ids`).
+    pub photos: Vec<crate::uploads::types::UploadPhoto>,
 }
 
 /// Filters of `GET /announcements`.

@@ -67,6 +67,12 @@ pub enum AppError {
     PayloadTooLarge,
     #[error("unsupported media type")]
     UnsupportedMediaType,
+    /// A 413 with its own code and message (an upload over its cap).
+    #[error("too large: {code}")]
+    TooLarge { code: &'static str, detail: String },
+    /// A 415 with its own message (a file of a kind not accepted).
+    #[error("unsupported type: {code}")]
+    UnsupportedType { code: &'static str, detail: String },
     #[error("validation failed")]
     Validation(Vec<FieldError>),
     #[error("unprocessable: {code}")]
@@ -196,6 +202,8 @@ impl AppError {
             | Self::UnprocessableField { code, .. }
             | Self::Throttled { code, .. }
             | Self::BadGateway { code, .. }
+            | Self::TooLarge { code, .. }
+            | Self::UnsupportedType { code, .. }
             | Self::Unavailable { code, .. } => code,
             Self::MethodNotAllowed { .. } => "METHOD_NOT_ALLOWED",
             Self::PayloadTooLarge => "PAYLOAD_TOO_LARGE",
@@ -217,6 +225,8 @@ impl AppError {
             | Self::UnprocessableField { detail, .. }
             | Self::Throttled { detail, .. }
             | Self::BadGateway { detail, .. }
+            | Self::TooLarge { detail, .. }
+            | Self::UnsupportedType { detail, .. }
             | Self::Unavailable { detail, .. } => detail.clone(),
             Self::MethodNotAllowed { .. } => "该路径不支持此请求方法".into(),
             Self::PayloadTooLarge => "请求体过大".into(),
@@ -254,8 +264,8 @@ impl ResponseError for AppError {
             Self::NotFound { .. } => StatusCode::NOT_FOUND,
             Self::MethodNotAllowed { .. } => StatusCode::METHOD_NOT_ALLOWED,
             Self::Conflict { .. } => StatusCode::CONFLICT,
-            Self::PayloadTooLarge => StatusCode::PAYLOAD_TOO_LARGE,
-            Self::UnsupportedMediaType => StatusCode::UNSUPPORTED_MEDIA_TYPE,
+            Self::PayloadTooLarge | Self::TooLarge { .. } => StatusCode::PAYLOAD_TOO_LARGE,
+            Self::UnsupportedMediaType | Self::UnsupportedType { .. } => StatusCode::UNSUPPORTED_MEDIA_TYPE,
             Self::Validation(_) | Self::Unprocessable { .. } | Self::UnprocessableField { .. } => {
                 StatusCode::UNPROCESSABLE_ENTITY
             }

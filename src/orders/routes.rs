@@ -52,6 +52,9 @@ pub fn configure(cfg: &mut ServiceConfig) {
 /// Send an `Idempotency-Key` header to retry safely: the same key from the same user answers
 /// with the first result (header `Idempotent-Replayed: true`) and creates nothing new; the same
 /// key with a different body is 422 `IDEMPOTENCY_KEY_REUSED`.
+///
+/// `photo_ids`: up to 9 of the caller's unattached uploads (`POST /uploads`), attached to the
+/// order in the same transaction (shown as `photos`); a refused id creates nothing.
 #[utoipa::path(
     tag = "orders",
     request_body = CreateOrderRequest,
@@ -60,8 +63,8 @@ pub fn configure(cfg: &mut ServiceConfig) {
     responses(
         (status = 201, description = "Created (or the first result replayed)", body = OrderResponse),
         (status = 403, description = "Only staff order for someone else (`FORBIDDEN`)", body = Problem, content_type = "application/problem+json"),
-        (status = 422, description = "Invalid field (`VALIDATION_FAILED`), e.g. `expected_at` or `deadline_at` in the past, `deadline_at` before `expected_at`, `resident_id` not of the station; or a reused key (`IDEMPOTENCY_KEY_REUSED`)", body = Problem, content_type = "application/problem+json"),
-        (status = 409, description = "The same key is being processed (`IDEMPOTENCY_IN_PROGRESS`)", body = Problem, content_type = "application/problem+json"),
+        (status = 422, description = "Invalid field (`VALIDATION_FAILED`), e.g. `expected_at` or `deadline_at` in the past, `deadline_at` before `expected_at`, `resident_id` not of the station, more than 9 `photo_ids`; a photo id unknown or not the caller's (`UPLOAD_UNKNOWN`); or a reused key (`IDEMPOTENCY_KEY_REUSED`)", body = Problem, content_type = "application/problem+json"),
+        (status = 409, description = "The same key is being processed (`IDEMPOTENCY_IN_PROGRESS`), or a photo is already attached elsewhere (`UPLOAD_ALREADY_ATTACHED`)", body = Problem, content_type = "application/problem+json"),
     )
 )]
 #[post("/orders")]
@@ -376,7 +379,8 @@ async fn start_order(
 ///
 /// Roles: the volunteer who accepted it. `in_service` → `completed`, with a summary and the
 /// minutes served (1 to 1440), which become confirmed hours once rated (or after 7 days
-/// unrated). The resident is notified.
+/// unrated). The resident is notified. `photo_ids`: up to 9 of the volunteer's unattached
+/// uploads, attached in the same transaction (shown as `completion_photos`).
 #[utoipa::path(
     tag = "orders",
     params(("id" = i32, Path, description = "Order id")),
@@ -384,7 +388,8 @@ async fn start_order(
     security(("bearer" = [])),
     responses(
         (status = 200, description = "Completed", body = OrderResponse),
-        (status = 409, description = "Not `in_service` (`INVALID_ORDER_STATE`)", body = Problem, content_type = "application/problem+json"),
+        (status = 409, description = "Not `in_service` (`INVALID_ORDER_STATE`), or a photo is already attached elsewhere (`UPLOAD_ALREADY_ATTACHED`)", body = Problem, content_type = "application/problem+json"),
+        (status = 422, description = "Invalid field (`VALIDATION_FAILED`); a photo id unknown or not the caller's (`UPLOAD_UNKNOWN`)", body = Problem, content_type = "application/problem+json"),
     )
 )]
 #[post("/orders/{id}/complete")]

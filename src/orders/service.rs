@@ -19,6 +19,10 @@ use crate::auth::roles::Role;
 use crate::hours::{service as hours, types::HoursSource};
 use crate::http::{AppError, AppResult, AuthUser};
 use crate::notifications::service::{About, Notice, notify};
+use crate::uploads::{
+    service::{self as uploads, Attachment},
+    types::UploadPhoto,
+};
 
 /// Days a completed order waits for its rating before the hours are confirmed anyway.
 pub const AUTO_CONFIRM_DAYS: i64 = 7;
@@ -328,11 +332,13 @@ fn refusal(refusal: Refusal) -> AppError {
     }
 }
 
-/// Station districts, resident names and the caller's declines for a set of orders.
+/// Station districts, resident names, photos and the caller's declines for a set of orders.
 struct Context {
     areas: HashMap<i32, String>,
     names: HashMap<i32, String>,
     declined: HashSet<i32>,
+    photos: HashMap<i32, Vec<UploadPhoto>>,
+    completion_photos: HashMap<i32, Vec<UploadPhoto>>,
 }
 
 async fn context(db: &impl ConnectionTrait, caller: &Caller, orders: &[order::Model]) -> AppResult<Context> {
@@ -342,7 +348,7 @@ async fn context(db: &impl ConnectionTrait, caller: &Caller, orders: &[order::Mo
     } else {
         order_decline::Entity::find()
             .filter(order_decline::Column::UserId.eq(caller.user.id))
-            .filter(order_decline::Column::OrderId.is_in(order_ids))
+            .filter(order_decline::Column::OrderId.is_in(order_ids.iter().copied()))
             .all(db)
             .await?
             .into_iter()
@@ -365,7 +371,15 @@ async fn context(db: &impl ConnectionTrait, caller: &Caller, orders: &[order::Mo
         .into_iter()
         .map(|u| (u.id, u.name))
         .collect();
-    Ok(Context { areas, names, declined })
+    let photos = uploads::photos_of(db, Attachment::Order, &order_ids).await?;
+    let completion_photos = uploads::photos_of(db, Attachment::OrderCompletion, &order_ids).await?;
+    Ok(Context {
+        areas,
+        names,
+        declined,
+        photos,
+        completion_photos,
+    })
 }
 
 fn respond(order: order::Model, caller: &Caller, ctx: &Context, opened: bool) -> OrderResponse {
@@ -427,6 +441,8 @@ fn respond(order: order::Model, caller: &Caller, ctx: &Context, opened: bool) ->
         updated_at: order.updated_at,
         overdue,
         allowed_actions: state::allowed_actions(status, actor, facts),
+        photos: ctx.photos.get(&order.id).cloned().unwrap_or_default(),
+        completion_photos: ctx.completion_photos.get(&order.id).cloned().unwrap_or_default(),
     }
 }
 
@@ -537,7 +553,8 @@ pub async fn new_order(
 /// Inserts a submitted order and its first event; the station's staff are told, and the
 /// resident too when staff placed it for them (代点单).
 pub async fn insert(txn: &DatabaseTransaction, new: NewOrder, now: DateTime<Utc>) -> AppResult<order::Model> {
-    let req = new.request;
+    let mut req = new.request;
+    let photo_ids = req.photo_ids.take().unwrap_or_default();
     let model = order::ActiveModel {
         station_id: Set(new.station_id),
         resident_id: Set(new.resident_id),
@@ -559,6 +576,7 @@ pub async fn insert(txn: &DatabaseTransaction, new: NewOrder, now: DateTime<Utc>
     }
     .insert(txn)
     .await?;
+    uploads::attach(txn, new.placed_by, &photo_ids, Attachment::Order, model.id, "photo_ids").await?;
     let note = new.placed_by_staff.then(|| "工作人员代点单".to_owned());
     record_event(
         txn,
@@ -760,6 +778,8 @@ pub struct Step {
     pub sets: Vec<(order::Column, SimpleExpr)>,
     /// Extra conditions of the guarded update (e.g. that the caller is still the volunteer).
     pub guard: Option<Condition>,
+    /// The caller's uploads to attach to the completion, in the same transaction.
+    pub completion_photos: Vec<String>,
 }
 
 impl Step {
@@ -770,6 +790,7 @@ impl Step {
             note: None,
             sets: Vec::new(),
             guard: None,
+            completion_photos: Vec::new(),
         }
     }
 
@@ -950,6 +971,15 @@ pub async fn transition<C: ConnectionTrait + TransactionTrait>(
         txn.rollback().await?;
         return Err(lost());
     }
+    uploads::attach(
+        &txn,
+        caller.user.id,
+        &step.completion_photos,
+        Attachment::OrderCompletion,
+        id,
+        "photo_ids",
+    )
+    .await?;
     if matches!(step.action, OrderAction::Dispatch | OrderAction::Redispatch) {
         // A fresh dispatch is a fresh ask: earlier declines of team members no longer count.
         order_decline::Entity::delete_many()

@@ -111,10 +111,12 @@ pub fn start(volunteer_id: i32) -> Step {
 }
 
 pub fn complete(volunteer_id: i32, req: CompleteRequest, now: DateTime<Utc>) -> Step {
-    own_volunteer(OrderAction::Complete, volunteer_id)
+    let mut step = own_volunteer(OrderAction::Complete, volunteer_id)
         .set(order::Column::Summary, Some(req.summary))
         .set(order::Column::ServiceMinutes, Some(req.service_minutes))
-        .set(order::Column::CompletedAt, Some(now))
+        .set(order::Column::CompletedAt, Some(now));
+    step.completion_photos = req.photo_ids.unwrap_or_default();
+    step
 }
 
 /// A rating by the order's resident; 1 or 2 stars need a reason tag and open a follow-up.

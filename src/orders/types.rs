@@ -42,6 +42,11 @@ pub struct CreateOrderRequest {
     pub focus_group: Option<FocusGroup>,
     /// Staff only: the resident the order is placed for (代点单).
     pub resident_id: Option<i32>,
+    /// Up to 9 of the caller's unattached uploads (`POST /uploads`) to show with the order.
+    #[schema(max_items = 9)]
+    #[validate(length(max = 9, message = "最多附 9 张照片"))]
+    #[serde(default, skip_serializing_if = "Option::is_none")]
+    pub photo_ids: Option<Vec<String>>,
 }
 
 pub static CONTACT_PHONE: std::sync::LazyLock<regex::Regex> =
@@ -132,6 +137,11 @@ pub struct CompleteRequest {
     #[schema(minimum = 1, maximum = 1440)]
     #[validate(range(min = 1, max = 1440, message = "服务时长须为 1 到 1440 分钟"))]
     pub service_minutes: i32,
+    /// Up to 9 of the volunteer's unattached uploads (`POST /uploads`) showing the work done.
+    #[schema(max_items = 9)]
+    #[validate(length(max = 9, message = "最多附 9 张照片"))]
+    #[serde(default)]
+    pub photo_ids: Option<Vec<String>>,
 }
 
 /// The resident's rating; 1 or 2 stars need a `reason_tag` and open a follow-up call.
@@ -249,6 +259,10 @@ pub struct OrderResponse {
     pub overdue: bool,
     /// What the caller may do to the order now.
     pub allowed_actions: Vec<OrderAction>,
+    /// Photos attached when the order was placed.
+    pub photos: Vec<crate::uploads::types::UploadPhoto>,
+    /// Photos the volunteer attached on completing it.
+    pub completion_photos: Vec<crate::uploads::types::UploadPhoto>,
 }
 
 /// One transition on the order's timeline.

@@ -43,6 +43,7 @@ mod seeding;
 mod service_items;
 mod stations;
 mod tokens;
+mod uploads;
 mod users;
 mod volunteers;
 mod wechat;
