@@ -14,10 +14,21 @@ pub fn english_detail(code: &str) -> Option<&'static str> {
         "NOT_FOUND" => "The resource does not exist.",
         "METHOD_NOT_ALLOWED" => "This path does not support the request method.",
         "PAYLOAD_TOO_LARGE" => "The request body is too large.",
-        "UNSUPPORTED_MEDIA_TYPE" => "The request body must be application/json.",
+        "UNSUPPORTED_MEDIA_TYPE" => {
+            "This content type is not accepted here: JSON bodies, and for uploads JPEG, PNG, WebP or PDF files."
+        }
         "TOO_MANY_REQUESTS" => "Too many requests; please try again later.",
         "INTERNAL_ERROR" => "Internal server error.",
         "BUSY" => "The server is busy; please try again later.",
+        // Uploads.
+        "UPLOAD_TOO_LARGE" => "The file is larger than this server accepts.",
+        "IMAGE_TOO_LARGE" => "The image has more pixels than this server accepts.",
+        "IMAGE_UNDECODABLE" => "The image could not be read.",
+        "UPLOAD_UNKNOWN" => "No upload of yours with this id is waiting to be attached.",
+        "UPLOAD_ALREADY_ATTACHED" => "This upload is already attached to something else.",
+        // Live notifications.
+        "INVALID_LAST_EVENT_ID" => "Last-Event-ID must be the id of a notification.",
+        "TOO_MANY_STREAMS" => "Too many notification streams are open for this account; close one first.",
         "SERVICE_UNAVAILABLE" => "The service is temporarily unavailable.",
         "DATABASE_UNAVAILABLE" => "The database is busy or unavailable; please try again later.",
         "ALREADY_EXISTS" => "The record already exists.",
