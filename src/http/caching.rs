@@ -4,8 +4,9 @@
 //! `no-store`): errors `no-store`; anything answered to a request with `Authorization`
 //! `private, no-cache` (the answer is personal: `allowed_actions`, the caller's own data);
 //! anonymous reads of the public lists (stations, platforms, service items, activities,
-//! announcements, and one of each by id) `public, max-age=PUBLIC_CACHE_SECS`; anything else
-//! `no-cache`.
+//! announcements, and one of each by id) `public, max-age=PUBLIC_CACHE_SECS`; other anonymous
+//! reads `no-cache`; anonymous writes (a registration echoes the phone and name it was sent)
+//! `no-store`.
 //!
 //! `ETag` on every `200` JSON answer to GET or HEAD: a strong tag hashed from the exact bytes
 //! of the body, so two callers shown different `allowed_actions` get different tags. A request
@@ -63,7 +64,9 @@ pub fn cache_control(method: &Method, path: &str, authorized: bool, status: Stat
         "no-store".into()
     } else if authorized {
         "private, no-cache".into()
-    } else if read && status.is_success() && is_public(path) && public_secs > 0 {
+    } else if !read {
+        "no-store".into()
+    } else if status.is_success() && is_public(path) && public_secs > 0 {
         format!("public, max-age={public_secs}")
     } else {
         "no-cache".into()
@@ -212,7 +215,7 @@ mod tests {
         );
         assert_eq!(
             cache_control(&Method::POST, "/api/v1/stations", false, StatusCode::OK, 60),
-            "no-cache"
+            "no-store"
         );
         assert_eq!(
             cache_control(&get, "/api/v1/stations/9", false, StatusCode::NOT_FOUND, 60),

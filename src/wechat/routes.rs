@@ -1,5 +1,6 @@
 //! WeChat mini-program login endpoints. With the feature off (no `WECHAT_APPID` and
-//! `WECHAT_SECRET`) each answers 404 `WECHAT_DISABLED` before reading its body or token.
+//! `WECHAT_SECRET`) each answers 404 `WECHAT_DISABLED` before reading its body; unbinding, a
+//! signed-in operation, still checks the token first (401 without one, like every such route).
 
 use actix_web::{FromRequest, HttpRequest, HttpResponse, delete, dev::Payload, http::header, post, web};
 use utoipa_actix_web::service_config::ServiceConfig;
@@ -136,7 +137,7 @@ async fn bind(
     )
 )]
 #[delete("/me/wechat")]
-async fn unbind(_on: WechatOn, state: web::Data<AppState>, user: AuthUser) -> AppResult<HttpResponse> {
+async fn unbind(user: AuthUser, _on: WechatOn, state: web::Data<AppState>) -> AppResult<HttpResponse> {
     service::unbind(&state, user.id).await?;
     Ok(HttpResponse::NoContent().finish())
 }

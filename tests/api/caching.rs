@@ -186,7 +186,7 @@ async fn cache_control_follows_the_caller_and_the_answer() {
     login.assert_status(200);
     assert_eq!(header(&login, "cache-control"), "no-store");
 
-    // Any other anonymous answer: `no-cache`.
+    // An anonymous write's answer (a registration echoes phone and name): `no-store`.
     let registered = app
         .post(
             "/auth/register",
@@ -195,7 +195,7 @@ async fn cache_control_follows_the_caller_and_the_answer() {
         )
         .await;
     registered.assert_status(201);
-    assert_eq!(header(&registered, "cache-control"), "no-cache");
+    assert_eq!(header(&registered, "cache-control"), "no-store");
 
     // Errors are never stored, and never tagged.
     let missing = app.get("/stations/999999", None).await;

@@ -348,13 +348,18 @@ async fn with_the_feature_off_every_route_is_404_wechat_disabled() {
         app.post("/auth/wechat/login", None, json!({})).await,
         bind(&app, json!({"ticket": "t", "phone_code": "p"})).await,
         bind(&app, json!({})).await,
-        app.delete("/me/wechat", None).await,
-        app.delete("/me/wechat", Some("not-a-token")).await,
         app.delete("/me/wechat", Some(&token)).await,
     ];
     for reply in replies {
         reply.assert_problem(404, "WECHAT_DISABLED");
     }
+    // Unbinding is a signed-in operation: the token is checked first, as on every such route.
+    app.delete("/me/wechat", None)
+        .await
+        .assert_problem(401, "MISSING_TOKEN");
+    app.delete("/me/wechat", Some("not-a-token"))
+        .await
+        .assert_problem(401, "INVALID_TOKEN");
 }
 
 #[tokio::test]
