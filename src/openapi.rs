@@ -48,7 +48,14 @@ pub fn root_routes(cfg: &mut ServiceConfig) {
         description = include_str!("openapi_intro.md"),
         license(name = "Apache-2.0", identifier = "Apache-2.0"),
     ),
-    components(schemas(Problem, FieldError)),
+    components(schemas(
+        Problem,
+        FieldError,
+        // Query parameter types that no body names, so the document must carry them itself.
+        crate::ledger::types::LedgerFormat,
+        crate::ledger::types::LedgerSheet,
+        crate::uploads::types::UploadVariant,
+    )),
     tags(
         (name = "auth", description = "Registration, login and tokens"),
         (name = "me", description = "The caller's own account"),
