@@ -101,7 +101,7 @@ fn finish(result: Result<(), ops::backup::BackupError>) -> ExitCode {
 }
 
 fn print_openapi() -> ExitCode {
-    match serde_json::to_string_pretty(&wenming::openapi::document()) {
+    match serde_json::to_string_pretty(&wenming::openapi::document_json()) {
         Ok(json) => {
             println!("{json}");
             ExitCode::SUCCESS

@@ -242,6 +242,7 @@ fn cors(origins: &[String]) -> Cors {
 
 fn server(listener: TcpListener, state: web::Data<AppState>, prometheus: PrometheusMetrics) -> anyhow::Result<Server> {
     let doc = crate::openapi::document();
+    let doc_json = crate::openapi::document_json();
     let route_table = web::Data::new(RouteTable::from_openapi(&doc));
     let settings = state.settings.clone();
     let (workers, shutdown_timeout) = (settings.workers, settings.shutdown_timeout.as_secs());
@@ -268,7 +269,10 @@ fn server(listener: TcpListener, state: web::Data<AppState>, prometheus: Prometh
             .service(utoipa_actix_web::scope("/api/v1").configure(crate::openapi::api_routes))
             .configure(crate::openapi::root_routes)
             .into_app()
-            .service(SwaggerUi::new("/docs/{_:.*}").url("/openapi.json", doc.clone()))
+            // Before Swagger UI's own files: its page, laid out for a phone's width too.
+            .route("/docs/", web::get().to(crate::openapi::docs_page))
+            .route("/docs/index.html", web::get().to(crate::openapi::docs_page))
+            .service(SwaggerUi::new("/docs/{_:.*}").external_url_unchecked("/openapi.json", doc_json.clone()))
             .route(
                 "/docs",
                 web::get().to(|| async {

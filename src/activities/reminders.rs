@@ -3,6 +3,7 @@
 //! `activity_reminders`, whose unique key lets exactly one of several sweeping processes win;
 //! the winner writes the notices in the same transaction, so a reminder goes out exactly once.
 
+use crate::notifications::types::NotificationKind;
 use chrono::{DateTime, Duration, Utc};
 use entity::{activity, activity_reminder, activity_signup};
 use sea_orm::{ActiveValue::Set, DatabaseConnection, QueryOrder, TransactionTrait, prelude::*, sea_query::OnConflict};
@@ -113,7 +114,7 @@ async fn send_one(
         &txn,
         &people,
         &Notice {
-            kind: "activity_reminder",
+            kind: NotificationKind::ActivityReminder,
             title: reminder.title().into(),
             body: format!(
                 "您报名的活动「{}」将于 {} 在{}开始，请准时参加；如不能参加请提前请假",

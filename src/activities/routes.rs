@@ -330,7 +330,7 @@ async fn record_activity(
         ("Idempotency-Key" = Option<String>, Header, min_length = 1, max_length = 255, pattern = r"^[!-~]+$",
             description = "Repeat-safe key (1 to 255 visible ASCII characters): the same key from the same user returns the first result"),
     ),
-    request_body = SignupRequest,
+    request_body = Option<SignupRequest>,
     security(("bearer" = [])),
     responses(
         (status = 201, description = "Signed up (`confirmed` or `waitlisted`)", body = SignupResponse),
@@ -425,7 +425,7 @@ async fn list_signups(
 #[utoipa::path(
     tag = "signups",
     params(("id" = i32, Path, description = "Activity id")),
-    request_body = CheckinCodeRequest,
+    request_body = Option<CheckinCodeRequest>,
     security(("bearer" = [])),
     responses(
         (status = 201, description = "The code to show", body = CheckinCodeResponse),

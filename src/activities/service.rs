@@ -1,5 +1,7 @@
 //! Activity rules and queries: drafting, approval, browsing, finishing and the record.
 
+use crate::audit::types::AuditAction;
+use crate::notifications::types::NotificationKind;
 use std::collections::HashMap;
 
 use chrono::{DateTime, Duration, NaiveDate, TimeZone, Utc};
@@ -579,7 +581,7 @@ async fn close_signups(
         txn,
         &users,
         &Notice {
-            kind: "activity_cancelled",
+            kind: NotificationKind::ActivityCancelled,
             title: "活动已取消".into(),
             body: format!(
                 "您报名的活动「{}」已取消，报名（含候补）和待审批的请假一并撤销。原因：{reason}",
@@ -605,9 +607,9 @@ pub async fn transition(
     let model = find_for_change(db, user, id).await?;
     check(user, &model, action, now)?;
     let audited = match action {
-        Action::Approve => Some("activity.approved"),
-        Action::Reject => Some("activity.rejected"),
-        Action::Cancel => Some("activity.cancelled"),
+        Action::Approve => Some(AuditAction::ActivityApproved),
+        Action::Reject => Some(AuditAction::ActivityRejected),
+        Action::Cancel => Some(AuditAction::ActivityCancelled),
         _ => None,
     };
     let audit_detail = serde_json::json!({ "reason": reason });
@@ -621,7 +623,7 @@ pub async fn transition(
                 &txn,
                 &directors,
                 &Notice {
-                    kind: "activity_submitted",
+                    kind: NotificationKind::ActivitySubmitted,
                     title: "有活动待审批".into(),
                     body: format!(
                         "活动「{}」（{}）已提交，请审批",
@@ -661,7 +663,7 @@ pub async fn transition(
                 &txn,
                 &to,
                 &Notice {
-                    kind: "activity_approved",
+                    kind: NotificationKind::ActivityApproved,
                     title: "活动已通过审批".into(),
                     body: format!("活动「{}」已通过站长审批并发布", model.title),
                     about: about(id),
@@ -685,7 +687,7 @@ pub async fn transition(
                 &txn,
                 &[model.created_by],
                 &Notice {
-                    kind: "activity_rejected",
+                    kind: NotificationKind::ActivityRejected,
                     title: "活动未通过审批".into(),
                     body: format!("活动「{}」被退回：{reason}", model.title),
                     about: about(id),
@@ -1045,7 +1047,7 @@ pub async fn cancel_unapproved<C: ConnectionTrait + TransactionTrait>(db: &C, no
                 &txn,
                 &[model.created_by],
                 &Notice {
-                    kind: "activity_cancelled",
+                    kind: NotificationKind::ActivityCancelled,
                     title: "活动未获审批已取消".into(),
                     body: format!("活动「{}」{reason}", model.title),
                     about: about(model.id),

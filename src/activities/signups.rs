@@ -5,6 +5,7 @@
 //! activity's row, so on SQLite it takes the write lock at once and on PostgreSQL the row lock
 //! serializes it with every other sign-up, cancellation and approved leave of that activity.
 
+use crate::notifications::types::NotificationKind;
 use chrono::{DateTime, Utc};
 use entity::{activity, activity_signup, user};
 use sea_orm::{
@@ -82,7 +83,7 @@ pub async fn free_place(
                 txn,
                 &[next.user_id],
                 &Notice {
-                    kind: "signup_promoted",
+                    kind: NotificationKind::SignupPromoted,
                     title: "候补转为正式报名".into(),
                     body: format!("您已从候补转为活动「{}」的正式报名", activity.title),
                     about: about(activity.id),
@@ -295,7 +296,7 @@ pub async fn sign_up(
             txn,
             &[user_id],
             &Notice {
-                kind: "signup_by_staff",
+                kind: NotificationKind::SignupByStaff,
                 title: "工作人员已为您报名活动".into(),
                 body: format!("实践站工作人员已为您报名活动「{}」，{place}", activity.title),
                 about: about(activity.id),

@@ -16,7 +16,10 @@ pub fn effective_status(status: ActivityStatus, starts_at: DateTime<Utc>, now: D
 }
 
 /// A change of an activity's state.
-#[derive(Debug, Clone, Copy, PartialEq, Eq)]
+#[derive(Debug, Clone, Copy, PartialEq, Eq, serde::Serialize, utoipa::ToSchema, strum::IntoStaticStr)]
+#[serde(rename_all = "snake_case")]
+#[strum(serialize_all = "snake_case")]
+#[schema(as = ActivityAction)]
 pub enum Action {
     Edit,
     Submit,
@@ -43,18 +46,9 @@ impl Action {
         Action::CheckinCode,
     ];
 
+    /// The wire name, as answered in `allowed_actions`.
     pub fn name(self) -> &'static str {
-        match self {
-            Action::Edit => "edit",
-            Action::Submit => "submit",
-            Action::Approve => "approve",
-            Action::Reject => "reject",
-            Action::Cancel => "cancel",
-            Action::Finish => "finish",
-            Action::Record => "record",
-            Action::ConfirmAttendance => "confirm_attendance",
-            Action::CheckinCode => "checkin_code",
-        }
+        self.into()
     }
 }
 
@@ -202,6 +196,25 @@ pub fn service_minutes(
     i32::try_from(minutes).unwrap_or(i32::MAX)
 }
 
+/// What a participant may do with their own sign-up.
+#[derive(Debug, Clone, Copy, PartialEq, Eq, serde::Serialize, utoipa::ToSchema, strum::IntoStaticStr)]
+#[serde(rename_all = "snake_case")]
+#[strum(serialize_all = "snake_case")]
+pub enum ParticipantAction {
+    Signup,
+    CancelSignup,
+    AskLeave,
+    Checkin,
+    Checkout,
+}
+
+impl ParticipantAction {
+    /// The wire name, as answered in `allowed_actions`.
+    pub fn name(self) -> &'static str {
+        self.into()
+    }
+}
+
 /// What a participant's own sign-up looks like, for the actions open to them.
 #[derive(Debug, Clone, Copy, Default)]
 pub struct Participation {
@@ -230,23 +243,23 @@ pub fn participant_actions(
         // A cancelled sign-up may be made again (the same row is revived, starting clean).
         None | Some(SignupStatus::Cancelled) => {
             if signup_window_open && audience_ok {
-                actions.push("signup");
+                actions.push(ParticipantAction::Signup.name());
             }
         }
         Some(active) => {
             // Someone already checked in has come: they leave by checking out, not cancelling.
             if before_start && running && !me.checked_in {
-                actions.push("cancel_signup");
+                actions.push(ParticipantAction::CancelSignup.name());
                 // Leave excuses a held place; a waitlisted person has none to be excused from.
                 if !me.leave_open && active == SignupStatus::Confirmed {
-                    actions.push("ask_leave");
+                    actions.push(ParticipantAction::AskLeave.name());
                 }
             }
             if active == SignupStatus::Confirmed && running && checkin_window_open {
                 if !me.checked_in {
-                    actions.push("checkin");
+                    actions.push(ParticipantAction::Checkin.name());
                 } else if !me.checked_out {
-                    actions.push("checkout");
+                    actions.push(ParticipantAction::Checkout.name());
                 }
             }
         }

@@ -5,6 +5,22 @@ use serde::{Deserialize, Serialize};
 use utoipa::{IntoParams, ToSchema};
 use validator::Validate;
 
+/// `allowed_actions` of an activity: an [`super::state::Action`] or a
+/// [`super::state::ParticipantAction`].
+fn activity_allowed_actions() -> utoipa::openapi::schema::Array {
+    use utoipa::openapi::{
+        Ref,
+        schema::{ArrayBuilder, OneOfBuilder},
+    };
+    ArrayBuilder::new()
+        .items(
+            OneOfBuilder::new()
+                .item(Ref::from_schema_name("ActivityAction"))
+                .item(Ref::from_schema_name("ParticipantAction")),
+        )
+        .build()
+}
+
 pub use super::state::{ActivityStatus, Attendance, SignupStatus};
 pub use crate::leave::state::LeaveStatus;
 pub use crate::orders::types::FocusGroup;
@@ -206,9 +222,9 @@ pub struct ActivityResponse {
     pub record: Option<RecordResponse>,
     /// The caller's sign-up, or null.
     pub my_signup: Option<MySignup>,
-    /// What the caller may do now: `edit`, `submit`, `approve`, `reject`, `cancel`, `finish`,
-    /// `record`, `confirm_attendance`, `checkin_code`, `signup`, `cancel_signup`, `checkin`,
-    /// `checkout`, `ask_leave`.
+    /// What the caller may do now: the activity's own changes and, for a resident or
+    /// volunteer, what they may do with their sign-up.
+    #[schema(schema_with = activity_allowed_actions)]
     pub allowed_actions: Vec<&'static str>,
     pub created_at: DateTime<Utc>,
     pub updated_at: DateTime<Utc>,
@@ -347,6 +363,7 @@ pub struct SignupResponse {
     pub marked_by: Option<i32>,
     /// Whether attendance was marked by hand (no phone) rather than with the code.
     pub manual: bool,
-    /// What the caller may do with this sign-up: `cancel_signup`, `checkin`, `checkout`, `ask_leave`.
+    /// What the caller may do with this sign-up.
+    #[schema(value_type = Vec<super::state::ParticipantAction>)]
     pub allowed_actions: Vec<&'static str>,
 }

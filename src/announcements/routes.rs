@@ -143,7 +143,7 @@ async fn delete_announcement(
 #[utoipa::path(
     tag = "announcements",
     params(("id" = i32, Path, description = "Activity id")),
-    request_body = NewsFromActivityRequest,
+    request_body = Option<NewsFromActivityRequest>,
     security(("bearer" = [])),
     responses(
         (status = 201, description = "The news", body = AnnouncementResponse),

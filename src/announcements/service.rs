@@ -27,7 +27,7 @@ fn is_published(model: &announcement::Model, now: DateTime<Utc>) -> bool {
 
 fn response(user: Option<&AuthUser>, model: announcement::Model, now: DateTime<Utc>) -> AnnouncementResponse {
     let allowed_actions = if can_manage(user, &model) {
-        vec!["edit", "delete"]
+        vec![AnnouncementAction::Edit.name(), AnnouncementAction::Delete.name()]
     } else {
         Vec::new()
     };

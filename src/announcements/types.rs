@@ -5,6 +5,22 @@ use serde::{Deserialize, Serialize};
 use utoipa::{IntoParams, ToSchema};
 use validator::{Validate, ValidationError};
 
+/// What may be done to an announcement.
+#[derive(Debug, Clone, Copy, PartialEq, Eq, Serialize, ToSchema, strum::IntoStaticStr)]
+#[serde(rename_all = "snake_case")]
+#[strum(serialize_all = "snake_case")]
+pub enum AnnouncementAction {
+    Edit,
+    Delete,
+}
+
+impl AnnouncementAction {
+    /// The wire name, as answered in `allowed_actions`.
+    pub fn name(self) -> &'static str {
+        self.into()
+    }
+}
+
 pub use entity::enums::AnnouncementCategory;
 
 /// An `http` or `https` URL of at most 1000 characters.
@@ -102,7 +118,7 @@ pub struct NewsFromActivityRequest {
     "cover_url": "https://img.example.cn/covers/study.jpg", "pinned": true,
     "publish_at": "2026-12-01T00:00:00Z", "published": true, "activity_id": null, "author_id": 3,
     "created_at": "2026-11-30T02:00:00Z", "updated_at": "2026-11-30T02:00:00Z",
-    "allowed_actions": ["edit", "delete"]
+    "allowed_actions": ["edit", "delete"], "photos": []
 }))]
 pub struct AnnouncementResponse {
     pub id: i32,
@@ -121,7 +137,8 @@ pub struct AnnouncementResponse {
     pub author_id: i32,
     pub created_at: DateTime<Utc>,
     pub updated_at: DateTime<Utc>,
-    /// What the caller may do: `edit`, `delete`.
+    /// What the caller may do (staff of its station, or an admin).
+    #[schema(value_type = Vec<AnnouncementAction>)]
     pub allowed_actions: Vec<&'static str>,
     /// Files attached when it was published (`attachment_ids`).
     pub photos: Vec<crate::uploads::types::UploadPhoto>,

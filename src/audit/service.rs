@@ -6,7 +6,7 @@ use chrono::{DateTime, Utc};
 use entity::audit_log;
 use sea_orm::{ActiveValue::Set, ConnectionTrait, QueryOrder, QuerySelect, prelude::*};
 
-use super::types::{AuditEntryResponse, AuditFilter};
+use super::types::{AuditAction, AuditEntryResponse, AuditFilter};
 use crate::http::{AppError, AppResult, AuthUser, Pagination};
 
 /// Where a request came from: the client address (as judged with `TRUSTED_PROXIES`) and the
@@ -24,7 +24,7 @@ pub struct Origin {
 pub struct AuditEntry {
     actor_id: i32,
     actor_roles: String,
-    action: &'static str,
+    action: AuditAction,
     target_type: &'static str,
     target_id: String,
     station_id: Option<i32>,
@@ -37,7 +37,7 @@ impl AuditEntry {
     pub fn new(
         actor: &AuthUser,
         origin: &Origin,
-        action: &'static str,
+        action: AuditAction,
         target_type: &'static str,
         target_id: impl ToString,
     ) -> Self {
@@ -70,12 +70,12 @@ impl AuditEntry {
 
 /// Writes `entry`. Call it with the action's transaction where the action has one, so that an
 /// action rolled back leaves no entry and an acknowledged action always has one.
-#[tracing::instrument(skip_all, fields(action = entry.action, target_id = %entry.target_id))]
+#[tracing::instrument(skip_all, fields(action = entry.action.as_str(), target_id = %entry.target_id))]
 pub async fn record(db: &impl ConnectionTrait, entry: AuditEntry, now: DateTime<Utc>) -> AppResult<()> {
     audit_log::ActiveModel {
         actor_id: Set(entry.actor_id),
         actor_roles: Set(entry.actor_roles),
-        action: Set(entry.action.to_owned()),
+        action: Set(entry.action.as_str().to_owned()),
         target_type: Set(entry.target_type.to_owned()),
         target_id: Set(entry.target_id),
         station_id: Set(entry.station_id),
@@ -183,7 +183,7 @@ mod tests {
             address: "198.51.100.7".parse().ok(),
             request_id: Some("r-1".into()),
         };
-        let entry = AuditEntry::new(&actor, &origin, "order.cancelled", "order", 42);
+        let entry = AuditEntry::new(&actor, &origin, AuditAction::OrderCancelled, "order", 42);
         assert_eq!(entry.actor_id, 7);
         assert_eq!(entry.actor_roles, "director,resident,secretary");
         assert_eq!(entry.target_id, "42");

@@ -36,6 +36,81 @@ pub struct AuditFilter {
     pub to: Option<DateTime<Utc>>,
 }
 
+/// What a staff member did: `<record>.<verb>`.
+#[derive(Debug, Clone, Copy, PartialEq, Eq, Serialize, ToSchema, strum::IntoStaticStr)]
+pub enum AuditAction {
+    #[serde(rename = "user.created")]
+    #[strum(serialize = "user.created")]
+    UserCreated,
+    #[serde(rename = "user.roles_changed")]
+    #[strum(serialize = "user.roles_changed")]
+    UserRolesChanged,
+    #[serde(rename = "activity.approved")]
+    #[strum(serialize = "activity.approved")]
+    ActivityApproved,
+    #[serde(rename = "activity.rejected")]
+    #[strum(serialize = "activity.rejected")]
+    ActivityRejected,
+    #[serde(rename = "activity.cancelled")]
+    #[strum(serialize = "activity.cancelled")]
+    ActivityCancelled,
+    #[serde(rename = "order.rejected")]
+    #[strum(serialize = "order.rejected")]
+    OrderRejected,
+    #[serde(rename = "order.cancelled")]
+    #[strum(serialize = "order.cancelled")]
+    OrderCancelled,
+    #[serde(rename = "order.redispatched")]
+    #[strum(serialize = "order.redispatched")]
+    OrderRedispatched,
+    #[serde(rename = "leave.approved")]
+    #[strum(serialize = "leave.approved")]
+    LeaveApproved,
+    #[serde(rename = "leave.rejected")]
+    #[strum(serialize = "leave.rejected")]
+    LeaveRejected,
+    #[serde(rename = "volunteer_application.approved")]
+    #[strum(serialize = "volunteer_application.approved")]
+    VolunteerApplicationApproved,
+    #[serde(rename = "volunteer_application.rejected")]
+    #[strum(serialize = "volunteer_application.rejected")]
+    VolunteerApplicationRejected,
+    #[serde(rename = "volunteer.deactivated")]
+    #[strum(serialize = "volunteer.deactivated")]
+    VolunteerDeactivated,
+    #[serde(rename = "plan.approved")]
+    #[strum(serialize = "plan.approved")]
+    PlanApproved,
+    #[serde(rename = "plan.rejected")]
+    #[strum(serialize = "plan.rejected")]
+    PlanRejected,
+    #[serde(rename = "hours.corrected")]
+    #[strum(serialize = "hours.corrected")]
+    HoursCorrected,
+    #[serde(rename = "inspection.closed")]
+    #[strum(serialize = "inspection.closed")]
+    InspectionClosed,
+    #[serde(rename = "commendation.approved")]
+    #[strum(serialize = "commendation.approved")]
+    CommendationApproved,
+    #[serde(rename = "commendation.rejected")]
+    #[strum(serialize = "commendation.rejected")]
+    CommendationRejected,
+    #[serde(rename = "ledger.exported")]
+    #[strum(serialize = "ledger.exported")]
+    LedgerExported,
+    #[serde(rename = "phone.revealed")]
+    #[strum(serialize = "phone.revealed")]
+    PhoneRevealed,
+}
+
+impl AuditAction {
+    /// The wire name, as stored and answered.
+    pub fn as_str(self) -> &'static str {
+        self.into()
+    }
+}
+
 /// One staff action.
 #[derive(Debug, Clone, Serialize, ToSchema)]
 #[schema(example = json!({
@@ -51,13 +126,7 @@ pub struct AuditEntryResponse {
     pub actor_id: i32,
     /// The roles the actor held when acting.
     pub actor_roles: Vec<String>,
-    /// What was done, `<record>.<verb>`: `user.created`, `user.roles_changed`,
-    /// `activity.approved`, `activity.rejected`, `activity.cancelled`, `order.rejected`,
-    /// `order.cancelled`, `order.redispatched`, `leave.approved`, `leave.rejected`,
-    /// `volunteer_application.approved`, `volunteer_application.rejected`,
-    /// `volunteer.deactivated`, `plan.approved`, `plan.rejected`, `hours.corrected`,
-    /// `inspection.closed`, `commendation.approved`, `commendation.rejected`, `ledger.exported`,
-    /// `phone.revealed`.
+    #[schema(value_type = AuditAction)]
     pub action: String,
     /// The kind of record acted on (`user`, `order`, `activity`, …).
     pub target_type: String,

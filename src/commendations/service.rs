@@ -2,6 +2,8 @@
 //! decision, the public notice (公示) with objections and answers, and the sweep that makes an
 //! ended notice final.
 
+use crate::audit::types::AuditAction;
+use crate::notifications::types::NotificationKind;
 use std::collections::{HashMap, HashSet};
 
 use chrono::{DateTime, Duration, Utc};
@@ -299,7 +301,7 @@ pub async fn nominate(
         &txn,
         &to,
         &Notice {
-            kind: "commendation_nominated",
+            kind: NotificationKind::CommendationNominated,
             title: "新的先进评选推荐".into(),
             body: format!("{} 年度先进评选有新的推荐待审批", req.year),
             about: about(row.id),
@@ -344,7 +346,7 @@ pub async fn approve(
         &txn,
         &nominees(&txn, &model).await?,
         &Notice {
-            kind: "commendation_approved",
+            kind: NotificationKind::CommendationApproved,
             title: "先进评选推荐已通过审批".into(),
             body: format!("您的 {} 年度先进评选推荐已通过站长审批，现进入 5 天公示期", model.year),
             about: about(id),
@@ -352,7 +354,7 @@ pub async fn approve(
         now,
     )
     .await?;
-    let entry = AuditEntry::new(user, origin, "commendation.approved", "commendation", id)
+    let entry = AuditEntry::new(user, origin, AuditAction::CommendationApproved, "commendation", id)
         .station(Some(model.station_id))
         .detail(serde_json::json!({ "year": model.year, "notice_ends_at": ends }));
     audit::record(&txn, entry, now).await?;
@@ -403,7 +405,7 @@ pub async fn reject(
         &txn,
         &[model.nominated_by],
         &Notice {
-            kind: "commendation_rejected",
+            kind: NotificationKind::CommendationRejected,
             title: "先进评选推荐未通过".into(),
             body: format!("{} 年度先进评选推荐未通过：{reason}", model.year),
             about: about(id),
@@ -411,7 +413,7 @@ pub async fn reject(
         now,
     )
     .await?;
-    let entry = AuditEntry::new(user, origin, "commendation.rejected", "commendation", id)
+    let entry = AuditEntry::new(user, origin, AuditAction::CommendationRejected, "commendation", id)
         .station(Some(model.station_id))
         .detail(serde_json::json!({ "year": model.year, "reason": reason }));
     audit::record(&txn, entry, now).await?;
@@ -487,7 +489,7 @@ pub async fn object(
         &txn,
         &directors_of(&txn, model.station_id).await?,
         &Notice {
-            kind: "commendation_objection",
+            kind: NotificationKind::CommendationObjection,
             title: "先进评选公示收到异议".into(),
             body: format!("{} 年度先进评选公示收到一条异议，请核实并答复", model.year),
             about: about(id),
@@ -565,7 +567,7 @@ pub async fn answer(
         &txn,
         &[objection.user_id],
         &Notice {
-            kind: "commendation_objection_answered",
+            kind: NotificationKind::CommendationObjectionAnswered,
             title: "您的异议已获答复".into(),
             body: format!("站长答复：{answer}"),
             about: about(id),

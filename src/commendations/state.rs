@@ -29,7 +29,10 @@ pub fn effective_status(
 }
 
 /// Something done to a commendation.
-#[derive(Debug, Clone, Copy, PartialEq, Eq)]
+#[derive(Debug, Clone, Copy, PartialEq, Eq, serde::Serialize, utoipa::ToSchema, strum::IntoStaticStr)]
+#[serde(rename_all = "snake_case")]
+#[strum(serialize_all = "snake_case")]
+#[schema(as = CommendationAction)]
 pub enum Action {
     Approve,
     Reject,
@@ -38,13 +41,9 @@ pub enum Action {
 }
 
 impl Action {
+    /// The wire name, as answered in `allowed_actions`.
     pub fn name(self) -> &'static str {
-        match self {
-            Self::Approve => "approve",
-            Self::Reject => "reject",
-            Self::Object => "object",
-            Self::Answer => "answer",
-        }
+        self.into()
     }
 }
 

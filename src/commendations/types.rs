@@ -160,7 +160,8 @@ pub struct CommendationResponse {
     pub reject_reason: Option<String>,
     /// Objections waiting for the director's answer (they hold the notice open).
     pub open_objections: i32,
-    /// What the caller may do: `approve`, `reject`, `object`, `answer`.
+    /// What the caller may do.
+    #[schema(value_type = Vec<super::state::Action>)]
     pub allowed_actions: Vec<&'static str>,
 }
 

@@ -5,6 +5,8 @@
 //! same person covers (the union, not the sum). Corrections are plain signed minutes that may
 //! never take the person's total, or the credit of the order they correct, below zero.
 
+use crate::audit::types::AuditAction;
+use crate::notifications::types::NotificationKind;
 use std::collections::HashMap;
 
 use chrono::{DateTime, Utc};
@@ -291,17 +293,23 @@ pub async fn correct<C: ConnectionTrait + sea_orm::TransactionTrait>(
     .insert(&txn)
     .await?;
     let notice = crate::notifications::service::Notice {
-        kind: "hours_corrected",
+        kind: NotificationKind::HoursCorrected,
         title: format!("您的服务时长已更正 {:+} 分钟", req.minutes),
         body: req.reason,
         about: None,
     };
     crate::notifications::service::notify(&txn, &[req.volunteer_id], &notice, now).await?;
-    let audit_entry = crate::audit::AuditEntry::new(user, origin, "hours.corrected", "service_hour", model.id)
-        .station(Some(station_id))
-        .detail(serde_json::json!({
-            "volunteer_id": model.user_id, "minutes": model.minutes, "order_id": model.source_id, "reason": model.note,
-        }));
+    let audit_entry = crate::audit::AuditEntry::new(
+        user,
+        origin,
+        AuditAction::HoursCorrected,
+        "service_hour",
+        model.id,
+    )
+    .station(Some(station_id))
+    .detail(serde_json::json!({
+        "volunteer_id": model.user_id, "minutes": model.minutes, "order_id": model.source_id, "reason": model.note,
+    }));
     crate::audit::record(&txn, audit_entry, now).await?;
     txn.commit().await?;
     Ok(entry(model))

@@ -40,7 +40,8 @@ pub struct HoursEntry {
 #[schema(example = json!({
     "total_minutes": 150, "total_hours": 2.5,
     "items": [{"id": 3, "source": "order", "source_id": 42, "minutes": 90, "station_id": 1,
-               "note": "代买药品", "recorded_by": null, "confirmed_at": "2026-11-20T10:00:00Z"}],
+               "note": "代买药品", "recorded_by": null, "confirmed_at": "2026-11-20T10:00:00Z",
+               "starts_at": "2026-11-20T08:00:00Z", "ends_at": "2026-11-20T09:30:00Z"}],
     "page": 1, "page_size": 20, "total": 2
 }))]
 pub struct HoursResponse {

@@ -92,7 +92,7 @@ const DECIDE_FORBIDDEN: &str = "Not staff of the station (`FORBIDDEN`); the call
 #[utoipa::path(
     tag = "leave",
     params(("id" = i32, Path, description = "Leave request id")),
-    request_body = DecisionRequest,
+    request_body = Option<DecisionRequest>,
     security(("bearer" = [])),
     responses(
         (status = 200, description = "Approved", body = LeaveResponse),
@@ -126,7 +126,7 @@ async fn approve_leave(
 #[utoipa::path(
     tag = "leave",
     params(("id" = i32, Path, description = "Leave request id")),
-    request_body = DecisionRequest,
+    request_body = Option<DecisionRequest>,
     security(("bearer" = [])),
     responses(
         (status = 200, description = "Rejected", body = LeaveResponse),
@@ -159,7 +159,7 @@ async fn reject_leave(
 #[utoipa::path(
     tag = "leave",
     params(("id" = i32, Path, description = "Leave request id")),
-    request_body = DecisionRequest,
+    request_body = Option<DecisionRequest>,
     security(("bearer" = [])),
     responses(
         (status = 200, description = "Withdrawn", body = LeaveResponse),

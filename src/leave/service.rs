@@ -1,5 +1,7 @@
 //! Leave request rules and queries.
 
+use crate::audit::types::AuditAction;
+use crate::notifications::types::NotificationKind;
 use std::collections::HashMap;
 
 use chrono::{DateTime, Utc};
@@ -259,7 +261,7 @@ pub async fn create(
         &txn,
         &to,
         &Notice {
-            kind: "leave_requested",
+            kind: NotificationKind::LeaveRequested,
             title: "新的请假申请".into(),
             body: format!("活动「{}」有新的请假申请待审批", activity.title),
             about: about(row.id),
@@ -353,8 +355,8 @@ pub async fn decide(
         free_place(&txn, &activity, now).await?;
     }
     let audited = match action {
-        LeaveAction::Approve => Some("leave.approved"),
-        LeaveAction::Reject => Some("leave.rejected"),
+        LeaveAction::Approve => Some(AuditAction::LeaveApproved),
+        LeaveAction::Reject => Some(AuditAction::LeaveRejected),
         LeaveAction::Withdraw => None,
     };
     if let Some(audited) = audited {
@@ -373,9 +375,9 @@ pub async fn decide(
         &who,
         &Notice {
             kind: match action {
-                LeaveAction::Approve => "leave_approved",
-                LeaveAction::Reject => "leave_rejected",
-                LeaveAction::Withdraw => "leave_withdrawn",
+                LeaveAction::Approve => NotificationKind::LeaveApproved,
+                LeaveAction::Reject => NotificationKind::LeaveRejected,
+                LeaveAction::Withdraw => NotificationKind::LeaveWithdrawn,
             },
             title: title.into(),
             body: format!(
@@ -478,7 +480,7 @@ pub async fn expire_started(db: &DatabaseConnection, now: DateTime<Utc>) -> AppR
             &txn,
             &[row.user_id],
             &Notice {
-                kind: "leave_expired",
+                kind: NotificationKind::LeaveExpired,
                 title: "请假申请已过期".into(),
                 body: format!("活动「{title}」已开始，您的请假申请未在开始前获得审批，已自动关闭"),
                 about: about(row.id),

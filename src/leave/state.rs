@@ -8,7 +8,9 @@
 pub use entity::enums::LeaveStatus;
 
 /// A decision on a leave request.
-#[derive(Debug, Clone, Copy, PartialEq, Eq)]
+#[derive(Debug, Clone, Copy, PartialEq, Eq, serde::Serialize, utoipa::ToSchema, strum::IntoStaticStr)]
+#[serde(rename_all = "snake_case")]
+#[strum(serialize_all = "snake_case")]
 pub enum LeaveAction {
     Approve,
     Reject,
@@ -16,12 +18,9 @@ pub enum LeaveAction {
 }
 
 impl LeaveAction {
+    /// The wire name, as answered in `allowed_actions`.
     pub fn name(self) -> &'static str {
-        match self {
-            Self::Approve => "approve",
-            Self::Reject => "reject",
-            Self::Withdraw => "withdraw",
-        }
+        self.into()
     }
 }
 

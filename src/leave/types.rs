@@ -53,7 +53,8 @@ pub struct LeaveResponse {
     pub decided_by: Option<i32>,
     pub decided_at: Option<DateTime<Utc>>,
     pub created_at: DateTime<Utc>,
-    /// What the caller may do: `approve`, `reject`, `withdraw`.
+    /// What the caller may do.
+    #[schema(value_type = Vec<super::state::LeaveAction>)]
     pub allowed_actions: Vec<&'static str>,
 }
 

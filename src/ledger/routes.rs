@@ -1,5 +1,6 @@
 //! The ledger endpoint.
 
+use crate::audit::types::AuditAction;
 use actix_web::{HttpResponse, get, http::header, web};
 use utoipa_actix_web::service_config::ServiceConfig;
 
@@ -97,7 +98,7 @@ async fn get_ledger(
     .await?;
     // A file leaves the system: audited once it is built, before it is sent.
     let exported = |format: &'static str, sheet: Option<&'static str>| {
-        let entry = AuditEntry::new(&user, &origin, "ledger.exported", "station", scope.station_id)
+        let entry = AuditEntry::new(&user, &origin, AuditAction::LedgerExported, "station", scope.station_id)
             .station(Some(scope.station_id))
             .detail(serde_json::json!({ "format": format, "year": scope.year, "sheet": sheet }));
         audit::record(&state.db, entry, state.clock.now())

@@ -36,6 +36,8 @@ async fn list_notifications(
 }
 
 /// Count unread notifications
+///
+/// The badge number; the event stream (`GET /notifications/stream`) pushes it as it changes.
 #[utoipa::path(
     tag = "notifications",
     security(("bearer" = [])),
@@ -48,6 +50,8 @@ async fn unread_count(state: web::Data<AppState>, user: AuthUser) -> AppResult<H
 }
 
 /// Mark a notification read
+///
+/// Only the caller's own notifications (another's is 404); marking one already read keeps its first `read_at`.
 #[utoipa::path(
     tag = "notifications",
     params(("id" = i32, Path, description = "Notification id")),
@@ -61,6 +65,8 @@ async fn mark_read(state: web::Data<AppState>, user: AuthUser, id: web::Path<i32
 }
 
 /// Mark all notifications read
+///
+/// Every unread notification of the caller, at once; answers the unread count after (0).
 #[utoipa::path(
     tag = "notifications",
     security(("bearer" = [])),

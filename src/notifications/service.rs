@@ -7,7 +7,7 @@ use sea_orm::{
     sea_query::Expr,
 };
 
-use super::types::NotificationResponse;
+use super::types::{NotificationKind, NotificationResponse};
 use crate::http::{AppError, AppResult};
 
 /// What a notification is about.
@@ -20,7 +20,7 @@ pub struct About {
 /// A notification to write.
 #[derive(Debug, Clone)]
 pub struct Notice {
-    pub kind: &'static str,
+    pub kind: NotificationKind,
     pub title: String,
     pub body: String,
     pub about: Option<About>,
@@ -33,7 +33,7 @@ pub async fn notify(db: &impl ConnectionTrait, user_ids: &[i32], notice: &Notice
     }
     notification::Entity::insert_many(user_ids.iter().map(|user_id| notification::ActiveModel {
         user_id: Set(*user_id),
-        kind: Set(notice.kind.to_owned()),
+        kind: Set(notice.kind.as_str().to_owned()),
         title: Set(notice.title.clone()),
         body: Set(notice.body.clone()),
         resource_type: Set(notice.about.map(|a| a.resource_type.to_owned())),

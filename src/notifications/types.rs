@@ -4,6 +4,66 @@ use chrono::{DateTime, Utc};
 use serde::{Deserialize, Serialize};
 use utoipa::{IntoParams, ToSchema};
 
+/// What a notification is about: its `kind`, one per event a user is told of.
+#[derive(Debug, Clone, Copy, PartialEq, Eq, Serialize, ToSchema, strum::IntoStaticStr, strum::VariantArray)]
+#[serde(rename_all = "snake_case")]
+#[strum(serialize_all = "snake_case")]
+pub enum NotificationKind {
+    ActivityApproved,
+    ActivityCancelled,
+    ActivityRejected,
+    ActivityReminder,
+    ActivitySubmitted,
+    CommendationApproved,
+    CommendationNominated,
+    CommendationObjection,
+    CommendationObjectionAnswered,
+    CommendationRejected,
+    HoursCorrected,
+    InspectionClosed,
+    InspectionFiled,
+    InspectionItemRectified,
+    LeaveApproved,
+    LeaveExpired,
+    LeaveRejected,
+    LeaveRequested,
+    LeaveWithdrawn,
+    OrderAccepted,
+    OrderAssigned,
+    OrderCancelled,
+    OrderCompleted,
+    OrderConfirmed,
+    OrderDeclined,
+    OrderExpired,
+    OrderLowRating,
+    OrderOpen,
+    OrderOverdue,
+    OrderPlacedForYou,
+    OrderRated,
+    OrderRejected,
+    OrderReleased,
+    OrderReturned,
+    OrderStarted,
+    OrderSubmitted,
+    OrderWithdrawn,
+    PlanApproved,
+    PlanEdited,
+    PlanRejected,
+    PlanSubmitted,
+    SignupByStaff,
+    SignupPromoted,
+    VolunteerApproved,
+    VolunteerDeactivated,
+    VolunteerRejected,
+}
+
+impl NotificationKind {
+    /// The wire name, as stored and answered.
+    pub fn as_str(self) -> &'static str {
+        self.into()
+    }
+}
+
 /// One notification.
 #[derive(Debug, Serialize, ToSchema)]
 #[schema(example = json!({
@@ -13,7 +73,8 @@ use utoipa::{IntoParams, ToSchema};
 }))]
 pub struct NotificationResponse {
     pub id: i32,
-    /// What happened, e.g. `order_accepted`, `signup_promoted`, `leave_approved`.
+    /// What happened.
+    #[schema(value_type = NotificationKind)]
     pub kind: String,
     pub title: String,
     pub body: String,

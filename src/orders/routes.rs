@@ -146,9 +146,9 @@ async fn get_order(
 /// placing staff member's) id.
 #[utoipa::path(
     tag = "orders",
-    params(("id" = i32, Path, description = "Order id")),
+    params(("id" = i32, Path, description = "Order id"), Pagination),
     security(("bearer" = [])),
-    responses((status = 200, description = "Events, oldest first", body = Vec<OrderEventResponse>))
+    responses((status = 200, description = "Events, oldest first", body = Page<OrderEventResponse>))
 )]
 #[get("/orders/{id}/events")]
 async fn order_events(
@@ -156,10 +156,12 @@ async fn order_events(
     user: AuthUser,
     origin: Origin,
     id: web::Path<i32>,
+    page: ValidatedQuery<Pagination>,
 ) -> AppResult<HttpResponse> {
     let caller = caller(&state, &user, &origin).await?;
     let order = service::find_visible(&state.db, &caller, id.into_inner()).await?;
-    Ok(HttpResponse::Ok().json(service::events(&state.db, &caller, &order).await?))
+    let (items, total) = service::events(&state.db, &caller, &order, page.0.offset(), page.0.page_size()).await?;
+    Ok(HttpResponse::Ok().json(Page::new(items, &page.0, total)))
 }
 
 async fn run(state: &AppState, user: &AuthUser, origin: &Origin, id: i32, step: Step) -> AppResult<HttpResponse> {
@@ -307,7 +309,7 @@ async fn accept_order(
 #[utoipa::path(
     tag = "orders",
     params(("id" = i32, Path, description = "Order id")),
-    request_body = DeclineRequest,
+    request_body = Option<DeclineRequest>,
     security(("bearer" = [])),
     responses(
         (status = 200, description = "Declined", body = OrderResponse),

@@ -1,6 +1,9 @@
 //! Order rules and queries: who sees an order, each transition as one guarded update with its
 //! event and notifications in the same transaction, and the periodic sweeps.
 
+use super::state::OrderEventAction;
+use crate::audit::types::AuditAction;
+use crate::notifications::types::NotificationKind;
 use std::collections::{HashMap, HashSet};
 
 use chrono::{DateTime, Duration, Utc};
@@ -288,7 +291,7 @@ async fn tell_staff(
     db: &impl ConnectionTrait,
     order: &order::Model,
     except: Option<i32>,
-    kind: &'static str,
+    kind: NotificationKind,
     title: &str,
     reason: Option<&str>,
     now: DateTime<Utc>,
@@ -464,9 +467,15 @@ pub async fn open(db: &impl ConnectionTrait, caller: &Caller, id: i32) -> AppRes
             resident_id = order.resident_id,
             "personal data read: an order's phone and address opened by a supervisor"
         );
-        let entry = AuditEntry::new(&caller.user, &caller.origin, "phone.revealed", "order", order.id)
-            .station(Some(order.station_id))
-            .detail(serde_json::json!({ "resident_id": order.resident_id, "fields": ["contact_phone", "address"] }));
+        let entry = AuditEntry::new(
+            &caller.user,
+            &caller.origin,
+            AuditAction::PhoneRevealed,
+            "order",
+            order.id,
+        )
+        .station(Some(order.station_id))
+        .detail(serde_json::json!({ "resident_id": order.resident_id, "fields": ["contact_phone", "address"] }));
         audit::record(db, entry, caller.timing.now).await?;
     }
     let ctx = context(db, caller, std::slice::from_ref(&order)).await?;
@@ -584,7 +593,7 @@ pub async fn insert(txn: &DatabaseTransaction, new: NewOrder, now: DateTime<Utc>
             order_id: model.id,
             actor_id: Some(new.placed_by),
             actor_role: if new.placed_by_staff { "staff" } else { "resident" },
-            action: "submit",
+            action: OrderEventAction::Submit,
             from: None,
             to: OrderStatus::Submitted,
             note,
@@ -596,7 +605,7 @@ pub async fn insert(txn: &DatabaseTransaction, new: NewOrder, now: DateTime<Utc>
         txn,
         &model,
         Some(new.placed_by),
-        "order_submitted",
+        NotificationKind::OrderSubmitted,
         "有新的订单待审核派单",
         None,
         now,
@@ -604,7 +613,7 @@ pub async fn insert(txn: &DatabaseTransaction, new: NewOrder, now: DateTime<Utc>
     .await?;
     if new.placed_by_staff {
         let notice = Notice {
-            kind: "order_placed_for_you",
+            kind: NotificationKind::OrderPlacedForYou,
             title: "工作人员已为您代点单".into(),
             body: model.title.clone(),
             about: about(model.id),
@@ -618,7 +627,7 @@ struct Event {
     order_id: i32,
     actor_id: Option<i32>,
     actor_role: &'static str,
-    action: &'static str,
+    action: OrderEventAction,
     from: Option<OrderStatus>,
     to: OrderStatus,
     note: Option<String>,
@@ -629,7 +638,7 @@ async fn record_event(db: &impl ConnectionTrait, event: Event, now: DateTime<Utc
         order_id: Set(event.order_id),
         actor_id: Set(event.actor_id),
         actor_role: Set(event.actor_role.to_owned()),
-        action: Set(event.action.to_owned()),
+        action: Set(event.action.as_str().to_owned()),
         from_status: Set(event.from),
         to_status: Set(event.to),
         note: Set(event.note),
@@ -647,14 +656,16 @@ pub async fn events(
     db: &impl ConnectionTrait,
     caller: &Caller,
     order: &order::Model,
-) -> AppResult<Vec<OrderEventResponse>> {
+    offset: u64,
+    limit: u64,
+) -> AppResult<(Vec<OrderEventResponse>, u64)> {
     let hidden = caller.person_view(order, true) == PersonView::Hidden;
     let private = [order.resident_id, order.placed_by];
-    Ok(order_event::Entity::find()
+    let query = order_event::Entity::find()
         .filter(order_event::Column::OrderId.eq(order.id))
-        .order_by_asc(order_event::Column::Id)
-        .all(db)
-        .await?
+        .order_by_asc(order_event::Column::Id);
+    let (events, total) = crate::db::fetch_page(db, query, offset, limit).await?;
+    let items = events
         .into_iter()
         .map(|e| OrderEventResponse {
             id: e.id,
@@ -667,7 +678,8 @@ pub async fn events(
             note: e.note,
             created_at: e.created_at,
         })
-        .collect())
+        .collect();
+    Ok((items, total))
 }
 
 /// Lists what the caller may see, newest first.
@@ -807,7 +819,7 @@ impl Step {
 
 /// Who to tell and what, worked out from the order before the change.
 fn notices(order: &order::Model, action: OrderAction, actor: Actor, team_members: &[i32]) -> Vec<(Vec<i32>, Notice)> {
-    let notice = |kind: &'static str, title: &str| Notice {
+    let notice = |kind: NotificationKind, title: &str| Notice {
         kind,
         title: title.to_owned(),
         body: order.title.clone(),
@@ -815,18 +827,21 @@ fn notices(order: &order::Model, action: OrderAction, actor: Actor, team_members
     };
     let resident = vec![order.resident_id];
     match action {
-        OrderAction::Accept => vec![(resident, notice("order_accepted", "您的订单已有志愿者接单"))],
-        OrderAction::Start => vec![(resident, notice("order_started", "志愿者已开始服务"))],
-        OrderAction::Complete => vec![(resident, notice("order_completed", "服务已完成，请评价"))],
-        OrderAction::Reject => vec![(resident, notice("order_rejected", "您的订单未通过审核"))],
+        OrderAction::Accept => vec![(
+            resident,
+            notice(NotificationKind::OrderAccepted, "您的订单已有志愿者接单"),
+        )],
+        OrderAction::Start => vec![(resident, notice(NotificationKind::OrderStarted, "志愿者已开始服务"))],
+        OrderAction::Complete => vec![(resident, notice(NotificationKind::OrderCompleted, "服务已完成，请评价"))],
+        OrderAction::Reject => vec![(resident, notice(NotificationKind::OrderRejected, "您的订单未通过审核"))],
         OrderAction::Rate => order
             .volunteer_id
-            .map(|v| vec![(vec![v], notice("order_rated", "居民已评价您的服务"))])
+            .map(|v| vec![(vec![v], notice(NotificationKind::OrderRated, "居民已评价您的服务"))])
             .unwrap_or_default(),
         OrderAction::Cancel => {
             let mut out = Vec::new();
             if !actor.is_owner {
-                out.push((resident, notice("order_cancelled", "您的订单已被取消")));
+                out.push((resident, notice(NotificationKind::OrderCancelled, "您的订单已被取消")));
             }
             let volunteers: Vec<i32> = match order.volunteer_id {
                 Some(v) => vec![v],
@@ -834,7 +849,10 @@ fn notices(order: &order::Model, action: OrderAction, actor: Actor, team_members
                 None => Vec::new(),
             };
             if !volunteers.is_empty() {
-                out.push((volunteers, notice("order_cancelled", "您负责的订单已取消")));
+                out.push((
+                    volunteers,
+                    notice(NotificationKind::OrderCancelled, "您负责的订单已取消"),
+                ));
             }
             out
         }
@@ -843,7 +861,10 @@ fn notices(order: &order::Model, action: OrderAction, actor: Actor, team_members
                 Some(v) => vec![v],
                 None => team_members.to_vec(),
             };
-            vec![(before, notice("order_withdrawn", "派给您的订单已被工作人员改派"))]
+            vec![(
+                before,
+                notice(NotificationKind::OrderWithdrawn, "派给您的订单已被工作人员改派"),
+            )]
         }
         _ => Vec::new(),
     }
@@ -880,7 +901,7 @@ async fn follow_on_notices(
                 txn,
                 after,
                 me,
-                "order_declined",
+                NotificationKind::OrderDeclined,
                 "志愿者拒单，订单退回待派单",
                 reason,
                 now,
@@ -889,7 +910,7 @@ async fn follow_on_notices(
         }
         OrderAction::Release => {
             let title = "志愿者放弃了已接的订单，订单回到派单池";
-            tell_staff(txn, after, me, "order_released", title, None, now).await
+            tell_staff(txn, after, me, NotificationKind::OrderReleased, title, None, now).await
         }
         OrderAction::Rate if after.stars.is_some_and(|s| s <= 2) => {
             let stars = after.stars.unwrap_or(0);
@@ -901,7 +922,16 @@ async fn follow_on_notices(
             reason.extend(after.rating_comment.clone());
             let title = format!("居民给出 {stars} 星评价，请回访");
             let reason = reason.join("；");
-            tell_staff(txn, after, me, "order_low_rating", &title, Some(&reason), now).await
+            tell_staff(
+                txn,
+                after,
+                me,
+                NotificationKind::OrderLowRating,
+                &title,
+                Some(&reason),
+                now,
+            )
+            .await
         }
         _ => Ok(()),
     }
@@ -993,7 +1023,7 @@ pub async fn transition<C: ConnectionTrait + TransactionTrait>(
             order_id: id,
             actor_id: Some(caller.user.id),
             actor_role: caller.role_label(actor),
-            action: step.action.as_str(),
+            action: step.action.into(),
             from: Some(from),
             to,
             note: step.note.clone(),
@@ -1002,9 +1032,9 @@ pub async fn transition<C: ConnectionTrait + TransactionTrait>(
     )
     .await?;
     let audited = match step.action {
-        OrderAction::Reject => Some("order.rejected"),
-        OrderAction::Cancel if actor.is_staff => Some("order.cancelled"),
-        OrderAction::Redispatch => Some("order.redispatched"),
+        OrderAction::Reject => Some(AuditAction::OrderRejected),
+        OrderAction::Cancel if actor.is_staff => Some(AuditAction::OrderCancelled),
+        OrderAction::Redispatch => Some(AuditAction::OrderRedispatched),
         _ => None,
     };
     if let Some(action) = audited {
@@ -1120,7 +1150,7 @@ pub async fn decline<C: ConnectionTrait + TransactionTrait>(
             order_id: id,
             actor_id: Some(caller.user.id),
             actor_role: "volunteer",
-            action: "decline",
+            action: OrderEventAction::Decline,
             from: Some(OrderStatus::Assigned),
             to: OrderStatus::Assigned,
             note: reason.clone(),
@@ -1131,7 +1161,16 @@ pub async fn decline<C: ConnectionTrait + TransactionTrait>(
     let note = "服务队全部成员已拒单";
     if !return_if_team_exhausted(&txn, &order, team_id, note, now).await? {
         let title = "服务队成员拒单，其他成员仍可接单";
-        tell_staff(&txn, &order, None, "order_declined", title, reason.as_deref(), now).await?;
+        tell_staff(
+            &txn,
+            &order,
+            None,
+            NotificationKind::OrderDeclined,
+            title,
+            reason.as_deref(),
+            now,
+        )
+        .await?;
     }
     let after = find(&txn, id).await?;
     txn.commit().await?;
@@ -1194,7 +1233,7 @@ async fn return_if_team_exhausted(
             order_id: order.id,
             actor_id: None,
             actor_role: "system",
-            action: "return",
+            action: OrderEventAction::Return,
             from: Some(OrderStatus::Assigned),
             to: OrderStatus::Submitted,
             note: Some(note.to_owned()),
@@ -1202,7 +1241,16 @@ async fn return_if_team_exhausted(
         now,
     )
     .await?;
-    tell_staff(txn, order, None, "order_returned", "订单已退回待派单", Some(note), now).await?;
+    tell_staff(
+        txn,
+        order,
+        None,
+        NotificationKind::OrderReturned,
+        "订单已退回待派单",
+        Some(note),
+        now,
+    )
+    .await?;
     Ok(true)
 }
 
@@ -1261,7 +1309,7 @@ pub async fn return_orders_of(
                 order_id: order.id,
                 actor_id: Some(staff_id),
                 actor_role: "staff",
-                action: "return",
+                action: OrderEventAction::Return,
                 from: Some(from),
                 to: OrderStatus::Submitted,
                 note: Some(note.to_owned()),
@@ -1269,7 +1317,16 @@ pub async fn return_orders_of(
             now,
         )
         .await?;
-        tell_staff(txn, &order, None, "order_returned", "订单已退回待派单", Some(note), now).await?;
+        tell_staff(
+            txn,
+            &order,
+            None,
+            NotificationKind::OrderReturned,
+            "订单已退回待派单",
+            Some(note),
+            now,
+        )
+        .await?;
         returned.push(order.id);
     }
     for team_id in team_ids {
@@ -1340,7 +1397,7 @@ async fn notify_assigned(txn: &impl ConnectionTrait, order: &order::Model, now: 
         _ => Vec::new(),
     };
     let notice = Notice {
-        kind: "order_assigned",
+        kind: NotificationKind::OrderAssigned,
         title: "有新的订单派给您".into(),
         body: order.title.clone(),
         about: Some(About {
@@ -1368,7 +1425,7 @@ async fn notify_pool(txn: &impl ConnectionTrait, order: &order::Model, now: Date
         }
     }
     let notice = Notice {
-        kind: "order_open",
+        kind: NotificationKind::OrderOpen,
         title: "派单池有新的订单可接".into(),
         body: order.title.clone(),
         about: about(order.id),
@@ -1439,7 +1496,7 @@ pub async fn expire_overdue<C: ConnectionTrait + TransactionTrait>(db: &C, now: 
                 order_id: order.id,
                 actor_id: None,
                 actor_role: "system",
-                action: "expire",
+                action: OrderEventAction::Expire,
                 from: Some(OrderStatus::Open),
                 to: OrderStatus::Expired,
                 note: Some("超过截止时间无人接单".into()),
@@ -1448,7 +1505,7 @@ pub async fn expire_overdue<C: ConnectionTrait + TransactionTrait>(db: &C, now: 
         )
         .await?;
         let notice = Notice {
-            kind: "order_expired",
+            kind: NotificationKind::OrderExpired,
             title: "您的订单已过期".into(),
             body: order.title.clone(),
             about: Some(About {
@@ -1506,7 +1563,7 @@ pub async fn escalate_overdue<C: ConnectionTrait + TransactionTrait>(db: &C, tim
                 order_id: order.id,
                 actor_id: None,
                 actor_role: "system",
-                action: "escalate",
+                action: OrderEventAction::Escalate,
                 from: Some(status),
                 to: status,
                 note: Some(note.clone()),
@@ -1514,7 +1571,16 @@ pub async fn escalate_overdue<C: ConnectionTrait + TransactionTrait>(db: &C, tim
             timing.now,
         )
         .await?;
-        tell_staff(&txn, &order, None, "order_overdue", title, Some(&note), timing.now).await?;
+        tell_staff(
+            &txn,
+            &order,
+            None,
+            NotificationKind::OrderOverdue,
+            title,
+            Some(&note),
+            timing.now,
+        )
+        .await?;
         txn.commit().await?;
         changed += 1;
     }
@@ -1553,7 +1619,7 @@ pub async fn auto_confirm<C: ConnectionTrait + TransactionTrait>(db: &C, now: Da
                 order_id: order.id,
                 actor_id: None,
                 actor_role: "system",
-                action: "auto_confirm",
+                action: OrderEventAction::AutoConfirm,
                 from: Some(OrderStatus::Completed),
                 to: OrderStatus::Rated,
                 note: Some("完成 7 天未评价，自动确认".into()),
@@ -1564,7 +1630,7 @@ pub async fn auto_confirm<C: ConnectionTrait + TransactionTrait>(db: &C, now: Da
         credit_hours(&txn, &order, None, now).await?;
         if let Some(volunteer) = order.volunteer_id {
             let notice = Notice {
-                kind: "order_confirmed",
+                kind: NotificationKind::OrderConfirmed,
                 title: "服务时长已自动确认".into(),
                 body: order.title.clone(),
                 about: Some(About {

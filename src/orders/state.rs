@@ -35,6 +35,59 @@ pub enum OrderAction {
     Redispatch,
 }
 
+/// A step of an order's timeline: a person's transition, or what the system did.
+#[derive(Debug, Clone, Copy, PartialEq, Eq, Serialize, ToSchema, strum::IntoStaticStr, strum::VariantArray)]
+#[serde(rename_all = "snake_case")]
+#[strum(serialize_all = "snake_case")]
+pub enum OrderEventAction {
+    /// The resident (or staff for them, 代点单) placed the order.
+    Submit,
+    Dispatch,
+    Redispatch,
+    Reject,
+    Accept,
+    Decline,
+    Release,
+    Start,
+    Complete,
+    Rate,
+    Cancel,
+    FollowUp,
+    /// The volunteer was deactivated or left the team: the order went back to the station.
+    Return,
+    /// Waiting too long to be dispatched (`submitted`) or accepted (`assigned`): the station's
+    /// staff were told again.
+    Escalate,
+    /// The order's deadline passed while it was still open.
+    Expire,
+    /// Completed and unrated for 7 days: rated automatically.
+    AutoConfirm,
+}
+
+impl OrderEventAction {
+    pub fn as_str(self) -> &'static str {
+        self.into()
+    }
+}
+
+impl From<OrderAction> for OrderEventAction {
+    fn from(action: OrderAction) -> Self {
+        match action {
+            OrderAction::Dispatch => Self::Dispatch,
+            OrderAction::Redispatch => Self::Redispatch,
+            OrderAction::Reject => Self::Reject,
+            OrderAction::Accept => Self::Accept,
+            OrderAction::Decline => Self::Decline,
+            OrderAction::Release => Self::Release,
+            OrderAction::Start => Self::Start,
+            OrderAction::Complete => Self::Complete,
+            OrderAction::Rate => Self::Rate,
+            OrderAction::Cancel => Self::Cancel,
+            OrderAction::FollowUp => Self::FollowUp,
+        }
+    }
+}
+
 impl OrderAction {
     pub const ALL: [OrderAction; 11] = [
         OrderAction::Dispatch,

@@ -5,7 +5,7 @@ use serde::{Deserialize, Serialize};
 use utoipa::{IntoParams, ToSchema};
 use validator::Validate;
 
-use super::state::{OrderAction, OrderStatus};
+use super::state::{OrderAction, OrderEventAction, OrderStatus};
 
 pub use entity::enums::{FocusGroup, FollowUpStatus, ReasonTag};
 
@@ -217,7 +217,7 @@ pub struct FollowUpResponse {
     "reject_reason": null, "cancel_reason": null, "summary": null, "service_minutes": null,
     "accepted_at": "2026-11-28T09:30:00Z", "completed_at": null, "rating": null, "follow_up": null,
     "created_at": "2026-11-28T09:00:00Z", "updated_at": "2026-11-28T09:30:00Z", "overdue": false,
-    "allowed_actions": ["release", "start"]
+    "allowed_actions": ["release", "start"], "photos": [], "completion_photos": []
 }))]
 pub struct OrderResponse {
     pub id: i32,
@@ -274,8 +274,7 @@ pub struct OrderResponse {
 pub struct OrderEventResponse {
     pub id: i32,
     pub order_id: i32,
-    /// `submit`, `dispatch`, `redispatch`, `accept`, `decline`, …, `return` (the volunteer was
-    /// deactivated or left the team), `escalate` (overdue), `expire`, `auto_confirm`, `follow_up`.
+    #[schema(value_type = OrderEventAction)]
     pub action: String,
     /// `null` for the system, and for the resident's (or 代点单 staff's) own events when the
     /// caller is a volunteer who has not accepted the order.

@@ -166,7 +166,7 @@ async fn submit_plan(
 #[utoipa::path(
     tag = "plans",
     params(("id" = i32, Path, description = "Plan id")),
-    request_body = ApprovePlanRequest,
+    request_body = Option<ApprovePlanRequest>,
     security(("bearer" = [])),
     responses(
         (status = 200, description = "Approved", body = PlanResponse),

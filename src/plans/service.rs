@@ -2,6 +2,8 @@
 //! decision with one approved plan per station and year held by the database, the link from an
 //! activity to the plan, and month-by-month compliance.
 
+use crate::audit::types::AuditAction;
+use crate::notifications::types::NotificationKind;
 use std::collections::HashMap;
 
 use chrono::{DateTime, Datelike, NaiveDate, TimeZone, Utc};
@@ -11,7 +13,7 @@ use sea_orm::{
     sea_query::Expr,
 };
 
-use super::state::{self, PlanAction, PlanActor, PlanRefusal, PlanStatus};
+use super::state::{self, PlanAction, PlanActor, PlanEventAction, PlanRefusal, PlanStatus};
 use super::types::*;
 use crate::activities::state::ActivityStatus;
 use crate::audit::{self, AuditEntry, Origin};
@@ -112,7 +114,7 @@ async fn record_event(
     db: &impl ConnectionTrait,
     plan_id: i32,
     actor_id: i32,
-    action: &str,
+    action: PlanEventAction,
     from: Option<PlanStatus>,
     to: PlanStatus,
     note: Option<String>,
@@ -121,7 +123,7 @@ async fn record_event(
     annual_plan_event::ActiveModel {
         plan_id: Set(plan_id),
         actor_id: Set(actor_id),
-        action: Set(action.to_owned()),
+        action: Set(<&str>::from(action).to_owned()),
         from_status: Set(from),
         to_status: Set(to),
         note: Set(note),
@@ -166,7 +168,17 @@ pub async fn create(
     .insert(&txn)
     .await?;
     insert_items(&txn, plan.id, req.items).await?;
-    record_event(&txn, plan.id, user.id, "create", None, PlanStatus::Draft, None, now).await?;
+    record_event(
+        &txn,
+        plan.id,
+        user.id,
+        PlanEventAction::Create,
+        None,
+        PlanStatus::Draft,
+        None,
+        now,
+    )
+    .await?;
     txn.commit().await?;
     Ok(plan)
 }
@@ -212,7 +224,7 @@ pub async fn update(
         &txn,
         id,
         user.id,
-        "edit",
+        PlanEventAction::Edit,
         Some(PlanStatus::Draft),
         PlanStatus::Draft,
         None,
@@ -286,7 +298,7 @@ pub async fn transition(
         &txn,
         id,
         user.id,
-        action.name(),
+        action.into(),
         Some(plan.status),
         to,
         note.clone(),
@@ -296,17 +308,17 @@ pub async fn transition(
     let (mut to_notify, kind, title) = match action {
         PlanAction::Submit => (
             crate::activities::service::directors_of(&txn, plan.station_id).await?,
-            "plan_submitted",
+            NotificationKind::PlanSubmitted,
             "年度方案待审批",
         ),
-        PlanAction::Approve => (vec![plan.created_by], "plan_approved", "年度方案已批准"),
-        PlanAction::Reject => (vec![plan.created_by], "plan_rejected", "年度方案被退回"),
-        PlanAction::Edit => (Vec::new(), "plan_edited", ""),
+        PlanAction::Approve => (vec![plan.created_by], NotificationKind::PlanApproved, "年度方案已批准"),
+        PlanAction::Reject => (vec![plan.created_by], NotificationKind::PlanRejected, "年度方案被退回"),
+        PlanAction::Edit => (Vec::new(), NotificationKind::PlanEdited, ""),
     };
     to_notify.retain(|u| *u != user.id);
     let audited = match action {
-        PlanAction::Approve => Some("plan.approved"),
-        PlanAction::Reject => Some("plan.rejected"),
+        PlanAction::Approve => Some(AuditAction::PlanApproved),
+        PlanAction::Reject => Some(AuditAction::PlanRejected),
         PlanAction::Submit | PlanAction::Edit => None,
     };
     if let Some(audited) = audited {

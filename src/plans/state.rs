@@ -8,7 +8,9 @@
 pub use entity::enums::PlanStatus;
 
 /// A change to an annual plan.
-#[derive(Debug, Clone, Copy, PartialEq, Eq)]
+#[derive(Debug, Clone, Copy, PartialEq, Eq, serde::Serialize, utoipa::ToSchema, strum::IntoStaticStr)]
+#[serde(rename_all = "snake_case")]
+#[strum(serialize_all = "snake_case")]
 pub enum PlanAction {
     Edit,
     Submit,
@@ -19,12 +21,31 @@ pub enum PlanAction {
 impl PlanAction {
     pub const ALL: [PlanAction; 4] = [Self::Edit, Self::Submit, Self::Approve, Self::Reject];
 
+    /// The wire name, as answered in `allowed_actions`.
     pub fn name(self) -> &'static str {
-        match self {
-            Self::Edit => "edit",
-            Self::Submit => "submit",
-            Self::Approve => "approve",
-            Self::Reject => "reject",
+        self.into()
+    }
+}
+
+/// A step of a plan's history: its creation or a change.
+#[derive(Debug, Clone, Copy, PartialEq, Eq, serde::Serialize, utoipa::ToSchema, strum::IntoStaticStr)]
+#[serde(rename_all = "snake_case")]
+#[strum(serialize_all = "snake_case")]
+pub enum PlanEventAction {
+    Create,
+    Edit,
+    Submit,
+    Approve,
+    Reject,
+}
+
+impl From<PlanAction> for PlanEventAction {
+    fn from(action: PlanAction) -> Self {
+        match action {
+            PlanAction::Edit => Self::Edit,
+            PlanAction::Submit => Self::Submit,
+            PlanAction::Approve => Self::Approve,
+            PlanAction::Reject => Self::Reject,
         }
     }
 }

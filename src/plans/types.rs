@@ -104,7 +104,7 @@ pub struct PlanItemResponse {
 pub struct PlanEventResponse {
     pub id: i32,
     pub actor_id: i32,
-    /// `create`, `edit`, `submit`, `approve`, `reject`.
+    #[schema(value_type = super::state::PlanEventAction)]
     pub action: String,
     pub from_status: Option<PlanStatus>,
     pub to_status: PlanStatus,
@@ -149,7 +149,8 @@ pub struct PlanResponse {
     pub items: Vec<PlanItemResponse>,
     /// Every step, oldest first.
     pub history: Vec<PlanEventResponse>,
-    /// What the caller may do now: `edit`, `submit`, `approve`, `reject`.
+    /// What the caller may do now.
+    #[schema(value_type = Vec<super::state::PlanAction>)]
     pub allowed_actions: Vec<&'static str>,
     pub created_at: DateTime<Utc>,
     pub updated_at: DateTime<Utc>,

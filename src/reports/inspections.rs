@@ -2,6 +2,8 @@
 //! rectification items; the station's staff rectify each item with a note; the supervisor closes
 //! the inspection once every item is rectified. Everyone concerned is notified.
 
+use crate::audit::types::AuditAction;
+use crate::notifications::types::NotificationKind;
 use chrono::{DateTime, Utc};
 use entity::{inspection, inspection_item, user, user_role};
 use sea_orm::{
@@ -111,7 +113,7 @@ pub async fn create(
         &txn,
         &staff_of(&txn, row.station_id).await?,
         &Notice {
-            kind: "inspection_filed",
+            kind: NotificationKind::InspectionFiled,
             title: "收到督查意见".into(),
             body: format!(
                 "区文明实践中心已提交 {} 年{}督查意见（评分 {}），请及时整改",
@@ -284,7 +286,7 @@ pub async fn rectify(
         &txn,
         &[row.created_by],
         &Notice {
-            kind: "inspection_item_rectified",
+            kind: NotificationKind::InspectionItemRectified,
             title: "整改事项已完成".into(),
             body: format!("督查整改事项「{}」已整改", item.text),
             about: about(row.id),
@@ -350,7 +352,7 @@ pub async fn close(
         &txn,
         &staff_of(&txn, row.station_id).await?,
         &Notice {
-            kind: "inspection_closed",
+            kind: NotificationKind::InspectionClosed,
             title: "督查已结束".into(),
             body: format!("{} 年督查已结束，整改事项均已完成", row.year),
             about: about(row.id),
@@ -358,7 +360,7 @@ pub async fn close(
         now,
     )
     .await?;
-    let entry = AuditEntry::new(user, origin, "inspection.closed", "inspection", row.id)
+    let entry = AuditEntry::new(user, origin, AuditAction::InspectionClosed, "inspection", row.id)
         .station(Some(row.station_id))
         .detail(serde_json::json!({ "year": row.year, "half": row.half }));
     audit::record(&txn, entry, now).await?;

@@ -5,7 +5,9 @@
 pub use entity::enums::{InspectionItemStatus, InspectionStatus};
 
 /// A change to an inspection.
-#[derive(Debug, Clone, Copy, PartialEq, Eq)]
+#[derive(Debug, Clone, Copy, PartialEq, Eq, serde::Serialize, utoipa::ToSchema, strum::IntoStaticStr)]
+#[serde(rename_all = "snake_case")]
+#[strum(serialize_all = "snake_case")]
 pub enum InspectionAction {
     /// Mark an item rectified, with a note.
     Rectify,
@@ -14,11 +16,9 @@ pub enum InspectionAction {
 }
 
 impl InspectionAction {
+    /// The wire name, as answered in `allowed_actions`.
     pub fn name(self) -> &'static str {
-        match self {
-            Self::Rectify => "rectify",
-            Self::Close => "close",
-        }
+        self.into()
     }
 }
 

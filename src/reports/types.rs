@@ -225,7 +225,7 @@ pub struct HalfYearPlan {
 #[schema(example = json!({
     "year": 2026, "half": 1,
     "stations": [{
-        "station_id": 1, "station_name": "东湖社区实践站", "score": 83,
+        "station_id": 1, "station_name": "东湖社区实践站", "score": 83, "plan": null,
         "overview": {
             "station_id": 1, "from": "2026-01-01", "to": "2026-06-30", "activities_held": 9,
             "activities_by_month": [{"month": "2026-01", "held": 2}, {"month": "2026-02", "held": 1}, {"month": "2026-03", "held": 3},
@@ -322,6 +322,7 @@ pub struct InspectionItemResponse {
     pub rectified_by: Option<i32>,
     pub rectified_at: Option<DateTime<Utc>>,
     /// `rectify` for the station's staff while the item and the inspection are open.
+    #[schema(value_type = Vec<super::state::InspectionAction>)]
     pub allowed_actions: Vec<&'static str>,
 }
 
@@ -352,5 +353,6 @@ pub struct InspectionResponse {
     pub items: Vec<InspectionItemResponse>,
     /// What the caller may do: `rectify` (staff of the station, some item open) and `close`
     /// (a supervisor, every item rectified).
+    #[schema(value_type = Vec<super::state::InspectionAction>)]
     pub allowed_actions: Vec<&'static str>,
 }

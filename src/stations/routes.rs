@@ -49,6 +49,8 @@ async fn list_stations(
 }
 
 /// Get a station
+///
+/// Public: a station's name, district and address, for residents choosing theirs.
 #[utoipa::path(
     tag = "stations",
     params(("id" = i32, Path, description = "Station id")),

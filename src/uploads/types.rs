@@ -34,12 +34,9 @@ pub struct UploadResponse {
     /// Size of the stored file (images are re-encoded without metadata).
     pub bytes: i64,
     /// Images only, after applying the photo's orientation.
-    #[serde(skip_serializing_if = "Option::is_none")]
     pub width: Option<i32>,
-    #[serde(skip_serializing_if = "Option::is_none")]
     pub height: Option<i32>,
     /// Images only: a JPEG at most 320 pixels on its longer side.
-    #[serde(skip_serializing_if = "Option::is_none")]
     pub thumbnail_url: Option<String>,
     pub url: String,
 }

@@ -18,6 +18,8 @@ pub fn configure(cfg: &mut ServiceConfig) {
 }
 
 /// Get own profile
+///
+/// The caller's own account: roles, station and volunteer status, with the phone unmasked.
 #[utoipa::path(
     tag = "me",
     security(("bearer" = [])),

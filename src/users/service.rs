@@ -1,5 +1,6 @@
 //! Account queries and changes.
 
+use crate::audit::types::AuditAction;
 use std::collections::HashMap;
 
 use chrono::{DateTime, Utc};
@@ -108,7 +109,7 @@ pub async fn create<C: ConnectionTrait + TransactionTrait>(
     let roles = normalize_roles(&new.roles);
     write_roles(&txn, inserted.id, &roles).await?;
     if let Some((actor, origin)) = by {
-        let entry = AuditEntry::new(actor, origin, "user.created", "user", inserted.id)
+        let entry = AuditEntry::new(actor, origin, AuditAction::UserCreated, "user", inserted.id)
             .station(inserted.station_id)
             .detail(serde_json::json!({ "roles": roles }));
         audit::record(&txn, entry, now).await?;
@@ -175,7 +176,7 @@ pub async fn set_roles<C: ConnectionTrait + TransactionTrait>(
     if before != roles {
         crate::auth::service::bump_token_version(&txn, user_id).await?;
     }
-    let entry = AuditEntry::new(actor, origin, "user.roles_changed", "user", user_id)
+    let entry = AuditEntry::new(actor, origin, AuditAction::UserRolesChanged, "user", user_id)
         .station(target.station_id)
         .detail(serde_json::json!({ "before": before, "after": roles, "district": district }));
     audit::record(&txn, entry, now).await?;

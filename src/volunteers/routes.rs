@@ -310,7 +310,7 @@ async fn add_team_member(
 #[utoipa::path(
     tag = "volunteers",
     params(("id" = i32, Path, description = "The volunteer's user id")),
-    request_body = DeactivateRequest,
+    request_body = Option<DeactivateRequest>,
     security(("bearer" = [])),
     responses(
         (status = 200, description = "Deactivated; the orders sent back", body = DeactivationResponse),

@@ -1,5 +1,7 @@
 //! Volunteer and team rules and queries.
 
+use crate::audit::types::AuditAction;
+use crate::notifications::types::NotificationKind;
 use std::collections::HashMap;
 
 use chrono::{DateTime, Utc};
@@ -259,7 +261,7 @@ pub async fn approve<C: ConnectionTrait + TransactionTrait>(
         add_member_row(&txn, team_id, app.user_id, now).await?;
     }
     let notice = Notice {
-        kind: "volunteer_approved",
+        kind: NotificationKind::VolunteerApproved,
         title: "您的志愿者申请已通过".into(),
         body: "重新登录后即可接单".into(),
         about: Some(About {
@@ -271,7 +273,7 @@ pub async fn approve<C: ConnectionTrait + TransactionTrait>(
     let entry = AuditEntry::new(
         reviewer,
         origin,
-        "volunteer_application.approved",
+        AuditAction::VolunteerApplicationApproved,
         "volunteer_application",
         id,
     )
@@ -313,7 +315,7 @@ pub async fn reject<C: ConnectionTrait + TransactionTrait>(
     }
     let app = find_application(&txn, id).await?;
     let notice = Notice {
-        kind: "volunteer_rejected",
+        kind: NotificationKind::VolunteerRejected,
         title: "您的志愿者申请未通过".into(),
         body: reason,
         about: Some(About {
@@ -325,7 +327,7 @@ pub async fn reject<C: ConnectionTrait + TransactionTrait>(
     let entry = AuditEntry::new(
         reviewer,
         origin,
-        "volunteer_application.rejected",
+        AuditAction::VolunteerApplicationRejected,
         "volunteer_application",
         id,
     )
@@ -461,7 +463,7 @@ pub async fn find_visible_volunteer(
         return Err(AppError::not_found("志愿者不存在"));
     }
     if model.id != user.id {
-        let entry = AuditEntry::new(user, origin, "phone.revealed", "user", model.id)
+        let entry = AuditEntry::new(user, origin, AuditAction::PhoneRevealed, "user", model.id)
             .station(model.station_id)
             .detail(serde_json::json!({ "fields": ["phone"] }));
         audit::record(db, entry, now).await?;
@@ -760,13 +762,13 @@ pub async fn deactivate<C: ConnectionTrait + TransactionTrait>(
     };
     let returned = crate::orders::service::return_orders_of(&txn, staff.id, user_id, &teams, None, &note, now).await?;
     let notice = Notice {
-        kind: "volunteer_deactivated",
+        kind: NotificationKind::VolunteerDeactivated,
         title: "您的志愿者身份已被停用".into(),
         body: reason.unwrap_or_else(|| "如有疑问请联系本站工作人员".into()),
         about: None,
     };
     notify(&txn, &[user_id], &notice, now).await?;
-    let entry = AuditEntry::new(staff, origin, "volunteer.deactivated", "user", user_id)
+    let entry = AuditEntry::new(staff, origin, AuditAction::VolunteerDeactivated, "user", user_id)
         .station(Some(station_id))
         .detail(serde_json::json!({ "reason": reason_text, "returned_order_ids": returned }));
     audit::record(&txn, entry, now).await?;

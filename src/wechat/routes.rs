@@ -47,6 +47,7 @@ fn no_store(mut response: actix_web::HttpResponseBuilder, body: &impl serde::Ser
 /// `bind_required` to tell the two apart. Attempts are limited per client address.
 #[utoipa::path(
     tag = "auth",
+    operation_id = "wechat_login",
     request_body = WechatLoginRequest,
     responses(
         (status = 200, description = "A token pair (bound), or a bind ticket with `bind_required: true` (not bound yet)", body = WechatLoginResponse),

@@ -69,6 +69,11 @@ async fn docs_are_served_without_internet_assets() {
     assert_eq!(page.status(), 200);
     let html = page.text().await.unwrap();
     assert!(html.contains("swagger-ui"), "{html}");
+    // Laid out for the device's width, so the page works on a phone.
+    assert!(
+        html.contains(r#"name="viewport" content="width=device-width"#),
+        "{html}"
+    );
     assert!(
         !html.contains("https://"),
         "the page must not load assets from the internet"

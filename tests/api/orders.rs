@@ -86,9 +86,7 @@ async fn order(app: &TestApp, who: &Person, id: i64) -> Value {
 }
 
 async fn event_count(app: &TestApp, w: &World, id: i64) -> usize {
-    app.get(&path(id, "events"), w.secretary.t())
-        .await
-        .assert_status(200)
+    app.get(&path(id, "events"), w.secretary.t()).await.assert_status(200)["items"]
         .as_array()
         .unwrap()
         .len()
@@ -227,8 +225,7 @@ async fn the_whole_loop_from_order_to_confirmed_hours() {
     assert_eq!(body["items"][0]["station_id"], json!(w.station));
 
     let events = app.get(&path(id, "events"), w.resident.t()).await;
-    let steps: Vec<(Value, Value, Value, Value)> = events
-        .assert_status(200)
+    let steps: Vec<(Value, Value, Value, Value)> = events.assert_status(200)["items"]
         .as_array()
         .unwrap()
         .iter()
@@ -803,7 +800,7 @@ async fn staff_place_an_order_on_behalf_of_a_resident() {
     let list = app.get("/orders", w.resident.t()).await;
     assert_eq!(list.assert_status(200)["items"][0]["id"], json!(id));
     let events = app.get(&path(id, "events"), w.resident.t()).await;
-    assert_eq!(events.assert_status(200)[0]["actor_role"], json!("staff"));
+    assert_eq!(events.assert_status(200)["items"][0]["actor_role"], json!("staff"));
 
     body["resident_id"] = json!(elsewhere.resident.id);
     app.post("/orders", w.secretary.t(), body.clone())
@@ -892,7 +889,12 @@ async fn open_orders_past_their_deadline_expire() {
     let view = app.get(&format!("/orders/{id}"), Some(&secretary)).await;
     assert_eq!(view.assert_status(200)["status"], json!("expired"));
     let events = app.get(&path(id, "events"), Some(&secretary)).await;
-    let last = events.assert_status(200).as_array().unwrap().last().unwrap().clone();
+    let last = events.assert_status(200)["items"]
+        .as_array()
+        .unwrap()
+        .last()
+        .unwrap()
+        .clone();
     assert_eq!(last["action"], json!("expire"));
     assert_eq!(last["actor_role"], json!("system"));
     let resident = Person {
@@ -1084,8 +1086,7 @@ async fn race(app: &TestApp, w: &World, volunteers: &[Person], remote: Option<&s
     assert_eq!(view["status"], json!("accepted"));
     assert_eq!(view["volunteer_id"], winner);
     let events = app.get(&path(id, "events"), w.secretary.t()).await;
-    let accepts = events
-        .assert_status(200)
+    let accepts = events.assert_status(200)["items"]
         .as_array()
         .unwrap()
         .iter()
@@ -1159,8 +1160,7 @@ async fn sweeps_running_at_once_change_each_order_once() {
     let secretary = app.token(&w.secretary.phone, PASSWORD).await;
     for (id, action) in [(open, "expire"), (completed, "auto_confirm")] {
         let events = app.get(&path(id, "events"), Some(&secretary)).await;
-        let count = events
-            .assert_status(200)
+        let count = events.assert_status(200)["items"]
             .as_array()
             .unwrap()
             .iter()

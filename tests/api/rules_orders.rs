@@ -22,9 +22,7 @@ async fn get_order(app: &TestApp, who: &Person, id: i64) -> Value {
 }
 
 async fn events(app: &TestApp, who: &Person, id: i64) -> Vec<Value> {
-    app.get(&path(id, "events"), who.t())
-        .await
-        .assert_status(200)
+    app.get(&path(id, "events"), who.t()).await.assert_status(200)["items"]
         .as_array()
         .unwrap()
         .clone()

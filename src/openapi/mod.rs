@@ -13,6 +13,8 @@ use utoipa_actix_web::{AppExt, service_config::ServiceConfig};
 
 use crate::http::{FieldError, Problem};
 
+mod typing;
+
 /// Every `/api/v1` route, domain by domain: the table of contents of the API.
 pub fn api_routes(cfg: &mut ServiceConfig) {
     crate::auth::routes::configure(cfg);
@@ -45,7 +47,7 @@ pub fn root_routes(cfg: &mut ServiceConfig) {
 #[openapi(
     info(
         title = "wenming API",
-        description = include_str!("openapi_intro.md"),
+        description = include_str!("intro.md"),
         license(name = "Apache-2.0", identifier = "Apache-2.0"),
     ),
     components(schemas(
@@ -55,6 +57,8 @@ pub fn root_routes(cfg: &mut ServiceConfig) {
         crate::ledger::types::LedgerFormat,
         crate::ledger::types::LedgerSheet,
         crate::uploads::types::UploadVariant,
+        // Named only inside `ActivityResponse.allowed_actions`' union.
+        crate::activities::state::Action,
     )),
     tags(
         (name = "auth", description = "Registration, login and tokens"),
@@ -81,7 +85,8 @@ pub fn root_routes(cfg: &mut ServiceConfig) {
 )]
 struct BaseDoc;
 
-/// The complete document, as served at `/openapi.json` and committed in `openapi/openapi.json`.
+/// The document utoipa builds from the routes, with the security scheme, the shared error
+/// answers and revalidation added; the route table is read from it.
 pub fn document() -> openapi::OpenApi {
     let (_, mut doc) = App::new()
         .into_utoipa_app()
@@ -93,6 +98,21 @@ pub fn document() -> openapi::OpenApi {
     SecurityAndErrors.modify(&mut doc);
     Revalidation.modify(&mut doc);
     doc
+}
+
+/// The document as served at `/openapi.json` and committed in `openapi/openapi.json`:
+/// [`document`] with the passes of [`typing`] applied.
+pub fn document_json() -> serde_json::Value {
+    let mut doc = serde_json::to_value(document()).expect("the document serializes");
+    typing::apply(&mut doc);
+    doc
+}
+
+/// The `/docs/` page: Swagger UI's files with a page of our own that fits a phone's width.
+pub async fn docs_page() -> actix_web::HttpResponse {
+    actix_web::HttpResponse::Ok()
+        .content_type("text/html; charset=utf-8")
+        .body(include_str!("docs.html"))
 }
 
 /// Declares on every GET operation that answers JSON what `crate::http::caching` does: the
