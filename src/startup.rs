@@ -188,6 +188,7 @@ impl Application {
         crate::notifications::stream::spawn_watcher(state.clone());
         if state.settings.background_jobs {
             crate::jobs::spawn(state.clone(), state.settings.job_interval);
+            crate::wechat::outbox::spawn(state.clone());
         }
         Ok(Self {
             port,
