@@ -165,6 +165,7 @@ impl Application {
             wechat_login_limiter: AddressLimiter::new(settings.login_attempts_per_minute.saturating_mul(120)),
             wechat: settings.wechat.clone().map(WechatClient::new).transpose()?,
             uploads: UploadStore::from_settings(&settings)?,
+            upload_limiter: UserLimiter::new(settings.uploads.per_user_per_minute),
             settings: Arc::new(settings),
             db,
             clock,
