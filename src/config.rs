@@ -873,6 +873,54 @@ mod tests {
     }
 
     #[test]
+    fn subscription_messages_are_off_without_templates_and_checked_when_given() {
+        let wechat = [("WECHAT_APPID", "wx1234"), ("WECHAT_SECRET", "s3cr3t")];
+        let settings = Settings::from_map(&vars(&wechat)).unwrap();
+        let messages = settings.wechat.unwrap().messages;
+        assert!(!messages.enabled());
+        assert_eq!(messages.max_attempts, 8);
+        assert_eq!(messages.backoff, Duration::from_secs(30));
+        let with = |extra: &[(&'static str, &'static str)]| {
+            let mut all = wechat.to_vec();
+            all.extend_from_slice(extra);
+            Settings::from_map(&vars(&all))
+        };
+        let settings = with(&[("WECHAT_TEMPLATE_ORDER", "tmpl-A_1")]).unwrap();
+        let messages = settings.wechat.unwrap().messages;
+        assert!(messages.enabled());
+        assert_eq!(messages.channel_of("tmpl-A_1"), Some(MessageChannel::Order));
+        assert_eq!(messages.channel_of("other"), None);
+        let same = with(&[("WECHAT_TEMPLATE_ORDER", "t1"), ("WECHAT_TEMPLATE_ACTIVITY", "t1")]).unwrap_err();
+        assert_eq!(same.name, "WECHAT_TEMPLATE_ACTIVITY");
+        assert_eq!(
+            with(&[("WECHAT_TEMPLATE_ORDER", "a b")]).unwrap_err().name,
+            "WECHAT_TEMPLATE_ORDER"
+        );
+        let state = with(&[("WECHAT_MINIPROGRAM_STATE", "beta")]).unwrap_err();
+        assert_eq!(state.name, "WECHAT_MINIPROGRAM_STATE");
+        let cap = with(&[
+            ("WECHAT_OUTBOX_BACKOFF_MS", "5000"),
+            ("WECHAT_OUTBOX_BACKOFF_MAX_MS", "1000"),
+        ])
+        .unwrap_err();
+        assert_eq!(cap.name, "WECHAT_OUTBOX_BACKOFF_MAX_MS");
+    }
+
+    #[test]
+    fn notice_kinds_map_to_message_channels() {
+        assert_eq!(MessageChannel::of_kind("order_rejected"), Some(MessageChannel::Order));
+        assert_eq!(
+            MessageChannel::of_kind("signup_promoted"),
+            Some(MessageChannel::Activity)
+        );
+        assert_eq!(
+            MessageChannel::of_kind("activity_cancelled"),
+            Some(MessageChannel::Activity)
+        );
+        assert_eq!(MessageChannel::of_kind("leave_expired"), None);
+    }
+
+    #[test]
     fn wechat_is_off_without_both_credentials_and_half_a_pair_is_refused() {
         assert!(Settings::from_map(&vars(&[])).unwrap().wechat.is_none());
         let err = Settings::from_map(&vars(&[("WECHAT_APPID", "wx1234")])).unwrap_err();
