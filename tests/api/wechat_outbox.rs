@@ -391,3 +391,49 @@ async fn a_claimed_message_belongs_to_its_sender_until_the_lease_ends() {
     assert_eq!(taken[0].attempts, 2);
     assert_eq!(fake.send_calls(), 0);
 }
+
+#[tokio::test]
+async fn senders_claiming_at_once_never_share_a_row() {
+    use sea_orm::ActiveValue::Set;
+    use wenming::wechat::outbox::claim;
+    let fake = FakeWechat::start().await;
+    let quiet = settings(&fake, false);
+    let app = spawn_app_with(&borrowed(&quiet)).await;
+    let w = world(&app).await;
+    let now = app.clock.now();
+    let row = |n: usize| wechat_outbox::ActiveModel {
+        user_id: Set(w.resident.id as i32),
+        openid: Set(format!("o{n}")),
+        template_id: Set(ORDER_TEMPLATE.to_owned()),
+        channel: Set("order".to_owned()),
+        payload: Set("{}".to_owned()),
+        status: Set("pending".to_owned()),
+        attempts: Set(0),
+        next_attempt_at: Set(now),
+        locked_until: Set(None),
+        claimed_by: Set(None),
+        last_error: Set(None),
+        created_at: Set(now),
+        sent_at: Set(None),
+        ..Default::default()
+    };
+    const ROWS: usize = 100;
+    wechat_outbox::Entity::insert_many((0..ROWS).map(row))
+        .exec_without_returning(&app.state.db)
+        .await
+        .unwrap();
+    let lease = chrono::Duration::seconds(60);
+    let claims = futures::future::join_all((0..16).map(|n| {
+        let db = app.state.db.clone();
+        async move { claim(&db, &format!("sender-{n}"), lease, now).await.unwrap() }
+    }))
+    .await;
+    let mut ids: Vec<i32> = claims.iter().flatten().map(|r| r.id).collect();
+    let claimed = ids.len();
+    ids.sort_unstable();
+    ids.dedup();
+    assert_eq!(ids.len(), claimed, "a row was handed to two senders");
+    for rows in &claims {
+        assert!(rows.iter().all(|r| r.attempts == 1));
+    }
+}
