@@ -120,6 +120,11 @@ pub struct UploadSettings {
     /// Most pixels (width × height) of an accepted image, read from its header before decoding.
     pub max_pixels: u64,
     pub store: UploadStoreSettings,
+    /// Uploads one user may send in a minute (429 `TOO_MANY_REQUESTS` beyond).
+    pub per_user_per_minute: u32,
+    /// An upload never attached to anything is deleted (row and stored objects) this long
+    /// after it was made.
+    pub unattached_ttl: Duration,
 }
 
 /// Where uploaded files are kept.
@@ -216,6 +221,20 @@ fn upload_settings<'a>(get: impl Fn(&str) -> Option<&'a str>) -> Result<UploadSe
         max_bytes,
         max_pixels,
         store,
+        per_user_per_minute: number(
+            get("UPLOAD_PER_USER_PER_MINUTE"),
+            "UPLOAD_PER_USER_PER_MINUTE",
+            20,
+            1,
+            10_000,
+        )? as u32,
+        unattached_ttl: Duration::from_secs(number(
+            get("UPLOAD_UNATTACHED_TTL_SECS"),
+            "UPLOAD_UNATTACHED_TTL_SECS",
+            86_400,
+            60,
+            30 * 86_400,
+        )?),
     })
 }
 
@@ -228,6 +247,85 @@ pub struct WechatSettings {
     pub api_base: String,
     /// How long one call to WeChat may take, connecting included.
     pub timeout: Duration,
+    /// Subscription messages (订阅消息): templates, pages and the outbox sender.
+    pub messages: WechatMessageSettings,
+}
+
+/// The notices a subscription-message template carries.
+#[derive(Clone, Copy, Debug, PartialEq, Eq, Hash)]
+pub enum MessageChannel {
+    /// Order notices (`order_*` kinds).
+    Order,
+    /// Activity and sign-up notices (`activity_*`, `signup_*` kinds).
+    Activity,
+}
+
+impl MessageChannel {
+    pub const ALL: [MessageChannel; 2] = [MessageChannel::Order, MessageChannel::Activity];
+
+    pub fn as_str(self) -> &'static str {
+        match self {
+            MessageChannel::Order => "order",
+            MessageChannel::Activity => "activity",
+        }
+    }
+
+    /// The channel of a notification kind, if its notices go out as subscription messages.
+    pub fn of_kind(kind: &str) -> Option<Self> {
+        if kind.starts_with("order_") {
+            Some(MessageChannel::Order)
+        } else if kind.starts_with("activity_") || kind.starts_with("signup_") {
+            Some(MessageChannel::Activity)
+        } else {
+            None
+        }
+    }
+}
+
+/// Subscription messages: which template carries which notices, the page a message opens, and
+/// how the outbox is sent.
+#[derive(Clone, Debug)]
+pub struct WechatMessageSettings {
+    /// `WECHAT_TEMPLATE_ORDER`: the template of order notices; `None`: not sent.
+    pub order_template: Option<String>,
+    /// `WECHAT_TEMPLATE_ACTIVITY`: the template of activity and sign-up notices.
+    pub activity_template: Option<String>,
+    /// Mini-program page an order message opens (`?id=` the order is appended).
+    pub order_page: String,
+    /// Mini-program page an activity message opens (`?id=` the resource is appended).
+    pub activity_page: String,
+    /// `formal`, `trial` or `developer`: which version of the mini-program the message opens.
+    pub miniprogram_state: String,
+    /// How often the sender looks for due messages.
+    pub poll: Duration,
+    /// Sends tried before a message is `failed`.
+    pub max_attempts: i32,
+    /// Wait before the second try; doubled for each later one.
+    pub backoff: Duration,
+    /// Longest wait between tries.
+    pub backoff_max: Duration,
+}
+
+impl WechatMessageSettings {
+    /// The template carrying `channel`'s notices, if configured.
+    pub fn template(&self, channel: MessageChannel) -> Option<&str> {
+        match channel {
+            MessageChannel::Order => self.order_template.as_deref(),
+            MessageChannel::Activity => self.activity_template.as_deref(),
+        }
+    }
+
+    /// The channel a configured template id carries.
+    pub fn channel_of(&self, template_id: &str) -> Option<MessageChannel> {
+        MessageChannel::ALL
+            .into_iter()
+            .find(|c| self.template(*c) == Some(template_id))
+    }
+
+    /// Whether any template is configured (else nothing is ever sent).
+    pub fn enabled(&self) -> bool {
+        self.order_template.is_some() || self.activity_template.is_some()
+    }
 }
 
 impl std::fmt::Debug for WechatSettings {
@@ -260,11 +358,74 @@ fn wechat_settings<'a>(get: impl Fn(&str) -> Option<&'a str>) -> Result<Option<W
         ));
     }
     let timeout_ms = number(get("WECHAT_TIMEOUT_MS"), "WECHAT_TIMEOUT_MS", 5_000, 100, 60_000)?;
+    let template = |name: &'static str| -> Result<Option<String>, SettingError> {
+        match get(name) {
+            Some(id) if id.len() > 128 || !id.chars().all(|c| c.is_ascii_alphanumeric() || c == '-' || c == '_') => {
+                Err(bad(
+                    name,
+                    "must be a template id from the mini-program's console (letters, digits, - and _)",
+                ))
+            }
+            other => Ok(other.map(str::to_owned)),
+        }
+    };
+    let order_template = template("WECHAT_TEMPLATE_ORDER")?;
+    let activity_template = template("WECHAT_TEMPLATE_ACTIVITY")?;
+    if order_template.is_some() && order_template == activity_template {
+        return Err(bad(
+            "WECHAT_TEMPLATE_ACTIVITY",
+            "must differ from WECHAT_TEMPLATE_ORDER (a grant is counted per template)",
+        ));
+    }
+    let miniprogram_state = get("WECHAT_MINIPROGRAM_STATE").unwrap_or("formal").to_owned();
+    if !["formal", "trial", "developer"].contains(&miniprogram_state.as_str()) {
+        return Err(bad("WECHAT_MINIPROGRAM_STATE", "must be formal, trial or developer"));
+    }
+    let backoff_ms = number(
+        get("WECHAT_OUTBOX_BACKOFF_MS"),
+        "WECHAT_OUTBOX_BACKOFF_MS",
+        30_000,
+        10,
+        3_600_000,
+    )?;
+    let backoff_max_ms = number(
+        get("WECHAT_OUTBOX_BACKOFF_MAX_MS"),
+        "WECHAT_OUTBOX_BACKOFF_MAX_MS",
+        3_600_000,
+        backoff_ms,
+        86_400_000,
+    )?;
+    let messages = WechatMessageSettings {
+        order_template,
+        activity_template,
+        order_page: get("WECHAT_PAGE_ORDER").unwrap_or("pages/orders/detail").to_owned(),
+        activity_page: get("WECHAT_PAGE_ACTIVITY")
+            .unwrap_or("pages/activities/detail")
+            .to_owned(),
+        miniprogram_state,
+        poll: Duration::from_millis(number(
+            get("WECHAT_OUTBOX_POLL_MS"),
+            "WECHAT_OUTBOX_POLL_MS",
+            5_000,
+            50,
+            600_000,
+        )?),
+        max_attempts: number(
+            get("WECHAT_OUTBOX_MAX_ATTEMPTS"),
+            "WECHAT_OUTBOX_MAX_ATTEMPTS",
+            8,
+            1,
+            100,
+        )? as i32,
+        backoff: Duration::from_millis(backoff_ms),
+        backoff_max: Duration::from_millis(backoff_max_ms),
+    };
     Ok(Some(WechatSettings {
         appid: appid.to_owned(),
         secret: secret.to_owned(),
         api_base,
         timeout: Duration::from_millis(timeout_ms),
+        messages,
     }))
 }
 
@@ -709,6 +870,54 @@ mod tests {
         let err = Settings::from_map(&vars(&[("METRICS_TOKEN", "short")])).unwrap_err();
         assert_eq!(err.name, "METRICS_TOKEN");
         assert!(Settings::from_map(&vars(&[])).unwrap().metrics_token.is_none());
+    }
+
+    #[test]
+    fn subscription_messages_are_off_without_templates_and_checked_when_given() {
+        let wechat = [("WECHAT_APPID", "wx1234"), ("WECHAT_SECRET", "s3cr3t")];
+        let settings = Settings::from_map(&vars(&wechat)).unwrap();
+        let messages = settings.wechat.unwrap().messages;
+        assert!(!messages.enabled());
+        assert_eq!(messages.max_attempts, 8);
+        assert_eq!(messages.backoff, Duration::from_secs(30));
+        let with = |extra: &[(&'static str, &'static str)]| {
+            let mut all = wechat.to_vec();
+            all.extend_from_slice(extra);
+            Settings::from_map(&vars(&all))
+        };
+        let settings = with(&[("WECHAT_TEMPLATE_ORDER", "tmpl-A_1")]).unwrap();
+        let messages = settings.wechat.unwrap().messages;
+        assert!(messages.enabled());
+        assert_eq!(messages.channel_of("tmpl-A_1"), Some(MessageChannel::Order));
+        assert_eq!(messages.channel_of("other"), None);
+        let same = with(&[("WECHAT_TEMPLATE_ORDER", "t1"), ("WECHAT_TEMPLATE_ACTIVITY", "t1")]).unwrap_err();
+        assert_eq!(same.name, "WECHAT_TEMPLATE_ACTIVITY");
+        assert_eq!(
+            with(&[("WECHAT_TEMPLATE_ORDER", "a b")]).unwrap_err().name,
+            "WECHAT_TEMPLATE_ORDER"
+        );
+        let state = with(&[("WECHAT_MINIPROGRAM_STATE", "beta")]).unwrap_err();
+        assert_eq!(state.name, "WECHAT_MINIPROGRAM_STATE");
+        let cap = with(&[
+            ("WECHAT_OUTBOX_BACKOFF_MS", "5000"),
+            ("WECHAT_OUTBOX_BACKOFF_MAX_MS", "1000"),
+        ])
+        .unwrap_err();
+        assert_eq!(cap.name, "WECHAT_OUTBOX_BACKOFF_MAX_MS");
+    }
+
+    #[test]
+    fn notice_kinds_map_to_message_channels() {
+        assert_eq!(MessageChannel::of_kind("order_rejected"), Some(MessageChannel::Order));
+        assert_eq!(
+            MessageChannel::of_kind("signup_promoted"),
+            Some(MessageChannel::Activity)
+        );
+        assert_eq!(
+            MessageChannel::of_kind("activity_cancelled"),
+            Some(MessageChannel::Activity)
+        );
+        assert_eq!(MessageChannel::of_kind("leave_expired"), None);
     }
 
     #[test]

@@ -2,7 +2,7 @@
 //! activities, cancelling activities never approved by their start, finishing activities left
 //! open past their end, expiring leave still pending at the start, reminding signed-up people,
 //! making commendations final when their public notice ends, forgetting logged-out access tokens
-//! once they have expired anyway).
+//! once they have expired anyway, deleting uploads never attached to anything).
 //! Each job is one conditional statement per row (or an insert-claim on a unique key), so running
 //! it in several processes at once, or twice, changes nothing the second time.
 
@@ -65,6 +65,16 @@ pub async fn run_once(state: &AppState) -> AppResult<JobReport> {
     report.push((
         "revoked_access_tokens_purge",
         crate::auth::service::purge_revoked_access_tokens(&state.db, now).await?,
+    ));
+    report.push((
+        "uploads_purge_unattached",
+        crate::uploads::service::purge_unattached(
+            &state.db,
+            &state.uploads,
+            chrono::Duration::from_std(state.settings.uploads.unattached_ttl).unwrap_or(chrono::Duration::days(1)),
+            now,
+        )
+        .await?,
     ));
     Ok(report)
 }

@@ -165,6 +165,7 @@ impl Application {
             wechat_login_limiter: AddressLimiter::new(settings.login_attempts_per_minute.saturating_mul(120)),
             wechat: settings.wechat.clone().map(WechatClient::new).transpose()?,
             uploads: UploadStore::from_settings(&settings)?,
+            upload_limiter: UserLimiter::new(settings.uploads.per_user_per_minute),
             settings: Arc::new(settings),
             db,
             clock,
@@ -188,6 +189,7 @@ impl Application {
         crate::notifications::stream::spawn_watcher(state.clone());
         if state.settings.background_jobs {
             crate::jobs::spawn(state.clone(), state.settings.job_interval);
+            crate::wechat::outbox::spawn(state.clone());
         }
         Ok(Self {
             port,

@@ -45,4 +45,6 @@ pub struct AppState {
     pub notifications: Arc<NotificationHub>,
     /// Where uploaded files are kept.
     pub uploads: UploadStore,
+    /// Uploads per user (`UPLOAD_PER_USER_PER_MINUTE`).
+    pub upload_limiter: UserLimiter,
 }

@@ -34,3 +34,5 @@ pub mod user_role;
 pub mod volunteer;
 pub mod volunteer_application;
 pub mod wechat_binding;
+pub mod wechat_outbox;
+pub mod wechat_subscription;

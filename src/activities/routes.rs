@@ -291,6 +291,9 @@ async fn finish_activity(
 /// separated from hosting: the host may save the record but not confirm it; the secretary
 /// confirms, or the director when the secretary hosts (`confirm_attendance` in
 /// `allowed_actions`); a staff member who attended does not confirm their own hours.
+/// `material_ids` attaches photos and PDFs (`POST /uploads`) as the record's materials
+/// (过程材料), listed in `record.material_files`; the record and its files are shown to the
+/// host, the station's staff, supervisors and those with a confirmed sign-up.
 #[utoipa::path(
     tag = "activities",
     params(("id" = i32, Path, description = "Activity id")),
@@ -299,7 +302,9 @@ async fn finish_activity(
     responses(
         (status = 200, description = "The activity with its record", body = ActivityResponse),
         (status = 403, description = "Not the host or staff (`FORBIDDEN`), the host confirming their own activity's attendance (`HOST_CANNOT_CONFIRM`), or a staff member who attended confirming their own hours (`OWN_ATTENDANCE`)", body = crate::http::Problem, content_type = "application/problem+json"),
-        (status = 409, description = "Not finished, or already archived (`ACTIVITY_STATE_CONFLICT`)", body = crate::http::Problem, content_type = "application/problem+json"),
+        (status = 409, description = "Not finished, or already archived (`ACTIVITY_STATE_CONFLICT`); a material id already attached elsewhere (`UPLOAD_ALREADY_ATTACHED`)", body = crate::http::Problem, content_type = "application/problem+json"),
+        (status = 422, description = "Invalid field (`VALIDATION_FAILED`), e.g. more than 9 `material_ids`; a material id unknown or not the caller's (`UPLOAD_UNKNOWN`)", body = crate::http::Problem, content_type = "application/problem+json",
+            example = json!({"type": "https://wenming.dev/problems/upload-unknown", "title": "Unprocessable Entity", "status": 422, "detail": "引用的文件不存在或不是您上传的", "code": "UPLOAD_UNKNOWN", "errors": [{"field": "material_ids", "message": "引用的文件不存在或不是您上传的"}]})),
     )
 )]
 #[put("/activities/{id}/record")]

@@ -51,6 +51,33 @@ pub fn can_see(user: Option<&AuthUser>, model: &activity::Model) -> bool {
     model.published_at.is_some() || user.is_some_and(|u| u.can_oversee(model.station_id) || u.id == model.host_id)
 }
 
+/// Whether the caller may see the activity's record (summary, minutes, materials and their
+/// files): its host, staff of its station and supervisors over it, and those who took part
+/// (a confirmed sign-up).
+pub fn can_see_record(user: Option<&AuthUser>, model: &activity::Model, participant: bool) -> bool {
+    can_see(user, model)
+        && (participant || user.is_some_and(|u| u.can_oversee(model.station_id) || u.id == model.host_id))
+}
+
+/// [`can_see_record`] of the activity `id` for `user`, reading their sign-up (false when the
+/// activity does not exist).
+pub async fn may_see_record(db: &impl ConnectionTrait, user: &AuthUser, id: i32) -> AppResult<bool> {
+    let Some(model) = activity::Entity::find_by_id(id).one(db).await? else {
+        return Ok(false);
+    };
+    if can_see_record(Some(user), &model, false) {
+        return Ok(true);
+    }
+    let participant = activity_signup::Entity::find()
+        .filter(activity_signup::Column::ActivityId.eq(id))
+        .filter(activity_signup::Column::UserId.eq(user.id))
+        .filter(activity_signup::Column::Status.eq(SignupStatus::Confirmed))
+        .count(db)
+        .await?
+        > 0;
+    Ok(can_see_record(Some(user), &model, participant))
+}
+
 /// The activity if the caller may see it, else 404.
 pub async fn find_visible(db: &impl ConnectionTrait, user: Option<&AuthUser>, id: i32) -> AppResult<activity::Model> {
     let model = find(db, id).await?;
@@ -153,6 +180,13 @@ pub async fn responses(
 ) -> AppResult<Vec<ActivityResponse>> {
     let ids: Vec<i32> = models.iter().map(|m| m.id).collect();
     let waitlisted = waitlisted_counts(db, &ids).await?;
+    let recorded: Vec<i32> = models
+        .iter()
+        .filter(|m| m.record_summary.is_some())
+        .map(|m| m.id)
+        .collect();
+    let mut files =
+        crate::uploads::service::photos_of(db, crate::uploads::service::Attachment::ActivityRecord, &recorded).await?;
     let mut mine: HashMap<i32, activity_signup::Model> = HashMap::new();
     let mut facts = (Vec::new(), None);
     if let Some(user) = user
@@ -178,7 +212,8 @@ pub async fn responses(
             None => None,
         };
         let count = waitlisted.get(&model.id).copied().unwrap_or(0);
-        out.push(response(user, model, my, count, &facts, now));
+        let record_files = files.remove(&model.id).unwrap_or_default();
+        out.push(response(user, model, my, count, &facts, record_files, now));
     }
     Ok(out)
 }
@@ -200,8 +235,11 @@ fn response(
     my: Option<(activity_signup::Model, Option<i64>)>,
     waitlisted_count: i64,
     facts: &(Vec<Role>, Option<i32>),
+    record_files: Vec<crate::uploads::types::UploadPhoto>,
     now: DateTime<Utc>,
 ) -> ActivityResponse {
+    let participant = my.as_ref().is_some_and(|(s, _)| s.status == SignupStatus::Confirmed);
+    let record_visible = can_see_record(user, &model, participant);
     let status = effective_status(model.status, model.starts_at, now);
     let audience = model.audience;
     let actor = Actor {
@@ -236,12 +274,17 @@ fn response(
             participation,
         ));
     }
-    let record = model.record_summary.clone().map(|summary| RecordResponse {
-        summary,
-        minutes: model.record_minutes.clone(),
-        materials: model.record_materials.clone(),
-        attendance_confirmed_at: model.attendance_confirmed_at,
-    });
+    let record = model
+        .record_summary
+        .clone()
+        .filter(|_| record_visible)
+        .map(|summary| RecordResponse {
+            summary,
+            minutes: model.record_minutes.clone(),
+            materials: model.record_materials.clone(),
+            material_files: record_files,
+            attendance_confirmed_at: model.attendance_confirmed_at,
+        });
     ActivityResponse {
         id: model.id,
         station_id: model.station_id,
@@ -788,6 +831,17 @@ pub async fn record(
         .await?;
     if changed.rows_affected == 0 {
         return Err(refusal(Refusal::WrongState));
+    }
+    if let Some(ids) = &req.material_ids {
+        crate::uploads::service::replace(
+            &txn,
+            user.id,
+            ids,
+            crate::uploads::service::Attachment::ActivityRecord,
+            id,
+            "material_ids",
+        )
+        .await?;
     }
     if req.attendance_confirmed {
         let confirmed = activity_signup::Entity::find()

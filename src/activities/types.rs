@@ -137,7 +137,7 @@ pub struct RecordRequest {
     #[schema(max_length = 20000)]
     #[validate(length(max = 20000, message = "会议记录最多 20000 个字符"))]
     pub minutes: Option<String>,
-    /// Materials kept with the record (names, links).
+    /// Materials kept with the record (names, links); files go in `material_ids`.
     #[schema(max_length = 2000)]
     #[validate(length(max = 2000, message = "材料说明最多 2000 个字符"))]
     pub materials: Option<String>,
@@ -146,6 +146,13 @@ pub struct RecordRequest {
     /// the director when the secretary hosts): the host gets 403 `HOST_CANNOT_CONFIRM`.
     /// `false` only saves the record (the host may).
     pub attendance_confirmed: bool,
+    /// Photos and PDFs of the activity (过程材料): up to 9 uploads (`POST /uploads`). The
+    /// record's files become exactly these: ones already on the record stay, the caller's
+    /// unattached uploads are attached, and files left out are removed. Absent: unchanged.
+    #[schema(max_items = 9)]
+    #[validate(length(max = 9, message = "最多附 9 个文件"))]
+    #[serde(default)]
+    pub material_ids: Option<Vec<String>>,
 }
 
 /// The record as stored.
@@ -154,6 +161,8 @@ pub struct RecordResponse {
     pub summary: String,
     pub minutes: Option<String>,
     pub materials: Option<String>,
+    /// The record's photos and PDFs (过程材料), oldest first, with their download URLs.
+    pub material_files: Vec<crate::uploads::types::UploadPhoto>,
     pub attendance_confirmed_at: Option<DateTime<Utc>>,
 }
 
@@ -219,6 +228,8 @@ pub struct ActivityResponse {
     pub cancel_reason: Option<String>,
     pub published_at: Option<DateTime<Utc>>,
     pub finished_at: Option<DateTime<Utc>>,
+    /// The record of a finished activity: shown to its host, the station's staff, supervisors
+    /// and those with a confirmed sign-up; null for others.
     pub record: Option<RecordResponse>,
     /// The caller's sign-up, or null.
     pub my_signup: Option<MySignup>,

@@ -113,6 +113,14 @@ pub const ERROR_CODES: &[(&str, &str)] = &[
     ("WECHAT_DISABLED", "WeChat login is not enabled on this service."),
     ("WECHAT_NOT_BOUND", "This account is not bound to WeChat."),
     (
+        "WECHAT_BINDING_REQUIRED",
+        "Bind this account to WeChat before subscribing to messages.",
+    ),
+    (
+        "WECHAT_TEMPLATE_UNKNOWN",
+        "This server sends no subscription messages with that template.",
+    ),
+    (
         "WECHAT_ALREADY_BOUND",
         "This WeChat user or the account with this phone is already bound to another account or WeChat user; unbind first.",
     ),

@@ -26,7 +26,8 @@ pub struct Notice {
     pub about: Option<About>,
 }
 
-/// Writes `notice` for each user; call it with the transaction of the change it reports.
+/// Writes `notice` for each user, and puts it in the WeChat outbox for those who granted its
+/// template; call it with the transaction of the change it reports.
 pub async fn notify(db: &impl ConnectionTrait, user_ids: &[i32], notice: &Notice, now: DateTime<Utc>) -> AppResult<()> {
     if user_ids.is_empty() {
         return Ok(());
@@ -44,6 +45,7 @@ pub async fn notify(db: &impl ConnectionTrait, user_ids: &[i32], notice: &Notice
     }))
     .exec_without_returning(db)
     .await?;
+    crate::wechat::outbox::enqueue(db, user_ids, notice, now).await?;
     if db.get_database_backend() == DbBackend::Postgres {
         wake_listeners(db, user_ids).await?;
     }

@@ -1,7 +1,7 @@
 //! Prometheus metrics: request counts and latency histograms by route and status (recorded by
 //! actix-web-prom), and database pool usage, read when scraped.
 
-use prometheus::{IntGauge, Registry};
+use prometheus::{IntCounterVec, IntGauge, Opts, Registry};
 use sea_orm::{DatabaseBackend, DatabaseConnection};
 
 /// The registry and the gauges this server updates itself.
@@ -11,6 +11,8 @@ pub struct Metrics {
     pool_size: IntGauge,
     pool_idle: IntGauge,
     pool_max: IntGauge,
+    /// WeChat subscription messages by outcome: `sent`, `dropped`, `rejected`, `retry`.
+    pub wechat_messages: IntCounterVec,
 }
 
 impl Metrics {
@@ -28,6 +30,17 @@ impl Metrics {
                 "wenming_db_pool_max_connections",
                 "Configured maximum of database connections",
             )?,
+            wechat_messages: {
+                let counter = IntCounterVec::new(
+                    Opts::new(
+                        "wenming_wechat_messages_total",
+                        "WeChat subscription messages tried, by outcome",
+                    ),
+                    &["outcome"],
+                )?;
+                registry.register(Box::new(counter.clone()))?;
+                counter
+            },
             registry,
         })
     }

@@ -100,7 +100,10 @@ async fn read_file_field(req: &HttpRequest, payload: web::Payload, max: usize) -
 /// megapixels; 422 `IMAGE_TOO_LARGE`, checked from the header before decoding). Images are
 /// stored re-encoded with the photo's orientation applied and without any metadata (EXIF and
 /// GPS are removed), with a JPEG thumbnail. The upload stays the caller's, unattached, until a
-/// request references its `id` (`photo_ids` of `POST /orders` or `POST /orders/{id}/complete`).
+/// request references its `id` (`photo_ids` of `POST /orders` or `POST /orders/{id}/complete`,
+/// `attachment_ids` of an announcement, `material_ids` of `PUT /activities/{id}/record`); one
+/// never referenced is deleted `UPLOAD_UNATTACHED_TTL_SECS` (default 24 hours) after it was
+/// made. Each user may upload `UPLOAD_PER_USER_PER_MINUTE` files a minute (default 20).
 #[utoipa::path(
     tag = "uploads",
     request_body(content = UploadForm, content_type = "multipart/form-data"),
@@ -111,6 +114,9 @@ async fn read_file_field(req: &HttpRequest, payload: web::Payload, max: usize) -
         (status = 413, description = "Over `UPLOAD_MAX_BYTES` (`UPLOAD_TOO_LARGE`)", body = Problem, content_type = "application/problem+json"),
         (status = 415, description = "Not a JPEG, PNG, WebP or PDF, or not a multipart form (`UNSUPPORTED_MEDIA_TYPE`)", body = Problem, content_type = "application/problem+json"),
         (status = 422, description = "More pixels than `UPLOAD_MAX_PIXELS` (`IMAGE_TOO_LARGE`), an image that cannot be decoded (`IMAGE_UNDECODABLE`), or no `file` field (`VALIDATION_FAILED`)", body = Problem, content_type = "application/problem+json"),
+        (status = 429, description = "More than `UPLOAD_PER_USER_PER_MINUTE` uploads this minute (`TOO_MANY_REQUESTS`); see `Retry-After`", body = Problem, content_type = "application/problem+json",
+            headers(("Retry-After" = u64, description = "Seconds to wait")),
+            example = json!({"type": "https://wenming.dev/problems/too-many-requests", "title": "Too Many Requests", "status": 429, "detail": "请求过于频繁，请稍后再试", "code": "TOO_MANY_REQUESTS"})),
     )
 )]
 #[post("/uploads")]
@@ -121,6 +127,7 @@ async fn create_upload(
     payload: web::Payload,
 ) -> AppResult<HttpResponse> {
     let limits = &state.settings.uploads;
+    state.upload_limiter.check(user.id)?;
     let bytes = read_file_field(&req, payload, limits.max_bytes).await?;
     let max_pixels = limits.max_pixels;
     let processed = web::block(move || media::process(bytes, max_pixels))
@@ -146,8 +153,10 @@ async fn create_upload(
 /// Download an upload
 ///
 /// The file with its content type (`?variant=thumbnail`: the image's JPEG thumbnail). Its
-/// uploader may always download it; anyone else only when it is attached to an order they may
-/// see (the order's resident, its volunteer, the station's staff, supervisors). Otherwise 404,
+/// uploader may always download it; anyone else only when it is attached to something they may
+/// see: an order (the order's resident, its volunteer, the station's staff, supervisors), an
+/// announcement they may read, or an activity record (the activity's host, the station's staff,
+/// supervisors, and those with a confirmed sign-up). Otherwise 404,
 /// as for an id that does not exist. Images are served `inline`, PDFs as an `attachment`.
 #[utoipa::path(
     tag = "uploads",

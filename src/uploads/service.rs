@@ -6,7 +6,7 @@ use std::collections::HashMap;
 
 use chrono::{DateTime, Utc};
 use entity::upload;
-use sea_orm::{ActiveValue::Set, ConnectionTrait, QueryOrder, prelude::*, sea_query::Expr};
+use sea_orm::{ActiveValue::Set, ConnectionTrait, QueryOrder, QuerySelect, prelude::*, sea_query::Expr};
 use sha2::{Digest, Sha256};
 
 use super::media::Processed;
@@ -200,6 +200,79 @@ pub async fn attach(
     }
 }
 
+/// Makes the uploads attached to `to` `target_id` exactly `ids`: ids already attached there stay
+/// (whoever uploaded them), the caller's unattached ones are attached as [`attach`] does, and
+/// those no longer listed are detached (then deleted by the sweep of unattached uploads). Run it
+/// inside the referencing action's transaction.
+pub async fn replace(
+    db: &impl ConnectionTrait,
+    owner_id: i32,
+    ids: &[String],
+    to: Attachment,
+    target_id: i32,
+    field: &str,
+) -> AppResult<()> {
+    let here = |query: sea_orm::UpdateMany<upload::Entity>| {
+        query
+            .filter(upload::Column::AttachedToType.eq(to.as_str()))
+            .filter(upload::Column::AttachedToId.eq(target_id))
+    };
+    here(upload::Entity::update_many())
+        .col_expr(upload::Column::AttachedToType, Expr::value(Option::<String>::None))
+        .col_expr(upload::Column::AttachedToId, Expr::value(Option::<i32>::None))
+        .filter(upload::Column::Id.is_not_in(ids.iter().map(String::as_str)))
+        .exec(db)
+        .await?;
+    let kept: Vec<String> = upload::Entity::find()
+        .select_only()
+        .column(upload::Column::Id)
+        .filter(upload::Column::AttachedToType.eq(to.as_str()))
+        .filter(upload::Column::AttachedToId.eq(target_id))
+        .into_tuple()
+        .all(db)
+        .await?;
+    let new: Vec<String> = ids.iter().filter(|id| !kept.contains(id)).cloned().collect();
+    attach(db, owner_id, &new, to, target_id, field).await
+}
+
+/// Deletes uploads still unattached `ttl` after they were made (never referenced, or detached):
+/// each row by a statement conditional on its still being unattached, so an attach racing the
+/// sweep either wins or finds the upload gone (422 `UPLOAD_UNKNOWN`); then its stored file and
+/// thumbnail. At most 500 a run. Returns how many were deleted.
+pub async fn purge_unattached(
+    db: &impl ConnectionTrait,
+    store: &UploadStore,
+    ttl: chrono::Duration,
+    now: DateTime<Utc>,
+) -> AppResult<u64> {
+    let stale = upload::Entity::find()
+        .filter(upload::Column::AttachedToId.is_null())
+        .filter(upload::Column::CreatedAt.lt(now - ttl))
+        .order_by_asc(upload::Column::CreatedAt)
+        .limit(500)
+        .all(db)
+        .await?;
+    let mut purged = 0;
+    for row in stale {
+        let deleted = upload::Entity::delete_many()
+            .filter(upload::Column::Id.eq(row.id.as_str()))
+            .filter(upload::Column::AttachedToId.is_null())
+            .exec(db)
+            .await?
+            .rows_affected;
+        if deleted == 0 {
+            continue;
+        }
+        purged += 1;
+        for key in std::iter::once(row.object_key).chain(row.thumbnail_key) {
+            if let Err(error) = store.delete(&key).await {
+                tracing::warn!(error = %error, key, "could not remove the objects of an unattached upload");
+            }
+        }
+    }
+    Ok(purged)
+}
+
 /// The files attached to each of `target_ids` as `to`, oldest first.
 pub async fn photos_of(
     db: &impl ConnectionTrait,
@@ -227,7 +300,7 @@ pub async fn photos_of(
 
 /// The upload, when the caller may download it: its owner always; anyone else only when it is
 /// attached to something they may see (an order: whoever may see the order; an announcement:
-/// whoever may read it). Else 404, which
+/// whoever may read it; an activity record: whoever may see the record). Else 404, which
 /// never says whether the file exists.
 pub async fn find_visible(
     db: &impl ConnectionTrait,
@@ -262,8 +335,9 @@ pub async fn find_visible(
                 Err(other) => return Err(other),
             }
         }
-        // Nothing attaches to activity records yet; until it does, only the owner sees such a file.
-        Some((Attachment::ActivityRecord, _)) => false,
+        Some((Attachment::ActivityRecord, activity_id)) => {
+            crate::activities::service::may_see_record(db, user, activity_id).await?
+        }
     };
     if visible { Ok(upload) } else { Err(not_found()) }
 }

@@ -110,6 +110,31 @@ struct PhoneInfo {
     country_code: String,
 }
 
+#[derive(Deserialize)]
+struct SendReply {
+    #[serde(default)]
+    errcode: i64,
+    errmsg: Option<String>,
+}
+
+/// What became of one subscription message (`subscribeMessage.send`).
+#[derive(Debug, Clone, PartialEq, Eq)]
+pub enum SendOutcome {
+    Sent,
+    /// 43101: the user has no grant for the template (refused, or already spent): never retried.
+    Refused,
+    /// An error that trying again cannot fix (a bad openid, template, data or page).
+    Rejected(String),
+    /// A failure worth trying again later (unreachable, a timeout, busy, a quota).
+    Failed(String),
+}
+
+enum SendAttempt {
+    Done(SendOutcome),
+    /// The access token was invalid or expired (40001, 42001).
+    TokenRejected,
+}
+
 enum PhoneOutcome {
     Phone(Phone),
     /// The access token was invalid or expired (40001, 42001).
@@ -277,6 +302,56 @@ impl WechatClient {
             pure_phone_number: info.pure_phone_number,
             country_code: info.country_code,
         }))
+    }
+
+    async fn request_send(&self, token: &str, message: &serde_json::Value) -> SendAttempt {
+        let request = self
+            .http
+            .post(self.url("/cgi-bin/message/subscribe/send"))
+            .query(&[("access_token", token)])
+            .json(message);
+        let reply: SendReply = match self.call("subscribe_send", request).await {
+            Ok(reply) => reply,
+            Err(_) => {
+                return SendAttempt::Done(SendOutcome::Failed(
+                    "WeChat unreachable or its answer unreadable".into(),
+                ));
+            }
+        };
+        let error = |errcode: i64| format!("errcode {errcode}: {}", reply.errmsg.as_deref().unwrap_or(""));
+        SendAttempt::Done(match reply.errcode {
+            0 => SendOutcome::Sent,
+            40001 | 42001 => return SendAttempt::TokenRejected,
+            43101 => SendOutcome::Refused,
+            // Invalid openid, template id, page, data; the template's data rules.
+            40003 | 40037 | 41030 | 47003 | 40036 => {
+                tracing::warn!(
+                    errcode = reply.errcode,
+                    errmsg = reply.errmsg,
+                    "WeChat rejected a subscription message"
+                );
+                SendOutcome::Rejected(error(reply.errcode))
+            }
+            errcode => SendOutcome::Failed(error(errcode)),
+        })
+    }
+
+    /// `subscribeMessage.send`: sends one subscription message. A token WeChat calls invalid or
+    /// expired is replaced and the message tried once more. Never an error: every failure is an
+    /// outcome the outbox acts on.
+    pub async fn send_subscribe_message(&self, message: &serde_json::Value) -> SendOutcome {
+        for _ in 0..2 {
+            let token = match self.access_token().await {
+                Ok(token) => token,
+                Err(_) => return SendOutcome::Failed("no access token".into()),
+            };
+            match self.request_send(&token, message).await {
+                SendAttempt::Done(outcome) => return outcome,
+                SendAttempt::TokenRejected => self.drop_token(&token).await,
+            }
+        }
+        tracing::warn!("subscribeMessage.send refused a freshly fetched access token");
+        SendOutcome::Failed("access token refused".into())
     }
 
     /// `getuserphonenumber`: the phone of a `getPhoneNumber` code. A token WeChat calls invalid

@@ -2,6 +2,7 @@
 //! gets a ticket to bind one by the phone of a `getPhoneNumber` code.
 
 pub mod client;
+pub mod outbox;
 pub mod routes;
 pub mod service;
 pub mod types;

@@ -2,16 +2,20 @@
 //! `WECHAT_SECRET`) each answers 404 `WECHAT_DISABLED` before reading its body; unbinding, a
 //! signed-in operation, still checks the token first (401 without one, like every such route).
 
-use actix_web::{FromRequest, HttpRequest, HttpResponse, delete, dev::Payload, http::header, post, web};
+use actix_web::{FromRequest, HttpRequest, HttpResponse, delete, dev::Payload, get, http::header, post, web};
 use utoipa_actix_web::service_config::ServiceConfig;
 
-use super::{service, types::*};
+use super::{outbox, service, types::*};
 use crate::auth::types::TokenResponse;
 use crate::http::{AppError, AppResult, AuthUser, Problem, ValidatedJson, client_address};
 use crate::state::AppState;
 
 pub fn configure(cfg: &mut ServiceConfig) {
-    cfg.service(login).service(bind).service(unbind);
+    cfg.service(login)
+        .service(bind)
+        .service(unbind)
+        .service(list_subscriptions)
+        .service(add_subscriptions);
 }
 
 /// Proof that WeChat login is on; the first argument of every handler here, so that with the
@@ -141,4 +145,67 @@ async fn bind(
 async fn unbind(user: AuthUser, _on: WechatOn, state: web::Data<AppState>) -> AppResult<HttpResponse> {
     service::unbind(&state, user.id).await?;
     Ok(HttpResponse::NoContent().finish())
+}
+
+fn message_settings(state: &AppState) -> AppResult<&crate::config::WechatMessageSettings> {
+    state
+        .settings
+        .wechat
+        .as_ref()
+        .map(|w| &w.messages)
+        .ok_or_else(service::disabled)
+}
+
+/// List my subscription-message grants
+///
+/// For each template the caller accepted in `wx.requestSubscribeMessage`, how many messages
+/// it still allows. Templates are set by `WECHAT_TEMPLATE_ORDER` (order notices) and
+/// `WECHAT_TEMPLATE_ACTIVITY` (activity and sign-up notices).
+#[utoipa::path(
+    tag = "me",
+    security(("bearer" = [])),
+    responses(
+        (status = 200, description = "The caller's grants", body = Vec<WechatSubscriptionResponse>),
+        (status = 404, description = "WeChat is not enabled on this server (`WECHAT_DISABLED`)", body = Problem, content_type = "application/problem+json",
+            example = json!({"type": "https://wenming.dev/problems/wechat-disabled", "title": "Not Found", "status": 404, "detail": "本服务未开通微信登录", "code": "WECHAT_DISABLED"})),
+    )
+)]
+#[get("/me/wechat/subscriptions")]
+async fn list_subscriptions(user: AuthUser, _on: WechatOn, state: web::Data<AppState>) -> AppResult<HttpResponse> {
+    let settings = message_settings(&state)?;
+    Ok(HttpResponse::Ok().json(outbox::list(&state.db, settings, user.id).await?))
+}
+
+/// Record accepted subscription-message templates
+///
+/// Call it after `wx.requestSubscribeMessage` with the template ids the user answered
+/// `accept`. Subscriptions are one-time: each accept allows one message with that template, so
+/// the count grows by one per id sent, and each order or activity notice sent through WeChat
+/// spends one. The account must be bound to WeChat (`POST /auth/wechat/bind`). Messages carry
+/// `thing1` (the notice's title), `thing2` (its text), each at most 20 characters, and `time3`
+/// (China time), and open `WECHAT_PAGE_ORDER` or `WECHAT_PAGE_ACTIVITY` with `?id=`.
+#[utoipa::path(
+    tag = "me",
+    request_body = WechatSubscriptionsRequest,
+    security(("bearer" = [])),
+    responses(
+        (status = 200, description = "Recorded; the caller's grants", body = Vec<WechatSubscriptionResponse>),
+        (status = 404, description = "WeChat is not enabled on this server (`WECHAT_DISABLED`)", body = Problem, content_type = "application/problem+json",
+            example = json!({"type": "https://wenming.dev/problems/wechat-disabled", "title": "Not Found", "status": 404, "detail": "本服务未开通微信登录", "code": "WECHAT_DISABLED"})),
+        (status = 409, description = "The account is not bound to WeChat (`WECHAT_BINDING_REQUIRED`)", body = Problem, content_type = "application/problem+json",
+            example = json!({"type": "https://wenming.dev/problems/wechat-binding-required", "title": "Conflict", "status": 409, "detail": "当前账号未绑定微信，请先用微信登录并绑定后再订阅消息", "code": "WECHAT_BINDING_REQUIRED"})),
+        (status = 422, description = "A template id this server does not send (`WECHAT_TEMPLATE_UNKNOWN`), or 0 or more than 10 ids (`VALIDATION_FAILED`)", body = Problem, content_type = "application/problem+json",
+            example = json!({"type": "https://wenming.dev/problems/wechat-template-unknown", "title": "Unprocessable Entity", "status": 422, "detail": "订阅消息模板不存在或未启用", "code": "WECHAT_TEMPLATE_UNKNOWN", "errors": [{"field": "template_ids", "message": "订阅消息模板不存在或未启用"}]})),
+    )
+)]
+#[post("/me/wechat/subscriptions")]
+async fn add_subscriptions(
+    user: AuthUser,
+    _on: WechatOn,
+    state: web::Data<AppState>,
+    body: ValidatedJson<WechatSubscriptionsRequest>,
+) -> AppResult<HttpResponse> {
+    let settings = message_settings(&state)?;
+    let grants = outbox::grant(&state.db, settings, user.id, &body.0.template_ids, state.clock.now()).await?;
+    Ok(HttpResponse::Ok().json(grants))
 }

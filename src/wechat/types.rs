@@ -58,3 +58,26 @@ pub struct WechatBindRequest {
     #[validate(length(min = 1, max = 50, message = "姓名须为 1 到 50 个字符"))]
     pub name: Option<String>,
 }
+
+/// The template ids the user accepted in `wx.requestSubscribeMessage` (those answered `accept`).
+#[derive(Debug, Deserialize, Validate, ToSchema)]
+#[schema(example = json!({"template_ids": ["bDmywsp2oEHjwAadTGKkUHpC0RgBVSvfAn7CJT1KW8E"]}))]
+pub struct WechatSubscriptionsRequest {
+    /// Each allows one more message with that template (one-time subscriptions).
+    #[schema(min_items = 1, max_items = 10)]
+    #[validate(length(min = 1, max = 10, message = "请提供 1 到 10 个模板 id"))]
+    pub template_ids: Vec<String>,
+}
+
+/// The messages a user still allows with one template.
+#[derive(Debug, Serialize, ToSchema)]
+#[schema(example = json!({"template_id": "bDmywsp2oEHjwAadTGKkUHpC0RgBVSvfAn7CJT1KW8E", "channel": "order", "remaining": 2, "updated_at": "2026-11-30T08:00:00Z"}))]
+pub struct WechatSubscriptionResponse {
+    pub template_id: String,
+    /// The notices the template carries: `order` (order notices) or `activity` (activity and
+    /// sign-up notices).
+    pub channel: String,
+    /// Messages still allowed: one per accept, one spent per message.
+    pub remaining: i32,
+    pub updated_at: chrono::DateTime<chrono::Utc>,
+}

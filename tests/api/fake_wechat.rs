@@ -4,6 +4,10 @@
 //! and answers each code from a table the test fills: a WeChat user, an `errcode`, a delay, or a
 //! body that is not JSON. Codes work once, as WeChat's do. It counts access-token fetches and can
 //! revoke the current token, so a test can see the server cache and replace it.
+//!
+//! `/cgi-bin/message/subscribe/send` checks the access token like the real one, records each
+//! message it accepts, and can be told to fail the next N calls ("system busy", -1), to answer
+//! 43101 (the user refused) for an openid, or to answer slower than the server waits.
 
 use std::{
     collections::HashMap,
@@ -48,6 +52,16 @@ struct Inner {
     token: String,
     tokens_made: usize,
     token_fetches: usize,
+    /// Messages accepted (errcode 0), in order.
+    messages: Vec<serde_json::Value>,
+    /// Calls to the send endpoint, whatever the answer.
+    send_calls: usize,
+    /// The next this many sends answer -1 (system busy).
+    fail_sends: usize,
+    /// The next this many sends take longer than any test server waits.
+    slow_sends: usize,
+    /// Openids whose sends answer 43101.
+    refusing: std::collections::HashSet<String>,
 }
 
 impl Inner {
@@ -186,6 +200,48 @@ async fn getuserphonenumber(
     }
 }
 
+async fn subscribe_send(
+    inner: web::Data<Shared>,
+    query: web::Query<TokenQuery>,
+    body: web::Json<serde_json::Value>,
+) -> HttpResponse {
+    let slow = {
+        let mut inner = inner.lock().unwrap();
+        inner.send_calls += 1;
+        if inner.token.is_empty() || query.access_token != inner.token {
+            return errcode(40001, "invalid credential, access_token is invalid or not latest");
+        }
+        let slow = inner.slow_sends > 0;
+        if slow {
+            inner.slow_sends -= 1;
+        }
+        slow
+    };
+    if slow {
+        tokio::time::sleep(Duration::from_secs(10)).await;
+        return errcode(0, "ok");
+    }
+    let mut inner = inner.lock().unwrap();
+    let complete = ["touser", "template_id", "data"]
+        .iter()
+        .all(|key| body.get(*key).is_some_and(|v| !v.is_null()));
+    if !complete {
+        return errcode(47003, "argument invalid!");
+    }
+    if inner.fail_sends > 0 {
+        inner.fail_sends -= 1;
+        return errcode(-1, "system error");
+    }
+    if body["touser"]
+        .as_str()
+        .is_some_and(|openid| inner.refusing.contains(openid))
+    {
+        return errcode(43101, "user refuse to accept the msg");
+    }
+    inner.messages.push(body.into_inner());
+    errcode(0, "ok")
+}
+
 fn fresh_code() -> String {
     uuid::Uuid::new_v4().simple().to_string()
 }
@@ -200,6 +256,7 @@ impl FakeWechat {
                 .route("/sns/jscode2session", web::get().to(jscode2session))
                 .route("/cgi-bin/stable_token", web::post().to(stable_token))
                 .route("/wxa/business/getuserphonenumber", web::post().to(getuserphonenumber))
+                .route("/cgi-bin/message/subscribe/send", web::post().to(subscribe_send))
         })
         .workers(1)
         .disable_signals()
@@ -259,6 +316,31 @@ impl FakeWechat {
     /// How many times an access token was asked for.
     pub fn token_fetches(&self) -> usize {
         self.inner.lock().unwrap().token_fetches
+    }
+
+    /// The subscription messages accepted so far, in order.
+    pub fn messages(&self) -> Vec<serde_json::Value> {
+        self.inner.lock().unwrap().messages.clone()
+    }
+
+    /// Calls to the send endpoint so far, whatever their answer.
+    pub fn send_calls(&self) -> usize {
+        self.inner.lock().unwrap().send_calls
+    }
+
+    /// The next `n` sends answer -1 (system busy).
+    pub fn fail_next_sends(&self, n: usize) {
+        self.inner.lock().unwrap().fail_sends = n;
+    }
+
+    /// The next `n` sends answer only after 10 seconds.
+    pub fn slow_next_sends(&self, n: usize) {
+        self.inner.lock().unwrap().slow_sends = n;
+    }
+
+    /// Sends to `openid` answer 43101 (the user refused the message).
+    pub fn refuse_messages_to(&self, openid: &str) {
+        self.inner.lock().unwrap().refusing.insert(openid.to_owned());
     }
 
     /// WeChat replaces its access token: the one handed out is refused with 40001 from now on.

@@ -47,3 +47,4 @@ mod uploads;
 mod users;
 mod volunteers;
 mod wechat;
+mod wechat_outbox;

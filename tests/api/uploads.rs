@@ -627,3 +627,192 @@ async fn announcement_attachments_follow_the_announcement_s_readers() {
     let list = app.get("/announcements", w.resident.t()).await;
     assert_eq!(list.assert_status(200)["total"], 1);
 }
+
+fn person(id: i64, token: String) -> Person {
+    Person {
+        id,
+        phone: String::new(),
+        token,
+    }
+}
+
+#[tokio::test]
+async fn uploads_are_limited_per_user_per_minute() {
+    let app = spawn(&[("UPLOAD_PER_USER_PER_MINUTE", "2")]).await;
+    let w = world(&app).await;
+    uploaded(&app, &w.resident, PDF, "a.pdf").await;
+    uploaded(&app, &w.resident, PDF, "b.pdf").await;
+    let refused = upload(&app, &w.resident, PDF, "c.pdf").await;
+    refused.assert_problem(429, "TOO_MANY_REQUESTS");
+    let wait: u64 = refused.headers["retry-after"].to_str().unwrap().parse().unwrap();
+    assert!((1..=60).contains(&wait), "Retry-After {wait}");
+    // Another user is not held back.
+    uploaded(&app, &w.volunteer, PDF, "d.pdf").await;
+}
+
+#[tokio::test]
+async fn uploads_never_attached_are_deleted_with_their_files_after_their_time() {
+    let app = spawn(&[
+        ("UPLOAD_UNATTACHED_TTL_SECS", "3600"),
+        ("ACCESS_TOKEN_TTL_SECS", "86400"),
+    ])
+    .await;
+    let w = world(&app).await;
+    let old = uploaded(&app, &w.resident, &png(64, 48), "old.png").await;
+    let attached = uploaded(&app, &w.resident, &png(64, 48), "kept.png").await;
+    let mut order = order_body(w.platform);
+    order["photo_ids"] = json!([attached]);
+    app.post("/orders", w.resident.t(), order).await.assert_status(201);
+    app.clock.advance(chrono::Duration::minutes(50));
+    let young = uploaded(&app, &w.resident, PDF, "young.pdf").await;
+    app.clock.advance(chrono::Duration::minutes(11));
+
+    let report = wenming::jobs::run_once(&app.state).await.unwrap();
+    assert!(report.contains(&("uploads_purge_unattached", 1)), "{report:?}");
+    assert_eq!(
+        download(&app, &w.resident, &format!("/uploads/{old}")).await.status,
+        StatusCode::NOT_FOUND
+    );
+    assert_eq!(
+        download(&app, &w.resident, &format!("/uploads/{young}")).await.status,
+        StatusCode::OK
+    );
+    assert_eq!(
+        download(&app, &w.resident, &format!("/uploads/{attached}"))
+            .await
+            .status,
+        StatusCode::OK
+    );
+    if store_env().is_empty() {
+        let root = app.db.data_dir.join("uploads");
+        assert!(!root.join("originals").join(&old).exists(), "the file is gone");
+        assert!(!root.join("thumbnails").join(&old).exists(), "the thumbnail is gone");
+        assert!(root.join("originals").join(&attached).exists());
+        assert!(root.join("thumbnails").join(&attached).exists());
+    }
+    // An id swept away cannot be attached any more.
+    let mut late = order_body(w.platform);
+    late["photo_ids"] = json!([old]);
+    app.post("/orders", w.resident.t(), late)
+        .await
+        .assert_problem(422, "UPLOAD_UNKNOWN");
+    let report = wenming::jobs::run_once(&app.state).await.unwrap();
+    assert!(report.contains(&("uploads_purge_unattached", 0)), "{report:?}");
+}
+
+#[tokio::test]
+async fn activity_record_materials_are_shown_to_those_who_may_see_the_record_only() {
+    use crate::activities::{body, published, station};
+    let app = spawn(&[("ACCESS_TOKEN_TTL_SECS", "86400")]).await;
+    let s = station(&app, "记录站").await;
+    let id = published(&app, &s, body(&app, &s, chrono::Duration::hours(1), 10, json!({}))).await;
+    let (pid, ptoken) = app.resident(s.id).await;
+    let participant = person(pid, ptoken);
+    app.post(&format!("/activities/{id}/signups"), participant.t(), json!({}))
+        .await
+        .assert_status(201);
+    let (sid, stoken) = app.resident(s.id).await;
+    let stranger = person(sid, stoken);
+    let other = station(&app, "别的站").await;
+    let other_secretary = person(other.secretary.0, other.secretary.1.clone());
+    let secretary = person(s.secretary.0, s.secretary.1.clone());
+    let director = person(s.director.0, s.director.1.clone());
+
+    app.clock
+        .advance(chrono::Duration::hours(1) + chrono::Duration::minutes(1));
+    app.post(&format!("/activities/{id}/finish"), secretary.t(), json!({}))
+        .await
+        .assert_status(200);
+    let photo = uploaded(&app, &secretary, &png(64, 48), "合影.png").await;
+    let minutes = uploaded(&app, &secretary, PDF, "签到表.pdf").await;
+    let theirs = uploaded(&app, &stranger, PDF, "x.pdf").await;
+
+    let record =
+        |ids: Value| json!({"summary": "为 32 位老人义诊理发", "attendance_confirmed": false, "material_ids": ids});
+    let path = format!("/activities/{id}/record");
+    app.put(&path, secretary.t(), record(json!([photo, theirs])))
+        .await
+        .assert_problem(422, "UPLOAD_UNKNOWN");
+    let saved = app.put(&path, secretary.t(), record(json!([photo, minutes]))).await;
+    let files = saved.assert_status(200)["record"]["material_files"]
+        .as_array()
+        .unwrap()
+        .clone();
+    assert_eq!(files.len(), 2, "{files:?}");
+    assert_eq!(files[0]["id"], json!(photo));
+    assert_eq!(files[0]["url"], json!(format!("/api/v1/uploads/{photo}")));
+    assert!(files[0]["thumbnail_url"].is_string());
+    assert_eq!(files[1]["content_type"], json!("application/pdf"));
+    // Saving again with the same files keeps them.
+    app.put(&path, secretary.t(), record(json!([photo, minutes])))
+        .await
+        .assert_status(200);
+
+    for who in [&participant, &director] {
+        let seen = app.get(&format!("/activities/{id}"), who.t()).await;
+        let files = seen.assert_status(200)["record"]["material_files"]
+            .as_array()
+            .unwrap()
+            .clone();
+        assert_eq!(files.len(), 2);
+        assert_eq!(
+            download(&app, who, &format!("/uploads/{photo}")).await.status,
+            StatusCode::OK
+        );
+        let thumbnail = download(&app, who, &format!("/uploads/{photo}?variant=thumbnail")).await;
+        assert_eq!(thumbnail.status, StatusCode::OK);
+        assert_eq!(
+            download(&app, who, &format!("/uploads/{minutes}")).await.status,
+            StatusCode::OK
+        );
+    }
+    for who in [&stranger, &other_secretary] {
+        let seen = app.get(&format!("/activities/{id}"), who.t()).await;
+        assert_eq!(
+            seen.assert_status(200)["record"],
+            Value::Null,
+            "no record for those not involved"
+        );
+        assert_eq!(
+            download(&app, who, &format!("/uploads/{photo}")).await.status,
+            StatusCode::NOT_FOUND
+        );
+        assert_eq!(
+            download(&app, who, &format!("/uploads/{minutes}")).await.status,
+            StatusCode::NOT_FOUND
+        );
+    }
+    let anonymous = app.get(&format!("/activities/{id}"), None).await;
+    assert_eq!(anonymous.assert_status(200)["record"], Value::Null);
+
+    // A file left out is no longer the record's: the participant loses it, its owner keeps it
+    // until the sweep of unattached uploads.
+    let saved = app.put(&path, secretary.t(), record(json!([photo]))).await;
+    let files = saved.assert_status(200)["record"]["material_files"]
+        .as_array()
+        .unwrap()
+        .clone();
+    assert_eq!(files.len(), 1);
+    assert_eq!(
+        download(&app, &participant, &format!("/uploads/{minutes}"))
+            .await
+            .status,
+        StatusCode::NOT_FOUND
+    );
+    assert_eq!(
+        download(&app, &secretary, &format!("/uploads/{minutes}")).await.status,
+        StatusCode::OK
+    );
+    // The director confirms with the files already on the record, uploaded by someone else.
+    let confirmed = app
+        .put(
+            &path,
+            director.t(),
+            json!({"summary": "为 32 位老人义诊理发", "attendance_confirmed": true, "material_ids": [photo]}),
+        )
+        .await;
+    assert_eq!(
+        confirmed.assert_status(200)["record"]["material_files"][0]["id"],
+        json!(photo)
+    );
+}
