@@ -90,6 +90,10 @@ pub struct Settings {
     pub argon2_memory_kib: u32,
     pub max_body_bytes: usize,
     pub shutdown_timeout: Duration,
+    /// `SHUTDOWN_DRAIN_SECS`: after SIGTERM, how long the process keeps accepting requests
+    /// while `/readyz` answers 503, so a balancer with health checks stops sending it work
+    /// before it closes its listener (0: close at once).
+    pub shutdown_drain: Duration,
     pub workers: usize,
     pub background_jobs: bool,
     pub job_interval: Duration,
@@ -467,6 +471,7 @@ impl Settings {
             argon2_memory_kib: number(get("ARGON2_MEMORY_KIB"), "ARGON2_MEMORY_KIB", 19_456, 1_024, 1_048_576)? as u32,
             max_body_bytes: number(get("MAX_BODY_BYTES"), "MAX_BODY_BYTES", 262_144, 1_024, 16_777_216)? as usize,
             shutdown_timeout: secs("SHUTDOWN_TIMEOUT_SECS", 30, 1, 600)?,
+            shutdown_drain: secs("SHUTDOWN_DRAIN_SECS", 0, 0, 300)?,
             workers: number(
                 get("WORKERS"),
                 "WORKERS",

@@ -217,6 +217,7 @@ impl Application {
             passwords,
             dummy_hash,
             notifications: Arc::default(),
+            stopping: Arc::default(),
         });
         bootstrap_admin(&state).await?;
         crate::notifications::stream::prime(&state).await?;
@@ -231,6 +232,7 @@ impl Application {
             .build()
             .map_err(|e| anyhow::anyhow!("metrics: {e}"))?;
         let server = server(listener, state.clone(), prometheus)?;
+        spawn_stopper(&state, server.handle());
         crate::notifications::stream::spawn_watcher(state.clone());
         if state.settings.background_jobs {
             crate::jobs::spawn(state.clone(), state.settings.job_interval);
@@ -268,6 +270,27 @@ impl Application {
     pub async fn run_until_stopped(self) -> std::io::Result<()> {
         self.server.await
     }
+}
+
+/// On SIGTERM or SIGINT: `/readyz` turns 503 at once, requests are still served for
+/// `SHUTDOWN_DRAIN_SECS`, then the listener closes and in-flight requests get
+/// `SHUTDOWN_TIMEOUT_SECS` to finish (actix's graceful stop).
+fn spawn_stopper(state: &web::Data<AppState>, handle: actix_web::dev::ServerHandle) {
+    let stopping = state.stopping.clone();
+    let drain = state.settings.shutdown_drain;
+    tokio::spawn(async move {
+        crate::notifications::stream::stop_requested().await;
+        stopping.store(true, std::sync::atomic::Ordering::SeqCst);
+        if !drain.is_zero() {
+            tracing::info!(
+                drain_secs = drain.as_secs(),
+                "stopping: /readyz answers 503 while draining"
+            );
+            tokio::time::sleep(drain).await;
+        }
+        tracing::info!("stopping: no new connections; finishing in-flight requests");
+        handle.stop(true).await;
+    });
 }
 
 fn cors(origins: &[String]) -> Cors {
@@ -327,6 +350,8 @@ fn server(listener: TcpListener, state: web::Data<AppState>, prometheus: Prometh
     })
     .workers(workers)
     .shutdown_timeout(shutdown_timeout)
+    // Signals are handled by `spawn_stopper` (drain first, then stop).
+    .disable_signals()
     .listen(listener)?
     .run();
     Ok(server)

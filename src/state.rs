@@ -45,4 +45,6 @@ pub struct AppState {
     pub notifications: Arc<NotificationHub>,
     /// Where uploaded files are kept.
     pub uploads: UploadStore,
+    /// Set on SIGTERM or SIGINT: `/readyz` answers 503 while the process drains.
+    pub stopping: Arc<std::sync::atomic::AtomicBool>,
 }

@@ -171,3 +171,31 @@ async fn a_redis_that_does_not_answer_falls_back_to_the_process_limits_without_e
     let reply = app.login(ADMIN_PHONE, ADMIN_PASSWORD).await;
     reply.assert_status(200);
 }
+
+#[tokio::test]
+async fn on_sigterm_readyz_turns_503_while_requests_are_still_served_then_the_process_exits() {
+    let db = TestDatabase::fresh().await;
+    let client = client();
+    let mut process = start(&db, &[("SHUTDOWN_DRAIN_SECS", "2")]);
+    ready(&client, &mut process).await;
+    let killed = std::process::Command::new("kill")
+        .arg("-TERM")
+        .arg(process.child.id().to_string())
+        .status()
+        .unwrap();
+    assert!(killed.success());
+    tokio::time::sleep(std::time::Duration::from_millis(300)).await;
+    let readyz = client.get(format!("{}/readyz", process.address)).send().await.unwrap();
+    assert_eq!(readyz.status(), 503, "not ready once asked to stop");
+    let served = client.get(format!("{}/healthz", process.address)).send().await.unwrap();
+    assert_eq!(served.status(), 200, "still serving while draining");
+    let mut exited = None;
+    for _ in 0..100 {
+        if let Some(status) = process.child.try_wait().unwrap() {
+            exited = Some(status);
+            break;
+        }
+        tokio::time::sleep(std::time::Duration::from_millis(100)).await;
+    }
+    assert!(exited.expect("exits after the drain").success());
+}
