@@ -56,6 +56,16 @@ pub struct Settings {
     /// How long a PostgreSQL statement waits for a row or table lock held by another session
     /// before the request is answered 503 (`lock_timeout`).
     pub pg_lock_timeout: Duration,
+    /// `DB_STATEMENT_CACHE_CAPACITY`: prepared statements sqlx keeps per PostgreSQL connection
+    /// (0: none kept; each statement is still prepared by name, see docs/operations.md on
+    /// PgBouncer).
+    pub db_statement_cache_capacity: usize,
+    /// `REDIS_URL`: login, registration and check-in limits shared by every process through
+    /// Redis; without it each process limits on its own.
+    pub redis_url: Option<String>,
+    /// `REDIS_KEY_PREFIX`: what every limit key starts with (several deployments, or tests, on
+    /// one Redis).
+    pub redis_key_prefix: String,
     pub cors_origins: Vec<String>,
     pub log_format: LogFormat,
     pub bootstrap_admin_phone: String,
@@ -80,6 +90,10 @@ pub struct Settings {
     pub argon2_memory_kib: u32,
     pub max_body_bytes: usize,
     pub shutdown_timeout: Duration,
+    /// `SHUTDOWN_DRAIN_SECS`: after SIGTERM, how long the process keeps accepting requests
+    /// while `/readyz` answers 503, so a balancer with health checks stops sending it work
+    /// before it closes its listener (0: close at once).
+    pub shutdown_drain: Duration,
     pub workers: usize,
     pub background_jobs: bool,
     pub job_interval: Duration,
@@ -529,9 +543,26 @@ impl Settings {
 
         // SQLite takes one writer at a time; one connection keeps every write strictly serial.
         let default_connections = if is_sqlite { 1 } else { 10 };
+        let db_statement_cache_capacity = number(
+            get("DB_STATEMENT_CACHE_CAPACITY"),
+            "DB_STATEMENT_CACHE_CAPACITY",
+            100,
+            0,
+            10_000,
+        )? as usize;
+        let redis_url = get("REDIS_URL").map(str::to_owned);
+        if let Some(url) = &redis_url
+            && !url.starts_with("redis://")
+            && !url.starts_with("rediss://")
+        {
+            return Err(bad("REDIS_URL", "must start with redis:// or rediss://"));
+        }
 
         Ok(Settings {
             database_url,
+            db_statement_cache_capacity,
+            redis_url,
+            redis_key_prefix: get("REDIS_KEY_PREFIX").unwrap_or("wenming").to_owned(),
             data_dir,
             bind_addr,
             jwt_secret,
@@ -601,6 +632,7 @@ impl Settings {
             argon2_memory_kib: number(get("ARGON2_MEMORY_KIB"), "ARGON2_MEMORY_KIB", 19_456, 1_024, 1_048_576)? as u32,
             max_body_bytes: number(get("MAX_BODY_BYTES"), "MAX_BODY_BYTES", 262_144, 1_024, 16_777_216)? as usize,
             shutdown_timeout: secs("SHUTDOWN_TIMEOUT_SECS", 30, 1, 600)?,
+            shutdown_drain: secs("SHUTDOWN_DRAIN_SECS", 0, 0, 300)?,
             workers: number(
                 get("WORKERS"),
                 "WORKERS",
@@ -728,6 +760,20 @@ pub fn write_private_file(path: &Path, contents: &[u8]) -> std::io::Result<()> {
     file.set_permissions(std::os::unix::fs::PermissionsExt::from_mode(0o600))?;
     file.write_all(contents)?;
     file.sync_all()
+}
+
+/// Creates an empty file readable by this user only (0600 on unix) unless one exists already,
+/// which is left as it is.
+pub fn create_private_file(path: &Path) -> std::io::Result<()> {
+    let mut options = std::fs::OpenOptions::new();
+    options.write(true).create_new(true);
+    #[cfg(unix)]
+    std::os::unix::fs::OpenOptionsExt::mode(&mut options, 0o600);
+    match options.open(path) {
+        Ok(_) => Ok(()),
+        Err(e) if e.kind() == std::io::ErrorKind::AlreadyExists => Ok(()),
+        Err(e) => Err(e),
+    }
 }
 
 /// Narrows an existing file to this user only (0600 on unix) when others could read it, as a
@@ -939,6 +985,18 @@ mod tests {
         ]))
         .unwrap_err();
         assert_eq!(err.name, "WECHAT_API_BASE");
+    }
+
+    #[test]
+    fn statement_cache_and_redis_settings() {
+        let settings = Settings::from_map(&vars(&[])).unwrap();
+        assert_eq!(settings.db_statement_cache_capacity, 100);
+        assert!(settings.redis_url.is_none());
+        assert_eq!(settings.redis_key_prefix, "wenming");
+        let settings = Settings::from_map(&vars(&[("DB_STATEMENT_CACHE_CAPACITY", "0")])).unwrap();
+        assert_eq!(settings.db_statement_cache_capacity, 0);
+        let err = Settings::from_map(&vars(&[("REDIS_URL", "http://x")])).unwrap_err();
+        assert_eq!(err.name, "REDIS_URL");
     }
 
     #[test]

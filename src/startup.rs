@@ -15,7 +15,7 @@ use crate::{
     auth::{
         jwt::JwtKeys,
         password::PasswordHashing,
-        rate_limit::{AddressLimiter, LoginLimiter, UserLimiter},
+        rate_limit::{AddressLimiter, LoginLimiter, SharedLimits, UserLimiter},
         roles::Role,
     },
     clock::Clock,
@@ -51,11 +51,13 @@ pub async fn connect(settings: &Settings) -> anyhow::Result<DatabaseConnection> 
                     crate::config::make_private(std::path::Path::new(&format!("{path}{suffix}")))?;
                 }
             } else {
-                crate::config::write_private_file(file, b"")?;
+                // Never truncating: another process may have created it a moment ago.
+                crate::config::create_private_file(file)?;
             }
         }
     }
     let busy_timeout = settings.sqlite_busy_timeout;
+    let statement_cache = settings.db_statement_cache_capacity;
     let lock_timeout = format!("{}ms", settings.pg_lock_timeout.as_millis());
     let mut options = ConnectOptions::new(settings.database_url.clone());
     options
@@ -73,8 +75,44 @@ pub async fn connect(settings: &Settings) -> anyhow::Result<DatabaseConnection> 
         })
         // A lock held elsewhere (another session's open transaction) fails the statement after
         // this, answered 503, instead of holding the request and its connection indefinitely.
-        .map_sqlx_postgres_opts(move |opts| opts.options([("lock_timeout", lock_timeout.as_str())]));
+        .map_sqlx_postgres_opts(move |opts| {
+            opts.options([("lock_timeout", lock_timeout.as_str())])
+                .statement_cache_capacity(statement_cache)
+        });
     Ok(Database::connect(options).await?)
+}
+
+/// The key of the advisory lock migrations run under (any number fixed for this application).
+const MIGRATION_LOCK: i64 = 0x7765_6e6d_696e_6701;
+
+/// Brings the schema up to date. On PostgreSQL several replicas may start at once: they queue
+/// on a transaction-scoped advisory lock and migrate inside that one transaction, so the first
+/// applies the migrations and the others find nothing left to do. A transaction-scoped lock,
+/// not a session one, because a session lock taken through a transaction-mode pooler would
+/// outlive the statement on a server connection the pooler hands to someone else.
+pub async fn migrate(db: &DatabaseConnection) -> anyhow::Result<()> {
+    use sea_orm::{ConnectionTrait, DbBackend, SqliteTransactionMode, TransactionOptions, TransactionTrait};
+    if db.get_database_backend() != DbBackend::Postgres {
+        // SQLite: a write transaction from the start, so another process opening the same
+        // file waits for it (up to the busy timeout) instead of migrating alongside.
+        let txn = db
+            .begin_with_options(TransactionOptions {
+                sqlite_transaction_mode: Some(SqliteTransactionMode::Immediate),
+                ..Default::default()
+            })
+            .await?;
+        Migrator::up(&txn, None).await?;
+        txn.commit().await?;
+        return Ok(());
+    }
+    let txn = db.begin().await?;
+    // Waiting for another replica's migrations is expected: not the requests' short lock_timeout.
+    txn.execute_unprepared("SET LOCAL lock_timeout = '10min'").await?;
+    txn.execute_unprepared(&format!("SELECT pg_advisory_xact_lock({MIGRATION_LOCK})"))
+        .await?;
+    Migrator::up(&txn, None).await?;
+    txn.commit().await?;
+    Ok(())
 }
 
 /// Creates the first admin when none exists: from `BOOTSTRAP_ADMIN_PHONE` and
@@ -143,7 +181,7 @@ impl Application {
     pub async fn build(mut settings: Settings, clock: Clock) -> anyhow::Result<Self> {
         settings.ensure_jwt_secret()?;
         let db = connect(&settings).await?;
-        Migrator::up(&db, None).await?;
+        migrate(&db).await?;
 
         let passwords = PasswordHashing::bounded(
             settings.argon2_memory_kib,
@@ -152,26 +190,35 @@ impl Application {
             settings.password_hash_queue_wait,
         );
         let dummy_hash = passwords.dummy_hash().await?;
+        let shared = settings
+            .redis_url
+            .as_deref()
+            .map(|url| SharedLimits::new(url, &settings.redis_key_prefix))
+            .transpose()?;
         let state = web::Data::new(AppState {
             jwt: JwtKeys::new(&settings.jwt_secret, settings.access_token_ttl)?,
             login_limiter: LoginLimiter::new(
                 settings.login_attempts_per_minute,
                 settings.login_phone_attempts_per_minute,
-            ),
-            checkin_limiter: UserLimiter::new(CHECKIN_ATTEMPTS_PER_MINUTE),
+            )
+            .shared(shared.clone()),
+            checkin_limiter: UserLimiter::new(CHECKIN_ATTEMPTS_PER_MINUTE).shared(shared.clone(), "checkin"),
             metrics: Metrics::new()?,
-            register_limiter: AddressLimiter::new(settings.register_attempts_per_minute),
+            register_limiter: AddressLimiter::new(settings.register_attempts_per_minute)
+                .shared(shared.clone(), "register"),
             // The same ceiling per address as phone logins (`LoginLimiter`).
-            wechat_login_limiter: AddressLimiter::new(settings.login_attempts_per_minute.saturating_mul(120)),
+            wechat_login_limiter: AddressLimiter::new(settings.login_attempts_per_minute.saturating_mul(120))
+                .shared(shared.clone(), "wechat"),
             wechat: settings.wechat.clone().map(WechatClient::new).transpose()?,
             uploads: UploadStore::from_settings(&settings)?,
-            upload_limiter: UserLimiter::new(settings.uploads.per_user_per_minute),
+            upload_limiter: UserLimiter::new(settings.uploads.per_user_per_minute).shared(shared, "upload"),
             settings: Arc::new(settings),
             db,
             clock,
             passwords,
             dummy_hash,
             notifications: Arc::default(),
+            stopping: Arc::default(),
         });
         bootstrap_admin(&state).await?;
         crate::notifications::stream::prime(&state).await?;
@@ -186,6 +233,7 @@ impl Application {
             .build()
             .map_err(|e| anyhow::anyhow!("metrics: {e}"))?;
         let server = server(listener, state.clone(), prometheus)?;
+        spawn_stopper(&state, server.handle());
         crate::notifications::stream::spawn_watcher(state.clone());
         if state.settings.background_jobs {
             crate::jobs::spawn(state.clone(), state.settings.job_interval);
@@ -224,6 +272,27 @@ impl Application {
     pub async fn run_until_stopped(self) -> std::io::Result<()> {
         self.server.await
     }
+}
+
+/// On SIGTERM or SIGINT: `/readyz` turns 503 at once, requests are still served for
+/// `SHUTDOWN_DRAIN_SECS`, then the listener closes and in-flight requests get
+/// `SHUTDOWN_TIMEOUT_SECS` to finish (actix's graceful stop).
+fn spawn_stopper(state: &web::Data<AppState>, handle: actix_web::dev::ServerHandle) {
+    let stopping = state.stopping.clone();
+    let drain = state.settings.shutdown_drain;
+    tokio::spawn(async move {
+        crate::notifications::stream::stop_requested().await;
+        stopping.store(true, std::sync::atomic::Ordering::SeqCst);
+        if !drain.is_zero() {
+            tracing::info!(
+                drain_secs = drain.as_secs(),
+                "stopping: /readyz answers 503 while draining"
+            );
+            tokio::time::sleep(drain).await;
+        }
+        tracing::info!("stopping: no new connections; finishing in-flight requests");
+        handle.stop(true).await;
+    });
 }
 
 fn cors(origins: &[String]) -> Cors {
@@ -287,6 +356,8 @@ fn server(listener: TcpListener, state: web::Data<AppState>, prometheus: Prometh
     })
     .workers(workers)
     .shutdown_timeout(shutdown_timeout)
+    // Signals are handled by `spawn_stopper` (drain first, then stop).
+    .disable_signals()
     .listen(listener)?
     .run();
     Ok(server)

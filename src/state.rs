@@ -47,4 +47,6 @@ pub struct AppState {
     pub uploads: UploadStore,
     /// Uploads per user (`UPLOAD_PER_USER_PER_MINUTE`).
     pub upload_limiter: UserLimiter,
+    /// Set on SIGTERM or SIGINT: `/readyz` answers 503 while the process drains.
+    pub stopping: Arc<std::sync::atomic::AtomicBool>,
 }

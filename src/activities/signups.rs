@@ -460,7 +460,7 @@ pub async fn check_in_or_out(
     }
     let valid = activity.checkin_code_expires_at.is_some_and(|t| now < t) && code_matches(activity, code);
     if !valid {
-        limiter.check(user.id)?;
+        limiter.check(user.id).await?;
         return Err(AppError::unprocessable("INVALID_CHECKIN_CODE", "签到码错误或已过期"));
     }
     let column = if checkout {

@@ -1,6 +1,11 @@
 //! Rate limits: logins per (phone, client address) with a looser ceiling per phone,
 //! registrations per client address, and per-user attempts (governor's GCRA where no reset is
 //! needed).
+//!
+//! With `REDIS_URL` set, every process counts in the same Redis ([`SharedLimits`]: a fixed
+//! one-minute window per key, checked and counted by one script), so the limits hold across
+//! replicas; the per-process counters here stay the fallback, and take over, with a warning,
+//! whenever Redis does not answer (never a 500).
 
 use std::{
     collections::{HashMap, VecDeque},
@@ -87,6 +92,7 @@ pub struct LoginLimiter {
     phone_limit: usize,
     failures: Mutex<Failures>,
     per_address: DefaultKeyedRateLimiter<IpAddr>,
+    shared: Option<SharedLimits>,
 }
 
 impl LoginLimiter {
@@ -98,7 +104,61 @@ impl LoginLimiter {
             phone_limit: per_phone.max(per_pair).max(1) as usize,
             failures: Mutex::new(Failures::default()),
             per_address: DefaultKeyedRateLimiter::keyed(per_minute(per_pair.saturating_mul(120))),
+            shared: None,
         }
+    }
+
+    /// Counts in `shared` (Redis) instead of this process, this process being the fallback.
+    pub fn shared(mut self, shared: Option<SharedLimits>) -> Self {
+        self.shared = shared;
+        self
+    }
+
+    fn keys(shared: &SharedLimits, phone: &str, address: Option<IpAddr>) -> (String, String, Option<String>) {
+        let shown = address.map_or_else(|| "-".to_owned(), |a| a.to_string());
+        (
+            shared.key(&format!("login:pair:{phone}:{shown}")),
+            shared.key(&format!("login:phone:{phone}")),
+            address.map(|a| shared.key(&format!("login:addr:{a}"))),
+        )
+    }
+
+    /// Admits an attempt (see [`LoginLimiter::admit_here`]), across all processes when shared.
+    pub async fn admit(&self, phone: &str, address: Option<IpAddr>) -> AppResult<()> {
+        if let Some(shared) = &self.shared {
+            let (pair, phone_key, address_key) = Self::keys(shared, phone, address);
+            let mut keys = vec![(pair, self.pair_limit as u64), (phone_key, self.phone_limit as u64)];
+            if let Some(key) = address_key {
+                keys.push((key, (self.pair_limit as u64).saturating_mul(120)));
+            }
+            match shared.take(&keys).await {
+                Some(result) => return result,
+                None => return self.admit_here(phone, address),
+            }
+        }
+        self.admit_here(phone, address)
+    }
+
+    /// The admitted attempt logged in (see [`LoginLimiter::succeeded_here`]).
+    pub async fn succeeded(&self, phone: &str, address: Option<IpAddr>) {
+        if let Some(shared) = &self.shared {
+            let (pair, phone_key, _) = Self::keys(shared, phone, address);
+            if shared.give_back(&[phone_key], Some(&pair)).await {
+                return;
+            }
+        }
+        self.succeeded_here(phone, address);
+    }
+
+    /// The admitted attempt never checked the password (see [`LoginLimiter::not_attempted_here`]).
+    pub async fn not_attempted(&self, phone: &str, address: Option<IpAddr>) {
+        if let Some(shared) = &self.shared {
+            let (pair, phone_key, _) = Self::keys(shared, phone, address);
+            if shared.give_back(&[pair, phone_key], None).await {
+                return;
+            }
+        }
+        self.not_attempted_here(phone, address);
     }
 
     fn failures(&self) -> std::sync::MutexGuard<'_, Failures> {
@@ -108,7 +168,7 @@ impl LoginLimiter {
 
     /// Admits an attempt, counting it as a failure until `succeeded` or `not_attempted` says
     /// otherwise: counting up front keeps parallel guesses within the limit.
-    pub fn admit(&self, phone: &str, address: Option<IpAddr>) -> AppResult<()> {
+    pub fn admit_here(&self, phone: &str, address: Option<IpAddr>) -> AppResult<()> {
         if let Some(address) = address {
             self.per_address.check_key(&address).map_err(refusal)?;
         }
@@ -139,7 +199,7 @@ impl LoginLimiter {
     }
 
     /// The admitted attempt logged in: its pair starts afresh and it is no failure of the phone.
-    pub fn succeeded(&self, phone: &str, address: Option<IpAddr>) {
+    pub fn succeeded_here(&self, phone: &str, address: Option<IpAddr>) {
         let mut failures = self.failures();
         failures.pairs.remove(&(phone.to_owned(), address));
         if let Some(window) = failures.phones.get_mut(phone) {
@@ -148,7 +208,7 @@ impl LoginLimiter {
     }
 
     /// The admitted attempt never checked the password (the server was busy): it is no failure.
-    pub fn not_attempted(&self, phone: &str, address: Option<IpAddr>) {
+    pub fn not_attempted_here(&self, phone: &str, address: Option<IpAddr>) {
         let mut failures = self.failures();
         if let Some(window) = failures.pairs.get_mut(&(phone.to_owned(), address)) {
             window.0.pop_back();
@@ -162,6 +222,8 @@ impl LoginLimiter {
 /// Limits registrations per client address; an exceeded limit is a 429 with `Retry-After`.
 pub struct AddressLimiter {
     per_address: DefaultKeyedRateLimiter<IpAddr>,
+    limit: u32,
+    shared: Option<(SharedLimits, &'static str)>,
 }
 
 impl AddressLimiter {
@@ -169,21 +231,36 @@ impl AddressLimiter {
     pub fn new(per_minute_limit: u32) -> Self {
         Self {
             per_address: DefaultKeyedRateLimiter::keyed(per_minute(per_minute_limit)),
+            limit: per_minute_limit.max(1),
+            shared: None,
         }
     }
 
+    /// Counts in `shared` under keys named `name`, this process being the fallback.
+    pub fn shared(mut self, shared: Option<SharedLimits>, name: &'static str) -> Self {
+        self.shared = shared.map(|s| (s, name));
+        self
+    }
+
     /// Counts an attempt from `address` (none without a peer address).
-    pub fn check(&self, address: Option<IpAddr>) -> AppResult<()> {
-        match address {
-            Some(address) => self.per_address.check_key(&address).map_err(refusal),
-            None => Ok(()),
+    pub async fn check(&self, address: Option<IpAddr>) -> AppResult<()> {
+        let Some(address) = address else { return Ok(()) };
+        if let Some((shared, name)) = &self.shared
+            && let Some(result) = shared
+                .take(&[(shared.key(&format!("{name}:{address}")), u64::from(self.limit))])
+                .await
+        {
+            return result;
         }
+        self.per_address.check_key(&address).map_err(refusal)
     }
 }
 
 /// Limits attempts per user (wrong check-in codes); an exceeded limit is a 429 with `Retry-After`.
 pub struct UserLimiter {
     per_user: DefaultKeyedRateLimiter<i32>,
+    limit: u32,
+    shared: Option<(SharedLimits, &'static str)>,
 }
 
 impl UserLimiter {
@@ -191,11 +268,125 @@ impl UserLimiter {
     pub fn new(per_minute: u32) -> Self {
         Self {
             per_user: DefaultKeyedRateLimiter::keyed(self::per_minute(per_minute)),
+            limit: per_minute.max(1),
+            shared: None,
         }
     }
 
-    pub fn check(&self, user_id: i32) -> AppResult<()> {
+    /// Counts in `shared` under keys named `name`, this process being the fallback.
+    pub fn shared(mut self, shared: Option<SharedLimits>, name: &'static str) -> Self {
+        self.shared = shared.map(|s| (s, name));
+        self
+    }
+
+    pub async fn check(&self, user_id: i32) -> AppResult<()> {
+        if let Some((shared, name)) = &self.shared
+            && let Some(result) = shared
+                .take(&[(shared.key(&format!("{name}:{user_id}")), u64::from(self.limit))])
+                .await
+        {
+            return result;
+        }
         self.per_user.check_key(&user_id).map_err(refusal)
+    }
+}
+
+/// Checks every key against its limit and, when none is reached, counts one attempt on each;
+/// a key's first count starts its window. Answers `{1, 0}` (admitted) or `{0, ms}` (refused,
+/// the reached key's window ends in `ms`).
+const TAKE: &str = r"
+for i, key in ipairs(KEYS) do
+  local n = tonumber(redis.call('GET', key) or '0')
+  if n >= tonumber(ARGV[i + 1]) then
+    return {0, redis.call('PTTL', key)}
+  end
+end
+for _, key in ipairs(KEYS) do
+  if redis.call('INCR', key) == 1 then redis.call('PEXPIRE', key, ARGV[1]) end
+end
+return {1, 0}
+";
+
+/// Takes one attempt back from each key that still counts some (`DECR` floored at zero), and
+/// forgets `ARGV[1]` when given (a pair that logged in starts afresh).
+const GIVE_BACK: &str = r"
+for _, key in ipairs(KEYS) do
+  if tonumber(redis.call('GET', key) or '0') > 0 then redis.call('DECR', key) end
+end
+if ARGV[1] ~= '' then redis.call('DEL', ARGV[1]) end
+return 1
+";
+
+/// Limits counted in Redis, shared by every process that names the same server and prefix.
+#[derive(Clone)]
+pub struct SharedLimits {
+    connection: redis::aio::ConnectionManager,
+    prefix: String,
+    take: std::sync::Arc<redis::Script>,
+    give_back: std::sync::Arc<redis::Script>,
+}
+
+impl SharedLimits {
+    /// A lazy connection (made on first use, remade when lost) that gives up on a call after
+    /// 300 ms, so a Redis outage costs a request that much once before the local fallback.
+    pub fn new(url: &str, prefix: &str) -> anyhow::Result<Self> {
+        let client = redis::Client::open(url)?;
+        let config = redis::aio::ConnectionManagerConfig::new()
+            .set_connection_timeout(Some(Duration::from_millis(300)))
+            .set_response_timeout(Some(Duration::from_millis(300)))
+            .set_number_of_retries(1)
+            .set_max_delay(Duration::from_secs(2));
+        Ok(Self {
+            connection: redis::aio::ConnectionManager::new_lazy_with_config(client, config)?,
+            prefix: prefix.to_owned(),
+            take: std::sync::Arc::new(redis::Script::new(TAKE)),
+            give_back: std::sync::Arc::new(redis::Script::new(GIVE_BACK)),
+        })
+    }
+
+    fn key(&self, rest: &str) -> String {
+        format!("{}:limit:{rest}", self.prefix)
+    }
+
+    /// `None` when Redis did not answer: the caller limits in this process instead.
+    async fn take(&self, keys: &[(String, u64)]) -> Option<AppResult<()>> {
+        let mut invocation = self.take.prepare_invoke();
+        invocation.arg(WINDOW.as_millis() as u64);
+        for (key, limit) in keys {
+            invocation.key(key).arg(*limit);
+        }
+        let mut connection = self.connection.clone();
+        match invocation.invoke_async::<(i64, i64)>(&mut connection).await {
+            Ok((1, _)) => Some(Ok(())),
+            Ok((_, wait_ms)) => Some(Err(AppError::TooManyRequests {
+                retry_after_secs: if wait_ms > 0 {
+                    (wait_ms as u64).div_ceil(1000).max(1)
+                } else {
+                    60
+                },
+            })),
+            Err(error) => {
+                tracing::warn!(%error, "Redis did not answer; rate limits fall back to this process's own counts");
+                None
+            }
+        }
+    }
+
+    /// `false` when Redis did not answer.
+    async fn give_back(&self, keys: &[String], forget: Option<&str>) -> bool {
+        let mut invocation = self.give_back.prepare_invoke();
+        invocation.arg(forget.unwrap_or_default());
+        for key in keys {
+            invocation.key(key);
+        }
+        let mut connection = self.connection.clone();
+        match invocation.invoke_async::<i64>(&mut connection).await {
+            Ok(_) => true,
+            Err(error) => {
+                tracing::warn!(%error, "Redis did not answer; rate limits fall back to this process's own counts");
+                false
+            }
+        }
     }
 }
 
@@ -211,17 +402,20 @@ mod tests {
     fn a_pair_locks_alone_and_the_phone_ceiling_locks_all_addresses() {
         let limiter = LoginLimiter::new(2, 3);
         let phone = "13900000000";
-        limiter.admit(phone, ip("1.1.1.1")).unwrap();
-        limiter.admit(phone, ip("1.1.1.1")).unwrap();
-        let locked = limiter.admit(phone, ip("1.1.1.1")).unwrap_err();
+        limiter.admit_here(phone, ip("1.1.1.1")).unwrap();
+        limiter.admit_here(phone, ip("1.1.1.1")).unwrap();
+        let locked = limiter.admit_here(phone, ip("1.1.1.1")).unwrap_err();
         assert!(
             matches!(locked, AppError::TooManyRequests { retry_after_secs } if (1..=60).contains(&retry_after_secs))
         );
         // Another address may still try: the third failure of the phone.
-        limiter.admit(phone, ip("2.2.2.2")).unwrap();
-        assert!(limiter.admit(phone, ip("3.3.3.3")).is_err(), "the phone ceiling holds");
+        limiter.admit_here(phone, ip("2.2.2.2")).unwrap();
         assert!(
-            limiter.admit("13900000001", ip("1.1.1.1")).is_ok(),
+            limiter.admit_here(phone, ip("3.3.3.3")).is_err(),
+            "the phone ceiling holds"
+        );
+        assert!(
+            limiter.admit_here("13900000001", ip("1.1.1.1")).is_ok(),
             "other phones are free"
         );
     }
@@ -230,13 +424,13 @@ mod tests {
     fn success_clears_the_pair_and_an_unattempted_login_counts_nothing() {
         let limiter = LoginLimiter::new(2, 100);
         let phone = "13900000000";
-        limiter.admit(phone, ip("1.1.1.1")).unwrap();
-        limiter.admit(phone, ip("1.1.1.1")).unwrap();
-        limiter.succeeded(phone, ip("1.1.1.1"));
-        limiter.admit(phone, ip("1.1.1.1")).unwrap();
-        limiter.not_attempted(phone, ip("1.1.1.1"));
-        limiter.admit(phone, ip("1.1.1.1")).unwrap();
-        limiter.admit(phone, ip("1.1.1.1")).unwrap();
-        assert!(limiter.admit(phone, ip("1.1.1.1")).is_err());
+        limiter.admit_here(phone, ip("1.1.1.1")).unwrap();
+        limiter.admit_here(phone, ip("1.1.1.1")).unwrap();
+        limiter.succeeded_here(phone, ip("1.1.1.1"));
+        limiter.admit_here(phone, ip("1.1.1.1")).unwrap();
+        limiter.not_attempted_here(phone, ip("1.1.1.1"));
+        limiter.admit_here(phone, ip("1.1.1.1")).unwrap();
+        limiter.admit_here(phone, ip("1.1.1.1")).unwrap();
+        assert!(limiter.admit_here(phone, ip("1.1.1.1")).is_err());
     }
 }

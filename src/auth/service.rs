@@ -19,7 +19,7 @@ use crate::users::{self, types::UserResponse};
 /// Registers a resident. The address is rate-limited and a taken phone refused before the
 /// password is hashed, so neither a flood nor a phone enumeration costs hashing work.
 pub async fn register(state: &AppState, req: RegisterRequest, address: Option<IpAddr>) -> AppResult<UserResponse> {
-    state.register_limiter.check(address)?;
+    state.register_limiter.check(address).await?;
     if users::service::find_by_phone(&state.db, &req.phone).await?.is_some() {
         return Err(users::service::phone_taken());
     }
@@ -87,7 +87,7 @@ pub async fn issue(state: &AppState, db: &impl ConnectionTrait, user_id: i32) ->
 /// its pair.
 pub async fn login(state: &AppState, req: LoginRequest, address: Option<IpAddr>) -> AppResult<TokenResponse> {
     let limiter = &state.login_limiter;
-    limiter.admit(&req.phone, address)?;
+    limiter.admit(&req.phone, address).await?;
     let checked = async {
         let user = users::service::find_by_phone(&state.db, &req.phone).await?;
         let (hash, user_id) = match &user {
@@ -106,12 +106,12 @@ pub async fn login(state: &AppState, req: LoginRequest, address: Option<IpAddr>)
     .await;
     match checked {
         Ok(Some(user_id)) => {
-            limiter.succeeded(&req.phone, address);
+            limiter.succeeded(&req.phone, address).await;
             issue(state, &state.db, user_id).await
         }
         Ok(None) => Err(bad_credentials()),
         Err(error) => {
-            limiter.not_attempted(&req.phone, address);
+            limiter.not_attempted(&req.phone, address).await;
             Err(error)
         }
     }

@@ -131,7 +131,8 @@ pub fn spawn_watcher(state: web::Data<AppState>) {
     });
 }
 
-async fn stop_requested() {
+/// Resolves on SIGTERM or SIGINT.
+pub async fn stop_requested() {
     #[cfg(unix)]
     {
         use tokio::signal::unix::{SignalKind, signal};

@@ -32,16 +32,21 @@ async fn healthz() -> HttpResponse {
 
 /// Readiness
 ///
-/// The database answers; 503 (`SERVICE_UNAVAILABLE`) when it does not.
+/// The database answers and the process is not stopping; 503 (`SERVICE_UNAVAILABLE`) when the
+/// database does not answer, or from SIGTERM on (while the process drains, see
+/// `SHUTDOWN_DRAIN_SECS`).
 #[utoipa::path(
     tag = "operations",
     responses(
         (status = 200, description = "Ready", body = Health),
-        (status = 503, description = "The database is unreachable", body = crate::http::Problem, content_type = "application/problem+json"),
+        (status = 503, description = "The database is unreachable, or the process is stopping", body = crate::http::Problem, content_type = "application/problem+json"),
     )
 )]
 #[get("/readyz")]
 async fn readyz(state: web::Data<AppState>) -> AppResult<HttpResponse> {
+    if state.stopping.load(std::sync::atomic::Ordering::SeqCst) {
+        return Err(AppError::unavailable("SERVICE_UNAVAILABLE", "服务暂不可用", 1));
+    }
     let ping = tokio::time::timeout(std::time::Duration::from_secs(3), state.db.ping()).await;
     match ping {
         Ok(Ok(())) => Ok(HttpResponse::Ok().json(Health { status: "ok".into() })),

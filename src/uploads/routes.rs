@@ -127,7 +127,7 @@ async fn create_upload(
     payload: web::Payload,
 ) -> AppResult<HttpResponse> {
     let limits = &state.settings.uploads;
-    state.upload_limiter.check(user.id)?;
+    state.upload_limiter.check(user.id).await?;
     let bytes = read_file_field(&req, payload, limits.max_bytes).await?;
     let max_pixels = limits.max_pixels;
     let processed = web::block(move || media::process(bytes, max_pixels))

@@ -67,7 +67,7 @@ pub async fn login(
     address: Option<IpAddr>,
 ) -> AppResult<WechatLoginResponse> {
     let client = client(state)?;
-    state.wechat_login_limiter.check(address)?;
+    state.wechat_login_limiter.check(address).await?;
     let session = client.code2session(&req.code).await?;
     match bound_user(&state.db, &session.openid, session.unionid.as_deref()).await? {
         Some(user_id) => {
@@ -117,7 +117,7 @@ pub async fn bind(state: &AppState, req: WechatBindRequest, address: Option<IpAd
 
     if users::service::find_by_phone(&state.db, &phone).await?.is_none() {
         // Like a registration: limited per address.
-        state.register_limiter.check(address)?;
+        state.register_limiter.check(address).await?;
         match register(state, &holder, &phone, &req).await {
             // Someone registered the phone meanwhile: bind that account instead.
             Err(error) if error.code() == "PHONE_TAKEN" => {}

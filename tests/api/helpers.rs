@@ -187,7 +187,29 @@ pub async fn spawn_app() -> TestApp {
 }
 
 pub async fn spawn_app_with(extra: &[(&str, &str)]) -> TestApp {
+    if extra.is_empty()
+        && let Some(external) = external_deployment()
+    {
+        return external.await;
+    }
     spawn_app_on(TestDatabase::fresh().await, extra).await
+}
+
+/// `TEST_BASE_URL` (say nginx in front of `deploy/cluster`) with `TEST_BASE_DATABASE_URL`, its
+/// database: a test that needs no special settings talks to that deployment instead of a server
+/// of its own. An in-process instance on the same database still gives the test its state (the
+/// database, job sweeps); its clock is not the deployment's, so tests that move the clock fail
+/// there. The deployment must run with the test settings (`JWT_SECRET`, the admin, high limits:
+/// see docs/operations.md).
+fn external_deployment() -> Option<impl Future<Output = TestApp>> {
+    let base = std::env::var("TEST_BASE_URL").ok().filter(|u| !u.is_empty())?;
+    let url = std::env::var("TEST_BASE_DATABASE_URL")
+        .expect("TEST_BASE_URL needs TEST_BASE_DATABASE_URL, the deployment's database");
+    Some(async move {
+        let mut app = spawn_app_on(TestDatabase::at(url), &[]).await;
+        app.address = base.trim_end_matches('/').to_owned();
+        app
+    })
 }
 
 /// A server on `db` with the test settings plus `extra`.

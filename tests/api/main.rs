@@ -11,6 +11,7 @@ mod attendance;
 mod audit;
 mod auth;
 mod caching;
+mod cluster;
 mod commendations;
 mod crash;
 mod districts;
