@@ -87,6 +87,9 @@ pub enum Scenario {
     Submit,
     /// 80% browse, 10% sign-up, 5% order submit, 5% accept.
     Mixed,
+    /// `GET /healthz` with no token: the HTTP floor of this client and server, the baseline the
+    /// other scenarios are read against.
+    Healthz,
 }
 
 impl fmt::Display for Scenario {
@@ -98,6 +101,7 @@ impl fmt::Display for Scenario {
             Scenario::Grab => "grab",
             Scenario::Submit => "submit",
             Scenario::Mixed => "mixed",
+            Scenario::Healthz => "healthz",
         };
         f.write_str(name)
     }
@@ -223,9 +227,13 @@ impl Api {
         })
     }
 
+    /// `path` under `/api/v1`, or at the root when it starts with `//` (`//healthz`).
     fn url(&self, path: &str) -> String {
         let i = self.next.fetch_add(1, Ordering::Relaxed) % self.bases.len();
-        format!("{}/api/v1{path}", self.bases[i])
+        match path.strip_prefix('/').filter(|p| p.starts_with('/')) {
+            Some(root) => format!("{}{root}", self.bases[i]),
+            None => format!("{}/api/v1{path}", self.bases[i]),
+        }
     }
 
     /// Sends one request; `status` 0 is a transport failure. Returns the latency too.
@@ -488,6 +496,7 @@ pub async fn run(options: &Options, users: UsersFile) -> anyhow::Result<Report> 
         Scenario::Rush => (options.rush_users, 0),
         Scenario::Grab => (0, options.grab_volunteers),
         Scenario::Mixed => (options.users, (options.users / 10).max(1)),
+        Scenario::Healthz => (0, 0),
         _ => (options.users, 0),
     };
     let resident_people = spread(&users, resident_count, |s| &s.residents);
@@ -588,6 +597,7 @@ pub async fn run(options: &Options, users: UsersFile) -> anyhow::Result<Report> 
         Scenario::Grab => check_grab(&ctx, &staff).await,
         Scenario::Submit => check_submit(&ctx, &staff, before.unwrap_or_default()).await,
         Scenario::Mixed => check_mixed(&ctx),
+        Scenario::Healthz => Ok("every answer 200".to_owned()),
     };
     let requests = rec.histogram.len();
     let (invariant_ok, invariant) = match checked {
@@ -634,9 +644,18 @@ async fn worker(ctx: Arc<Ctx>, w: usize) -> Recorder {
                 90..95 => submit(&ctx, &mut rng, &mut rec).await,
                 _ => accept_one(&ctx, &mut rng, &mut rec).await,
             },
+            Scenario::Healthz => healthz(&ctx, &mut rec).await,
         }
     }
     rec
+}
+
+async fn healthz(ctx: &Ctx, rec: &mut Recorder) {
+    let (outcome, latency, _) = ctx.api.send(Method::GET, "//healthz", None, None, None).await;
+    rec.record(&outcome, latency);
+    if outcome.status != 200 {
+        rec.violate(format!("GET /healthz answered {}", outcome.status));
+    }
 }
 
 fn pick<'a>(sessions: &'a [Session], rng: &mut StdRng) -> &'a Session {

@@ -51,7 +51,7 @@ async fn list_activities(
     page: ValidatedQuery<Pagination>,
     filter: ValidatedQuery<ActivityFilter>,
 ) -> AppResult<HttpResponse> {
-    let (items, total) = service::list(&state.db, user.0.as_ref(), filter.0, &page.0, state.clock.now()).await?;
+    let (items, total) = service::list(state.read_db(), user.0.as_ref(), filter.0, &page.0, state.clock.now()).await?;
     Ok(HttpResponse::Ok().json(Page::new(items, &page.0, total)))
 }
 
@@ -92,8 +92,9 @@ async fn create_activity(
 )]
 #[get("/activities/{id}")]
 async fn get_activity(state: web::Data<AppState>, user: MaybeAuthUser, id: web::Path<i32>) -> AppResult<HttpResponse> {
-    let model = service::find_visible(&state.db, user.0.as_ref(), id.into_inner()).await?;
-    Ok(HttpResponse::Ok().json(service::one(&state.db, user.0.as_ref(), model, state.clock.now()).await?))
+    let db = state.read_db();
+    let model = service::find_visible(db, user.0.as_ref(), id.into_inner()).await?;
+    Ok(HttpResponse::Ok().json(service::one(db, user.0.as_ref(), model, state.clock.now()).await?))
 }
 
 const STATE_CONFLICT: &str = "Wrong state for this change (`ACTIVITY_STATE_CONFLICT`)";

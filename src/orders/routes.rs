@@ -111,8 +111,9 @@ async fn list_orders(
     page: ValidatedQuery<Pagination>,
     filter: web::Query<OrderFilter>,
 ) -> AppResult<HttpResponse> {
-    let caller = caller(&state, &user, &origin).await?;
-    let (items, total) = service::list(&state.db, &caller, &filter, page.0.offset(), page.0.page_size()).await?;
+    let timing = Timing::new(&state.settings, state.clock.now());
+    let caller = Caller::load(state.read_db(), &user, &origin, timing).await?;
+    let (items, total) = service::list(state.read_db(), &caller, &filter, page.0.offset(), page.0.page_size()).await?;
     Ok(HttpResponse::Ok().json(Page::new(items, &page.0, total)))
 }
 

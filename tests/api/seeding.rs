@@ -275,7 +275,7 @@ async fn every_loadgen_scenario_holds_its_invariant_at_small_sizes() {
     let app = spawn_app_on(db, &LIMITS).await;
     use loadgen::Scenario::*;
     // `mixed` accepts open orders too, so it runs after `grab`.
-    for scenario in [Browse, Signup, Submit, Rush, Grab, Mixed] {
+    for scenario in [Healthz, Browse, Signup, Submit, Rush, Grab, Mixed] {
         let mut options = options(&app, scenario);
         if scenario == Rush {
             options.concurrency = 16;
