@@ -169,8 +169,9 @@ async fn run(state: &AppState, user: &AuthUser, origin: &Origin, id: i32, step: 
     answer(state, &caller, order).await
 }
 
+/// The order after a committed change, read from committed state (the reader pool on SQLite).
 async fn answer(state: &AppState, caller: &Caller, order: order::Model) -> AppResult<HttpResponse> {
-    Ok(HttpResponse::Ok().json(service::view(&state.db, caller, order).await?))
+    Ok(HttpResponse::Ok().json(service::view(state.read_db(), caller, order).await?))
 }
 
 async fn visible_order(state: &AppState, user: &AuthUser, origin: &Origin, id: i32) -> AppResult<order::Model> {
