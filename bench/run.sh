@@ -22,6 +22,7 @@
 #   RUSH_USERS GRAB_VOLUNTEERS USERS  seeding and scenario sizes (issue 10's, or QUICK's)
 #   SQLITE [1]  also run the SQLite pass;  POSTGRES [1]  run the PostgreSQL pass
 #   BUILD [1]  build the release binaries first (0: use target/release as it is)
+#   WENMING_BIN, LOADGEN_BIN  other builds to measure (BUILD=0)
 #   OUT [a new temporary folder]  raw outputs: loadgen JSON, pgbench output, server logs, table
 set -euo pipefail
 cd "$(dirname "$0")/.."
@@ -65,8 +66,8 @@ if [ "$BUILD" = 1 ]; then
   CARGO_PROFILE_RELEASE_DEBUG=${CARGO_PROFILE_RELEASE_DEBUG:-line-tables-only} \
     cargo build --release -j 1 -q -p wenming -p loadgen --bin wenming --bin loadgen
 fi
-WENMING=$ROOT/target/release/wenming
-LOADGEN=$ROOT/target/release/loadgen
+WENMING=${WENMING_BIN:-$ROOT/target/release/wenming}
+LOADGEN=${LOADGEN_BIN:-$ROOT/target/release/loadgen}
 
 # --- PostgreSQL ------------------------------------------------------------------------------
 if [ "$POSTGRES" = 1 ] && ! timeout 10 pg_isready -q; then
@@ -75,7 +76,7 @@ if [ "$POSTGRES" = 1 ] && ! timeout 10 pg_isready -q; then
   for _ in $(seq 1 30); do timeout 5 pg_isready -q && break; sleep 1; done
 fi
 fresh_db() {
-  timeout 60 psql -X -q -d postgres -c "DROP DATABASE IF EXISTS $1 WITH (FORCE)" -c "CREATE DATABASE $1"
+  PGOPTIONS="-c client_min_messages=warning" timeout 60 psql -X -q -d postgres -c "DROP DATABASE IF EXISTS $1 WITH (FORCE)" -c "CREATE DATABASE $1"
 }
 pg() { timeout 600 psql -X -q -v ON_ERROR_STOP=1 -d "$PGBENCH_DB" "$@"; }
 
@@ -90,7 +91,7 @@ start_server() {
   local logfile=$1; shift
   local t0; t0=$(date +%s%N)
   env "$@" BIND_ADDR=127.0.0.1:$PORT BACKGROUND_JOBS=off RUST_LOG=warn \
-    LOGIN_ATTEMPTS_PER_MINUTE=100000 LOGIN_PHONE_ATTEMPTS_PER_MINUTE=100000 \
+    LOGIN_ATTEMPTS_PER_MINUTE=10000 LOGIN_PHONE_ATTEMPTS_PER_MINUTE=10000 \
     BOOTSTRAP_ADMIN_PASSWORD=bench-admin-1 "$WENMING" serve > "$logfile" 2>&1 &
   SERVER=$!
   for _ in $(seq 1 600); do
@@ -131,7 +132,7 @@ SQL
   # shellcheck disable=SC2086
   timeout $((DURATION + 60)) pgbench -n -c "$CLIENTS" -j 2 -T "$DURATION" -M prepared $vars \
     -f "$PGBENCH_DIR/$script" "$PGBENCH_DB" > "$OUT/pgbench-$name.out" 2>&1 || true
-  sed -n 's/^tps = \([0-9.]*\) (without initial connection time)/\1/p' "$OUT/pgbench-$name.out"
+  sed -n "s/^tps = \([0-9]*\.\?[0-9]\?\)[0-9]* (without initial connection time)/\1/p" "$OUT/pgbench-$name.out"
 }
 
 # --- one pass of the scenarios -----------------------------------------------------------------
@@ -162,7 +163,7 @@ loadgen_run() {
 }
 row() { # db scenario clients reference ref_tps
   local ratio=-
-  if [ -n "${5:-}" ] && [ "$5" != - ]; then ratio=$(awk -v a="$API_RPS" -v b="$5" 'BEGIN {printf "%.2f", b > 0 ? a / b : 0}'); fi
+  if [ -n "${5:-}" ] && [ "$5" != - ]; then ratio=$(awk -v a="$API_RPS" -v b="$5" 'BEGIN {printf "%.2f", (b > 0 ? a / b : 0)}'); fi
   printf '%s\t%s\t%s\t%s\t%s\t%s\t%s\t%s\t%s\t%s\t%s\t%s\n' "$1" "$2" "$3" "$API_RPS" "$4" "${5:--}" "$ratio" \
     "$P50" "$P99" "$SPREAD" "$INVARIANT" "$PEAK" >> "$TABLE"
 }
