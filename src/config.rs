@@ -53,6 +53,9 @@ pub struct Settings {
     /// How long a SQLite statement waits for a lock held by another connection or process
     /// before the request is answered 503.
     pub sqlite_busy_timeout: Duration,
+    /// SQLite only: read-only connections beside the one writer, for the read-only queries
+    /// (`AppState::read_db`); 0 sends every query through the writer.
+    pub sqlite_readers: u32,
     /// How long a PostgreSQL statement waits for a row or table lock held by another session
     /// before the request is answered 503 (`lock_timeout`).
     pub pg_lock_timeout: Duration,
@@ -586,6 +589,7 @@ impl Settings {
                 0,
                 300_000,
             )?),
+            sqlite_readers: number(get("SQLITE_READERS"), "SQLITE_READERS", 4, 0, 64)? as u32,
             pg_lock_timeout: Duration::from_millis(number(
                 get("PG_LOCK_TIMEOUT_MS"),
                 "PG_LOCK_TIMEOUT_MS",

@@ -1,5 +1,6 @@
 //! The wenming server. `wenming` (or `wenming serve`) serves; `wenming openapi` prints the
-//! OpenAPI document; `wenming seed` fills the database with a station's year of work;
+//! OpenAPI document; `wenming seed` fills the database with a station's year of work; `wenming tokens` mints
+//! access tokens for seeded accounts;
 //! `wenming backup <file>` and `wenming restore <file>` copy the SQLite database out and back.
 
 use std::process::ExitCode;
@@ -25,6 +26,9 @@ enum Command {
     /// Fill the database (`DATABASE_URL`) with one station's year of work (`--scale`: many
     /// stations for loadgen; `--demo`: one small realistic station); prints what it made as JSON.
     Seed(seed::SeedOptions),
+    /// Mint access tokens for the accounts of a `seed --scale` users file, with this server's
+    /// JWT secret and the claims a login gives (for loadgen `--tokens-file`); prints a summary.
+    Tokens(seed::tokens::TokenOptions),
     /// Write a consistent copy of the SQLite database to a new file while servers may be running
     /// (PostgreSQL: use pg_dump; this exits 2).
     Backup {
@@ -62,6 +66,26 @@ async fn main() -> ExitCode {
                 }
                 Err(e) => {
                     eprintln!("error: seeding failed: {e:#}");
+                    ExitCode::FAILURE
+                }
+            }
+        }
+        Command::Tokens(options) => {
+            let mut settings = match settings() {
+                Ok(settings) => settings,
+                Err(code) => return code,
+            };
+            if let Err(e) = settings.ensure_jwt_secret() {
+                eprintln!("error: {e}");
+                return ExitCode::from(2);
+            }
+            match seed::tokens::run(&settings, options).await {
+                Ok(summary) => {
+                    println!("{}", serde_json::to_string_pretty(&summary).unwrap_or_default());
+                    ExitCode::SUCCESS
+                }
+                Err(e) => {
+                    eprintln!("error: minting tokens failed: {e:#}");
                     ExitCode::FAILURE
                 }
             }

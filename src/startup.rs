@@ -115,6 +115,40 @@ pub async fn migrate(db: &DatabaseConnection) -> anyhow::Result<()> {
     Ok(())
 }
 
+/// SQLite's read-only connections beside the one writer (`SQLITE_READERS`), opened after the
+/// migrations: in WAL mode they read the last committed state while the writer writes, so
+/// lists and details no longer queue behind sign-ups. `None` for PostgreSQL (its one pool
+/// serves both), an in-memory database (a second pool would open another database) or 0
+/// readers.
+pub async fn connect_readers(settings: &Settings) -> anyhow::Result<Option<DatabaseConnection>> {
+    let Some(path) = settings.sqlite_file() else {
+        return Ok(None);
+    };
+    if settings.sqlite_readers == 0
+        || path.is_empty()
+        || path.starts_with(':')
+        || settings.database_url.contains("mode=memory")
+    {
+        return Ok(None);
+    }
+    let busy_timeout = settings.sqlite_busy_timeout;
+    let mut options = ConnectOptions::new(settings.database_url.clone());
+    options
+        .max_connections(settings.sqlite_readers)
+        .min_connections(1)
+        .connect_timeout(settings.db_connect_timeout)
+        .acquire_timeout(settings.db_acquire_timeout)
+        .sqlx_logging(false)
+        .map_sqlx_sqlite_opts(move |opts| {
+            // The writer set WAL (a property of the file); a read-only connection cannot.
+            opts.read_only(true)
+                .create_if_missing(false)
+                .foreign_keys(true)
+                .busy_timeout(busy_timeout)
+        });
+    Ok(Some(Database::connect(options).await?))
+}
+
 /// Creates the first admin when none exists: from `BOOTSTRAP_ADMIN_PHONE` and
 /// `BOOTSTRAP_ADMIN_PASSWORD`, or with a random password printed once to the log. An existing
 /// account with that phone is never promoted (its owner may be anyone who registered it): the
@@ -182,6 +216,7 @@ impl Application {
         settings.ensure_jwt_secret()?;
         let db = connect(&settings).await?;
         migrate(&db).await?;
+        let reader = connect_readers(&settings).await?;
 
         let passwords = PasswordHashing::bounded(
             settings.argon2_memory_kib,
@@ -214,6 +249,7 @@ impl Application {
             upload_limiter: UserLimiter::new(settings.uploads.per_user_per_minute).shared(shared, "upload"),
             settings: Arc::new(settings),
             db,
+            reader,
             clock,
             passwords,
             dummy_hash,

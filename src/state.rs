@@ -22,9 +22,23 @@ use crate::{
 /// Wrong check-in codes a user may send in a minute before getting 429.
 pub const CHECKIN_ATTEMPTS_PER_MINUTE: u32 = 5;
 
+impl AppState {
+    /// Where read-only queries go: SQLite's reader pool beside the writer, or the one pool
+    /// (PostgreSQL, in-memory SQLite, `SQLITE_READERS=0`). A reader sees every commit made
+    /// before its statement began; never use it inside a transaction or to read something a
+    /// write in the same request depends on.
+    pub fn read_db(&self) -> &DatabaseConnection {
+        self.reader.as_ref().unwrap_or(&self.db)
+    }
+}
+
 /// What every request handler can reach.
 pub struct AppState {
+    /// The database: every write and every read-then-write goes here (on SQLite, the one
+    /// writer connection).
     pub db: DatabaseConnection,
+    /// SQLite's read-only connections (`SQLITE_READERS`); reach them through [`Self::read_db`].
+    pub reader: Option<DatabaseConnection>,
     pub settings: Arc<Settings>,
     pub clock: Clock,
     pub jwt: JwtKeys,

@@ -57,6 +57,20 @@ impl UsersFile {
     }
 }
 
+/// The tokens file `wenming tokens` writes: an access token per phone, minted with the server's
+/// secret, so a run need not log everyone in (5,000 Argon2 logins take minutes).
+#[derive(Debug, Clone, Default, Deserialize)]
+pub struct TokensFile {
+    pub tokens: HashMap<String, String>,
+}
+
+impl TokensFile {
+    pub fn read(path: &Path) -> anyhow::Result<Self> {
+        let bytes = std::fs::read(path).with_context(|| format!("reading {}", path.display()))?;
+        serde_json::from_slice(&bytes).with_context(|| format!("parsing {}", path.display()))
+    }
+}
+
 #[derive(Debug, Clone, Copy, PartialEq, Eq, clap::ValueEnum, Serialize, Deserialize)]
 #[serde(rename_all = "snake_case")]
 pub enum Scenario {
@@ -73,6 +87,9 @@ pub enum Scenario {
     Submit,
     /// 80% browse, 10% sign-up, 5% order submit, 5% accept.
     Mixed,
+    /// `GET /healthz` with no token: the HTTP floor of this client and server, the baseline the
+    /// other scenarios are read against.
+    Healthz,
 }
 
 impl fmt::Display for Scenario {
@@ -84,6 +101,7 @@ impl fmt::Display for Scenario {
             Scenario::Grab => "grab",
             Scenario::Submit => "submit",
             Scenario::Mixed => "mixed",
+            Scenario::Healthz => "healthz",
         };
         f.write_str(name)
     }
@@ -111,6 +129,8 @@ pub struct Options {
     pub grab_volunteers: usize,
     /// Logins in flight at once (the server bounds password hashing; 503 `BUSY` is retried).
     pub login_concurrency: usize,
+    /// Minted tokens (`wenming tokens`); a phone without one logs in.
+    pub tokens: Option<Arc<TokensFile>>,
 }
 
 #[derive(Debug, Clone, Serialize, Deserialize)]
@@ -207,9 +227,13 @@ impl Api {
         })
     }
 
+    /// `path` under `/api/v1`, or at the root when it starts with `//` (`//healthz`).
     fn url(&self, path: &str) -> String {
         let i = self.next.fetch_add(1, Ordering::Relaxed) % self.bases.len();
-        format!("{}/api/v1{path}", self.bases[i])
+        match path.strip_prefix('/').filter(|p| p.starts_with('/')) {
+            Some(root) => format!("{}{root}", self.bases[i]),
+            None => format!("{}/api/v1{path}", self.bases[i]),
+        }
     }
 
     /// Sends one request; `status` 0 is a transport failure. Returns the latency too.
@@ -396,15 +420,31 @@ async fn login(api: &Api, phone: &str, password: &str) -> anyhow::Result<(String
 }
 
 /// Logs in `people` (phone, station index) with at most `concurrency` logins in flight.
+/// A phone with a minted token takes it instead of logging in.
 async fn login_many(
     api: &Arc<Api>,
     people: Vec<(String, usize)>,
     password: &str,
     concurrency: usize,
+    minted: Option<&TokensFile>,
 ) -> anyhow::Result<Vec<Session>> {
     let gate = Arc::new(tokio::sync::Semaphore::new(concurrency.max(1)));
     let mut tasks = tokio::task::JoinSet::new();
+    let mut sessions = Vec::new();
     for (n, (phone, station)) in people.into_iter().enumerate() {
+        if let Some(token) = minted.and_then(|m| m.tokens.get(&phone)) {
+            let user_id =
+                jwt_subject(token).with_context(|| format!("the minted token of {phone} has no numeric sub"))?;
+            sessions.push((
+                n,
+                Session {
+                    token: token.clone(),
+                    user_id,
+                    station,
+                },
+            ));
+            continue;
+        }
         let (api, gate, password) = (api.clone(), gate.clone(), password.to_owned());
         tasks.spawn(async move {
             let _permit = gate.acquire_owned().await?;
@@ -419,7 +459,6 @@ async fn login_many(
             ))
         });
     }
-    let mut sessions = Vec::new();
     while let Some(joined) = tasks.join_next().await {
         sessions.push(joined??);
     }
@@ -457,6 +496,7 @@ pub async fn run(options: &Options, users: UsersFile) -> anyhow::Result<Report> 
         Scenario::Rush => (options.rush_users, 0),
         Scenario::Grab => (0, options.grab_volunteers),
         Scenario::Mixed => (options.users, (options.users / 10).max(1)),
+        Scenario::Healthz => (0, 0),
         _ => (options.users, 0),
     };
     let resident_people = spread(&users, resident_count, |s| &s.residents);
@@ -478,8 +518,9 @@ pub async fn run(options: &Options, users: UsersFile) -> anyhow::Result<Report> 
         "the users file lists no volunteers"
     );
     let lc = options.login_concurrency;
-    let residents = login_many(&api, resident_people, &users.password, lc).await?;
-    let volunteers = login_many(&api, volunteer_people, &users.password, lc).await?;
+    let minted = options.tokens.as_deref();
+    let residents = login_many(&api, resident_people, &users.password, lc, minted).await?;
+    let volunteers = login_many(&api, volunteer_people, &users.password, lc, minted).await?;
     // Staff of every station, for the checks through the API.
     let staff_people: Vec<(String, usize)> = users
         .stations
@@ -487,7 +528,7 @@ pub async fn run(options: &Options, users: UsersFile) -> anyhow::Result<Report> 
         .enumerate()
         .map(|(k, s)| (s.secretary.clone(), k))
         .collect();
-    let staff = login_many(&api, staff_people, &users.password, lc).await?;
+    let staff = login_many(&api, staff_people, &users.password, lc, minted).await?;
     let api = Arc::try_unwrap(api).map_err(|_| anyhow::anyhow!("the client is still shared"))?;
 
     let (deadline_span, count) = match (scenario, options.span) {
@@ -556,6 +597,7 @@ pub async fn run(options: &Options, users: UsersFile) -> anyhow::Result<Report> 
         Scenario::Grab => check_grab(&ctx, &staff).await,
         Scenario::Submit => check_submit(&ctx, &staff, before.unwrap_or_default()).await,
         Scenario::Mixed => check_mixed(&ctx),
+        Scenario::Healthz => Ok("every answer 200".to_owned()),
     };
     let requests = rec.histogram.len();
     let (invariant_ok, invariant) = match checked {
@@ -602,9 +644,18 @@ async fn worker(ctx: Arc<Ctx>, w: usize) -> Recorder {
                 90..95 => submit(&ctx, &mut rng, &mut rec).await,
                 _ => accept_one(&ctx, &mut rng, &mut rec).await,
             },
+            Scenario::Healthz => healthz(&ctx, &mut rec).await,
         }
     }
     rec
+}
+
+async fn healthz(ctx: &Ctx, rec: &mut Recorder) {
+    let (outcome, latency, _) = ctx.api.send(Method::GET, "//healthz", None, None, None).await;
+    rec.record(&outcome, latency);
+    if outcome.status != 200 {
+        rec.violate(format!("GET /healthz answered {}", outcome.status));
+    }
 }
 
 fn pick<'a>(sessions: &'a [Session], rng: &mut StdRng) -> &'a Session {

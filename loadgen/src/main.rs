@@ -4,7 +4,7 @@
 use std::{path::PathBuf, process::ExitCode, time::Duration};
 
 use clap::Parser;
-use loadgen::{Options, Scenario, Span, UsersFile};
+use loadgen::{Options, Scenario, Span, TokensFile, UsersFile};
 
 /// Load generator for wenming: logs in as many users, runs a named scenario and checks its
 /// invariant through the API.
@@ -44,6 +44,9 @@ struct Cli {
     /// Logins in flight at once (the server bounds password hashing).
     #[arg(long, default_value_t = 4)]
     login_concurrency: usize,
+    /// Access tokens minted by `wenming tokens` (JSON); accounts in it are not logged in.
+    #[arg(long)]
+    tokens_file: Option<PathBuf>,
     /// Print the report as JSON.
     #[arg(long)]
     json: bool,
@@ -72,6 +75,13 @@ async fn main() -> ExitCode {
             return ExitCode::from(2);
         }
     };
+    let tokens = match cli.tokens_file.as_deref().map(TokensFile::read).transpose() {
+        Ok(tokens) => tokens.map(std::sync::Arc::new),
+        Err(e) => {
+            eprintln!("error: {e:#}");
+            return ExitCode::from(2);
+        }
+    };
     let span = match (cli.duration, cli.count) {
         (_, Some(n)) => Span::Count(n),
         (Some(d), None) => Span::Time(d),
@@ -87,6 +97,7 @@ async fn main() -> ExitCode {
         rush_capacity: cli.rush_capacity,
         grab_volunteers: cli.grab_volunteers,
         login_concurrency: cli.login_concurrency,
+        tokens,
     };
     match loadgen::run(&options, users).await {
         Ok(report) => {

@@ -51,7 +51,7 @@ async fn list_activities(
     page: ValidatedQuery<Pagination>,
     filter: ValidatedQuery<ActivityFilter>,
 ) -> AppResult<HttpResponse> {
-    let (items, total) = service::list(&state.db, user.0.as_ref(), filter.0, &page.0, state.clock.now()).await?;
+    let (items, total) = service::list(state.read_db(), user.0.as_ref(), filter.0, &page.0, state.clock.now()).await?;
     Ok(HttpResponse::Ok().json(Page::new(items, &page.0, total)))
 }
 
@@ -92,8 +92,9 @@ async fn create_activity(
 )]
 #[get("/activities/{id}")]
 async fn get_activity(state: web::Data<AppState>, user: MaybeAuthUser, id: web::Path<i32>) -> AppResult<HttpResponse> {
-    let model = service::find_visible(&state.db, user.0.as_ref(), id.into_inner()).await?;
-    Ok(HttpResponse::Ok().json(service::one(&state.db, user.0.as_ref(), model, state.clock.now()).await?))
+    let db = state.read_db();
+    let model = service::find_visible(db, user.0.as_ref(), id.into_inner()).await?;
+    Ok(HttpResponse::Ok().json(service::one(db, user.0.as_ref(), model, state.clock.now()).await?))
 }
 
 const STATE_CONFLICT: &str = "Wrong state for this change (`ACTIVITY_STATE_CONFLICT`)";
@@ -355,24 +356,30 @@ async fn sign_up(
 ) -> AppResult<HttpResponse> {
     let now = state.clock.now();
     let activity_id = id.into_inner();
-    let activity = service::find_visible(&state.db, Some(&user), activity_id).await?;
-    let (target, signed_up_by) = signups::signup_target(&state.db, &user, &activity, body.0.user_id).await?;
-    let scope = format!("activity-signup:{activity_id}");
+    // The checks read committed state (the reader pool on SQLite); the guarded write re-checks
+    // what can change under concurrency.
+    let activity = service::find_visible(state.read_db(), Some(&user), activity_id).await?;
+    let (target, signed_up_by) = signups::signup_target(state.read_db(), &user, &activity, body.0.user_id).await?;
+    let location = format!("/api/v1/activities/{activity_id}/signups/me");
     if key.0.is_none() {
-        signups::check_can_sign_up(&state.db, target, &activity, now).await?;
+        let response =
+            signups::sign_up_and_answer(&state.db, state.read_db(), &user, target, signed_up_by, &activity, now)
+                .await?;
+        return Ok(created(location, &response));
     }
-    let precheck = key.0.is_some();
+    // With a key the answer is stored with it, in the same transaction.
+    let scope = format!("activity-signup:{activity_id}");
     let db = &state.db;
     create_once(db, user.id, &scope, &key, &(activity_id, target), now, async |txn| {
-        if precheck {
-            signups::check_can_sign_up(txn, target, &activity, now).await?;
-        }
-        let signup = signups::sign_up(txn, target, signed_up_by, &activity, now).await?;
+        signups::check_can_sign_up(txn, &user, target, &activity, now).await?;
+        // The key's row was written first, so on SQLite this transaction holds the write lock.
+        let revive = signups::prior_signup(txn, activity_id, target).await?;
+        let signup = signups::sign_up(txn, target, signed_up_by, &activity, revive, now).await?;
         let mut list = signups::responses(txn, &user, vec![signup], now).await?;
         let response = list
             .pop()
             .ok_or_else(|| crate::http::AppError::not_found("报名不存在"))?;
-        Created::new(format!("/api/v1/activities/{activity_id}/signups/me"), &response)
+        Created::new(location, &response)
     })
     .await
 }

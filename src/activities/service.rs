@@ -138,7 +138,15 @@ pub fn audience_allows(audience: Audience, station_id: i32, roles: &[Role], home
     }
 }
 
-/// The caller's current roles and home station (roles granted since the token was issued count).
+/// The caller's roles and home station, from their access token: the token was checked against
+/// the account's version on this request, and every role change bumps it (a token with stale
+/// roles is refused before it gets here); a user's station is set when the account is made and
+/// never changes. No query.
+pub fn caller_facts(user: &AuthUser) -> (Vec<Role>, Option<i32>) {
+    (user.roles.clone(), user.station_id)
+}
+
+/// Someone else's current roles and home station (a staff member signing a resident up).
 pub async fn member_facts(db: &impl ConnectionTrait, user_id: i32) -> AppResult<(Vec<Role>, Option<i32>)> {
     let roles = crate::users::service::roles_of(db, user_id).await?;
     let home = user::Entity::find_by_id(user_id)
@@ -200,7 +208,7 @@ pub async fn responses(
             .into_iter()
             .map(|s| (s.activity_id, s))
             .collect();
-        facts = member_facts(db, user.id).await?;
+        facts = caller_facts(user);
     }
     let mut out = Vec::with_capacity(models.len());
     for model in models {
@@ -949,11 +957,14 @@ pub async fn list(
         }
     }
     query = query.filter(visible);
+    // The open states as literals, not bound values: the partial index of the published and
+    // ongoing activities in start order (`idx_activities_open_by_start`) is then usable by a
+    // prepared statement's generic plan too. Constants only; nothing from the request.
+    let open_states = Expr::cust("\"activities\".\"status\" IN ('published', 'ongoing')");
     query = match filter.status {
-        None => query
-            .filter(activity::Column::Status.is_in([S::Published, S::Ongoing]))
-            .filter(activity::Column::EndsAt.gte(now)),
+        None => query.filter(open_states).filter(activity::Column::EndsAt.gte(now)),
         Some(S::Published) => query
+            .filter(open_states)
             .filter(activity::Column::Status.eq(S::Published))
             .filter(activity::Column::StartsAt.gt(now)),
         Some(S::Ongoing) => query.filter(

@@ -157,9 +157,11 @@ pub async fn check_schedule(db: &impl ConnectionTrait, user_id: i32, activity: &
     }
 }
 
-/// Checks everything a sign-up for `user_id` needs that does not change under concurrency.
+/// Checks everything a sign-up for `user_id` needs that does not change under concurrency
+/// (`caller`: who asks; their own roles and station come from their token).
 pub async fn check_can_sign_up(
     db: &impl ConnectionTrait,
+    caller: &AuthUser,
     user_id: i32,
     activity: &activity::Model,
     now: DateTime<Utc>,
@@ -174,25 +176,73 @@ pub async fn check_can_sign_up(
     ) {
         return Err(AppError::conflict("SIGNUP_CLOSED", "当前不在报名时间内"));
     }
-    let (roles, home) = member_facts(db, user_id).await?;
+    let (roles, home) = if user_id == caller.id {
+        service::caller_facts(caller)
+    } else {
+        member_facts(db, user_id).await?
+    };
     if !audience_allows(activity.audience, activity.station_id, &roles, home) {
         return Err(AppError::forbidden("AUDIENCE_NOT_ALLOWED", "该活动仅限特定人群报名"));
     }
     check_schedule(db, user_id, activity).await
 }
 
+/// A sign-up without an idempotency key: the checks on committed state (`read`), the write in
+/// its own transaction on `db`, and the answer read after the commit, so the activity's row
+/// lock (PostgreSQL) or the writer (SQLite) is held for the write alone.
+pub async fn sign_up_and_answer(
+    db: &DatabaseConnection,
+    read: &DatabaseConnection,
+    caller: &AuthUser,
+    user_id: i32,
+    signed_up_by: Option<i32>,
+    activity: &activity::Model,
+    now: DateTime<Utc>,
+) -> AppResult<SignupResponse> {
+    check_can_sign_up(read, caller, user_id, activity, now).await?;
+    let revive = prior_signup(read, activity.id, user_id).await?;
+    let txn = db.begin().await?;
+    let signup = sign_up(&txn, user_id, signed_up_by, activity, revive, now).await?;
+    txn.commit().await?;
+    responses(read, caller, vec![signup], now)
+        .await?
+        .pop()
+        .ok_or_else(|| AppError::not_found("报名不存在"))
+}
+
 fn already() -> AppError {
     AppError::conflict("ALREADY_SIGNED_UP", "您已报名该活动")
 }
 
+/// Whether `user_id` already has a sign-up row for the activity: 409 `ALREADY_SIGNED_UP` for an
+/// active one (or a cancelled one with attendance on record), the row to revive for a plain
+/// cancelled one, `None` for none. Read before the sign-up's transaction takes the activity's
+/// row lock (or, on SQLite, outside a transaction that must start with its write): it needs no
+/// lock, since one row per person is a unique index and a revival is guarded on the row still
+/// being cancelled.
+pub async fn prior_signup(db: &impl ConnectionTrait, activity_id: i32, user_id: i32) -> AppResult<Option<i32>> {
+    let existing = activity_signup::Entity::find()
+        .filter(activity_signup::Column::ActivityId.eq(activity_id))
+        .filter(activity_signup::Column::UserId.eq(user_id))
+        .one(db)
+        .await?;
+    match existing {
+        Some(old) if old.status == SignupStatus::Cancelled && old.attendance.is_none() => Ok(Some(old.id)),
+        Some(_) => Err(already()),
+        None => Ok(None),
+    }
+}
+
 /// Signs `user_id` up inside `txn` (`signed_up_by`: the staff member, for 代报名): a place if
 /// one is left, else the next waitlist number. The first statement is the guarded counter
-/// increment. A revived sign-up (cancelled, then signed up again) starts clean.
+/// increment. `revive` is [`prior_signup`]'s answer: a revived sign-up (cancelled, then signed
+/// up again) starts clean.
 pub async fn sign_up(
     txn: &DatabaseTransaction,
     user_id: i32,
     signed_up_by: Option<i32>,
     activity: &activity::Model,
+    revive: Option<i32>,
     now: DateTime<Utc>,
 ) -> AppResult<activity_signup::Model> {
     let took_place = activity::Entity::update_many()
@@ -210,6 +260,7 @@ pub async fn sign_up(
     let (status, seq) = if took_place {
         (SignupStatus::Confirmed, None)
     } else {
+        // The next waitlist number, in the same statement that draws it.
         let bumped = activity::Entity::update_many()
             .col_expr(
                 activity::Column::WaitlistSeq,
@@ -217,29 +268,19 @@ pub async fn sign_up(
             )
             .filter(activity::Column::Id.eq(activity.id))
             .filter(activity::Column::Status.eq(ActivityStatus::Published))
-            .exec(txn)
+            .exec_with_returning(txn)
             .await?;
-        if bumped.rows_affected == 0 {
+        let Some(seq) = bumped.first().map(|a| a.waitlist_seq) else {
             return Err(AppError::conflict("SIGNUP_CLOSED", "当前不在报名时间内"));
-        }
-        let seq = activity::Entity::find_by_id(activity.id)
-            .one(txn)
-            .await?
-            .map(|a| a.waitlist_seq)
-            .ok_or_else(|| AppError::not_found("活动不存在"))?;
+        };
         (SignupStatus::Waitlisted, Some(seq))
     };
-    let existing = activity_signup::Entity::find()
-        .filter(activity_signup::Column::ActivityId.eq(activity.id))
-        .filter(activity_signup::Column::UserId.eq(user_id))
-        .one(txn)
-        .await?;
     let none_at = Option::<DateTime<Utc>>::None;
-    let row = match existing {
-        Some(old) if old.status == SignupStatus::Cancelled && old.attendance.is_none() => {
+    let row = match revive {
+        Some(old_id) => {
             // Signing up again after cancelling reuses the row (one per person) and starts
             // clean: nothing of the earlier sign-up (check-in, check-out, leave) survives.
-            let result = activity_signup::Entity::update_many()
+            let revived = activity_signup::Entity::update_many()
                 .col_expr(activity_signup::Column::Status, Expr::value(status))
                 .col_expr(activity_signup::Column::WaitlistSeq, Expr::value(seq))
                 .col_expr(
@@ -256,19 +297,12 @@ pub async fn sign_up(
                 .col_expr(activity_signup::Column::Minutes, Expr::value(Option::<i32>::None))
                 .col_expr(activity_signup::Column::SignedUpBy, Expr::value(signed_up_by))
                 .col_expr(activity_signup::Column::UpdatedAt, Expr::value(now))
-                .filter(activity_signup::Column::Id.eq(old.id))
+                .filter(activity_signup::Column::Id.eq(old_id))
                 .filter(activity_signup::Column::Status.eq(SignupStatus::Cancelled))
-                .exec(txn)
+                .exec_with_returning(txn)
                 .await?;
-            if result.rows_affected == 0 {
-                return Err(already());
-            }
-            activity_signup::Entity::find_by_id(old.id)
-                .one(txn)
-                .await?
-                .ok_or_else(already)
+            revived.into_iter().next().ok_or_else(already)
         }
-        Some(_) => Err(already()),
         None => activity_signup::ActiveModel {
             activity_id: Set(activity.id),
             user_id: Set(user_id),

@@ -90,7 +90,9 @@ fn query_access_token(req: &HttpRequest) -> Option<String> {
 /// the version in the database, and every process refuses older tokens from the next request on;
 /// and its `jti` must not have been logged out. Both are read in one statement per
 /// authenticated request (a primary-key read of the user with a primary-key probe of
-/// `revoked_access_tokens`); no cache, so no window across processes.
+/// `revoked_access_tokens`); no cache, so no window across processes. The read goes to the
+/// reader pool on SQLite: a reader's statement sees every commit made before it began, so a
+/// role change, deactivation or logout answered before this request is seen.
 fn authenticate(req: &HttpRequest) -> Pin<Box<dyn Future<Output = Result<Option<AuthUser>, AppError>>>> {
     let verified = verified_claims(req);
     Box::pin(async move {
@@ -98,7 +100,7 @@ fn authenticate(req: &HttpRequest) -> Pin<Box<dyn Future<Output = Result<Option<
             return Ok(None);
         };
         let mut user = AuthUser::from_claims(&claims);
-        match crate::auth::service::token_state(&state.db, user.id, &claims.jti).await? {
+        match crate::auth::service::token_state(state.read_db(), user.id, &claims.jti).await? {
             Some(found) if found.version == claims.ver && !found.logged_out => {}
             Some(found) if found.logged_out => {
                 return Err(AppError::unauthorized(
@@ -114,7 +116,7 @@ fn authenticate(req: &HttpRequest) -> Pin<Box<dyn Future<Output = Result<Option<
             }
         }
         if user.has(Role::Supervisor) {
-            user.supervised = crate::stations::service::district_station_ids(&state.db, user.id).await?;
+            user.supervised = crate::stations::service::district_station_ids(state.read_db(), user.id).await?;
         }
         Ok(Some(user))
     })

@@ -31,7 +31,14 @@ async fn list_notifications(
     page: ValidatedQuery<Pagination>,
     filter: web::Query<NotificationFilter>,
 ) -> AppResult<HttpResponse> {
-    let (items, total) = service::list(&state.db, user.id, filter.unread, page.0.offset(), page.0.page_size()).await?;
+    let (items, total) = service::list(
+        state.read_db(),
+        user.id,
+        filter.unread,
+        page.0.offset(),
+        page.0.page_size(),
+    )
+    .await?;
     Ok(HttpResponse::Ok().json(Page::new(items, &page.0, total)))
 }
 
@@ -45,7 +52,7 @@ async fn list_notifications(
 )]
 #[get("/notifications/unread-count")]
 async fn unread_count(state: web::Data<AppState>, user: AuthUser) -> AppResult<HttpResponse> {
-    let unread = service::unread_count(&state.db, user.id).await?;
+    let unread = service::unread_count(state.read_db(), user.id).await?;
     Ok(HttpResponse::Ok().json(UnreadCount { unread }))
 }
 

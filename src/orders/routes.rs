@@ -111,8 +111,9 @@ async fn list_orders(
     page: ValidatedQuery<Pagination>,
     filter: web::Query<OrderFilter>,
 ) -> AppResult<HttpResponse> {
-    let caller = caller(&state, &user, &origin).await?;
-    let (items, total) = service::list(&state.db, &caller, &filter, page.0.offset(), page.0.page_size()).await?;
+    let timing = Timing::new(&state.settings, state.clock.now());
+    let caller = Caller::load(state.read_db(), &user, &origin, timing).await?;
+    let (items, total) = service::list(state.read_db(), &caller, &filter, page.0.offset(), page.0.page_size()).await?;
     Ok(HttpResponse::Ok().json(Page::new(items, &page.0, total)))
 }
 
@@ -170,8 +171,9 @@ async fn run(state: &AppState, user: &AuthUser, origin: &Origin, id: i32, step: 
     answer(state, &caller, order).await
 }
 
+/// The order after a committed change, read from committed state (the reader pool on SQLite).
 async fn answer(state: &AppState, caller: &Caller, order: order::Model) -> AppResult<HttpResponse> {
-    Ok(HttpResponse::Ok().json(service::view(&state.db, caller, order).await?))
+    Ok(HttpResponse::Ok().json(service::view(state.read_db(), caller, order).await?))
 }
 
 async fn visible_order(state: &AppState, user: &AuthUser, origin: &Origin, id: i32) -> AppResult<order::Model> {

@@ -997,10 +997,11 @@ pub async fn transition<C: ConnectionTrait + TransactionTrait>(
     if let Some(guard) = step.guard.clone() {
         update = update.filter(guard);
     }
-    if update.exec(&txn).await?.rows_affected == 0 {
+    // The row as changed, from the statement that changed it (no read-back under its lock).
+    let Some(changed) = update.exec_with_returning(&txn).await?.pop() else {
         txn.rollback().await?;
         return Err(lost());
-    }
+    };
     uploads::attach(
         &txn,
         caller.user.id,
@@ -1046,7 +1047,8 @@ pub async fn transition<C: ConnectionTrait + TransactionTrait>(
     for (users, notice) in notices(&order, step.action, actor, &team_members) {
         notify(&txn, &users, &notice, now).await?;
     }
-    let after = find(&txn, id).await?;
+    // Nothing below writes the order row itself (photos are attached on the uploads' rows).
+    let after = changed;
     if step.action == OrderAction::Rate {
         credit_hours(&txn, &after, None, now).await?;
     }

@@ -31,7 +31,7 @@ async fn list_platforms(
     filter: web::Query<PlatformFilter>,
 ) -> AppResult<HttpResponse> {
     let station_id = filter.station_id.or(user.0.and_then(|u| u.station_id));
-    let (items, total) = service::list(&state.db, station_id, page.0.offset(), page.0.page_size()).await?;
+    let (items, total) = service::list(state.read_db(), station_id, page.0.offset(), page.0.page_size()).await?;
     Ok(HttpResponse::Ok().json(Page::new(items, &page.0, total)))
 }
 

@@ -19,6 +19,7 @@ use crate::{auth::password::PasswordHashing, auth::roles::Role, config::Settings
 
 mod demo;
 mod scale;
+pub mod tokens;
 
 /// What to seed: one station's year of work (the default), many stations for the load
 /// generator (`--scale`), or one small realistic station to click through (`--demo`).

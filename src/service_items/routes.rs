@@ -33,7 +33,7 @@ async fn list_items(
 ) -> AppResult<HttpResponse> {
     let station_id = filter.station_id.or(user.0.and_then(|u| u.station_id));
     let (items, total) = service::list(
-        &state.db,
+        state.read_db(),
         station_id,
         filter.platform_id,
         page.0.offset(),
@@ -53,7 +53,7 @@ async fn list_items(
 )]
 #[get("/service-items/{id}")]
 async fn get_item(state: web::Data<AppState>, id: web::Path<i32>) -> AppResult<HttpResponse> {
-    Ok(HttpResponse::Ok().json(service::get(&state.db, id.into_inner()).await?))
+    Ok(HttpResponse::Ok().json(service::get(state.read_db(), id.into_inner()).await?))
 }
 
 /// Add a service item

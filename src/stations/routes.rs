@@ -39,7 +39,7 @@ async fn list_stations(
     filter: web::Query<StationFilter>,
 ) -> AppResult<HttpResponse> {
     let (items, total) = service::list(
-        &state.db,
+        state.read_db(),
         filter.district.as_deref(),
         page.0.offset(),
         page.0.page_size(),
@@ -58,7 +58,7 @@ async fn list_stations(
 )]
 #[get("/stations/{id}")]
 async fn get_station(state: web::Data<AppState>, id: web::Path<i32>) -> AppResult<HttpResponse> {
-    Ok(HttpResponse::Ok().json(service::get(&state.db, id.into_inner()).await?))
+    Ok(HttpResponse::Ok().json(service::get(state.read_db(), id.into_inner()).await?))
 }
 
 /// Create a station

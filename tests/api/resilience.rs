@@ -106,7 +106,13 @@ async fn a_postgres_lock_held_elsewhere_answers_503_within_the_lock_timeout() {
 
 #[tokio::test]
 async fn a_full_pool_answers_503_within_the_acquire_timeout_and_recovers() {
-    let app = spawn_app_with(&[("DB_MAX_CONNECTIONS", "1"), ("DB_ACQUIRE_TIMEOUT_SECS", "1")]).await;
+    // One pool for everything (SQLite without readers, as PostgreSQL's one pool).
+    let app = spawn_app_with(&[
+        ("DB_MAX_CONNECTIONS", "1"),
+        ("DB_ACQUIRE_TIMEOUT_SECS", "1"),
+        ("SQLITE_READERS", "0"),
+    ])
+    .await;
     app.get("/stations", None).await.assert_status(200);
     // The pool's only connection is taken by a transaction that does not end yet.
     let held = app.state.db.begin().await.unwrap();
@@ -121,11 +127,64 @@ async fn a_full_pool_answers_503_within_the_acquire_timeout_and_recovers() {
     app.get("/stations", None).await.assert_status(200);
 }
 
+/// SQLite's readers: with the one writer connection held by a transaction that does not end
+/// yet, lists and details still answer from the read-only connections, and a write waits for
+/// the writer and is answered 503 after the acquire timeout.
+#[tokio::test]
+async fn on_sqlite_reads_do_not_queue_behind_the_writer() {
+    let app = spawn_app_with(&[("DB_ACQUIRE_TIMEOUT_SECS", "1")]).await;
+    if app.db.is_postgres() {
+        assert!(app.state.reader.is_none(), "PostgreSQL serves reads from its one pool");
+        return;
+    }
+    let admin = app.admin_token().await;
+    let station = app
+        .post(
+            "/stations",
+            Some(&admin),
+            json!({"name": "读写分离站", "district": "武昌区", "address": "东湖路 1 号"}),
+        )
+        .await;
+    let id = station.assert_status(201)["id"].as_i64().unwrap();
+    assert!(app.state.reader.is_some(), "SQLite has readers by default");
+    let held = app.state.db.begin().await.unwrap();
+
+    // Reads, authenticated ones included (the token check reads through a reader too).
+    let listed = app.get("/stations", None).await;
+    assert_eq!(listed.assert_status(200)["total"], 1);
+    app.get(&format!("/stations/{id}"), None).await.assert_status(200);
+    app.get("/activities", Some(&admin)).await.assert_status(200);
+    app.get("/notifications", Some(&admin)).await.assert_status(200);
+    // A write needs the writer.
+    let write = app
+        .post(
+            "/stations",
+            Some(&admin),
+            json!({"name": "第二站", "district": "武昌区", "address": "东湖路 2 号"}),
+        )
+        .await;
+    assert_database_unavailable(&write);
+
+    held.rollback().await.unwrap();
+    // What the writer commits, a reader sees at once.
+    app.post(
+        "/stations",
+        Some(&admin),
+        json!({"name": "第二站", "district": "武昌区", "address": "东湖路 2 号"}),
+    )
+    .await
+    .assert_status(201);
+    assert_eq!(app.get("/stations", None).await.assert_status(200)["total"], 2);
+}
+
 #[tokio::test]
 async fn a_closed_database_pool_answers_503_not_500() {
     let app = spawn_app().await;
     let admin = app.admin_token().await;
     app.state.db.clone().close().await.unwrap();
+    if let Some(reader) = &app.state.reader {
+        reader.clone().close().await.unwrap();
+    }
     assert_database_unavailable(&app.get("/stations", None).await);
     assert_database_unavailable(&app.get("/me", Some(&admin)).await);
 }

@@ -264,6 +264,7 @@ fn options(app: &TestApp, scenario: loadgen::Scenario) -> loadgen::Options {
         rush_capacity: None,
         grab_volunteers: 40,
         login_concurrency: 4,
+        tokens: None,
     }
 }
 
@@ -274,7 +275,7 @@ async fn every_loadgen_scenario_holds_its_invariant_at_small_sizes() {
     let app = spawn_app_on(db, &LIMITS).await;
     use loadgen::Scenario::*;
     // `mixed` accepts open orders too, so it runs after `grab`.
-    for scenario in [Browse, Signup, Submit, Rush, Grab, Mixed] {
+    for scenario in [Healthz, Browse, Signup, Submit, Rush, Grab, Mixed] {
         let mut options = options(&app, scenario);
         if scenario == Rush {
             options.concurrency = 16;
@@ -308,4 +309,99 @@ async fn every_loadgen_scenario_holds_its_invariant_at_small_sizes() {
     // … and a second grab refuses to race for orders already taken.
     let refused = loadgen::run(&options(&app, Grab), users).await.unwrap_err();
     assert!(refused.to_string().contains("no longer open"), "{refused}");
+}
+
+/// Runs `wenming tokens` on `db` for the users file; returns the summary and the tokens file.
+fn mint(db: &TestDatabase, users_file: &std::path::Path, ttl: &str) -> (Value, Value, std::path::PathBuf) {
+    let out = db.data_dir.join("tokens.json");
+    let output = std::process::Command::new(env!("CARGO_BIN_EXE_wenming"))
+        .arg("tokens")
+        .arg("--users-file")
+        .arg(users_file)
+        .arg("--out")
+        .arg(&out)
+        .args(["--ttl", ttl])
+        .envs(db.env(&[]))
+        .output()
+        .unwrap();
+    assert!(
+        output.status.success(),
+        "tokens failed: {}",
+        String::from_utf8_lossy(&output.stderr)
+    );
+    let summary: Value = serde_json::from_slice(&output.stdout).unwrap();
+    let file: Value = serde_json::from_slice(&std::fs::read(&out).unwrap()).unwrap();
+    (summary, file, out)
+}
+
+#[tokio::test]
+async fn minted_tokens_are_accepted_like_a_login_and_still_end_with_a_role_change() {
+    let db = TestDatabase::fresh().await;
+    let (_, users) = seed_tiny(&db);
+    let users_file = db.data_dir.join("users.json");
+    let (summary, file, out) = mint(&db, &users_file, "30m");
+    // Two stations: director, secretary, 100 residents and 30 volunteers each.
+    assert_eq!(summary["tokens"], 2 * (2 + 100 + 30), "{summary}");
+    let tokens = &file["tokens"];
+    let app = spawn_app_on(db, &[]).await;
+    let station = &users.stations[0];
+
+    // The same caller, roles and station as a login would give.
+    let minted = tokens[&station.secretary].as_str().unwrap().to_owned();
+    let logged_in = app.token(&station.secretary, &users.password).await;
+    let by_mint = app.get("/me", Some(&minted)).await;
+    let by_login = app.get("/me", Some(&logged_in)).await;
+    assert_eq!(by_mint.assert_status(200).clone(), by_login.assert_status(200).clone());
+    assert_eq!(by_mint.body["station_id"], station.id);
+    let roles = |t: &str| -> Value {
+        use base64::Engine as _;
+        let payload = t.split('.').nth(1).unwrap();
+        let bytes = base64::engine::general_purpose::URL_SAFE_NO_PAD
+            .decode(payload)
+            .unwrap();
+        let claims: Value = serde_json::from_slice(&bytes).unwrap();
+        let life = claims["exp"].as_i64().unwrap() - claims["iat"].as_i64().unwrap();
+        serde_json::json!([claims["roles"], claims["station_id"], claims["ver"], life])
+    };
+    let (m, l) = (roles(&minted), roles(&logged_in));
+    assert_eq!((&m[0], &m[1], &m[2]), (&l[0], &l[1], &l[2]));
+    assert_eq!(m[3], 1800, "--ttl 30m");
+    // Staff rights come with it: the station's orders.
+    let orders = app.get("/orders?page_size=1", Some(&minted)).await;
+    assert_eq!(orders.assert_status(200)["total"], 1000);
+
+    // A resident's minted token signs up like a logged-in one.
+    let resident = tokens[&station.residents[5]].as_str().unwrap();
+    let signup = app
+        .post(
+            &format!("/activities/{}/signups", station.open_activities[1]),
+            Some(resident),
+            serde_json::json!({}),
+        )
+        .await;
+    assert_eq!(signup.assert_status(201)["status"], "confirmed");
+
+    // loadgen takes the file instead of logging in.
+    let mut browse = options(&app, loadgen::Scenario::Browse);
+    browse.tokens = Some(std::sync::Arc::new(loadgen::TokensFile::read(&out).unwrap()));
+    let report = loadgen::run(&browse, users.clone()).await.unwrap();
+    assert!(report.invariant_ok && report.requests > 0, "{report}");
+    assert_eq!(report.statuses.keys().collect::<Vec<_>>(), ["200"], "{report}");
+
+    // The version rule still holds: a role change ends the minted token like any other.
+    let admin = app.admin_token().await;
+    let volunteer = &station.volunteers[0];
+    let volunteer_token = tokens[volunteer].as_str().unwrap();
+    let me = app.get("/me", Some(volunteer_token)).await;
+    let id = me.assert_status(200)["id"].as_i64().unwrap();
+    let demoted = app
+        .put(
+            &format!("/users/{id}/roles"),
+            Some(&admin),
+            serde_json::json!({"roles": ["resident"]}),
+        )
+        .await;
+    demoted.assert_status(200);
+    let refused = app.get("/me", Some(volunteer_token)).await;
+    assert_eq!(refused.assert_status(401)["code"], "TOKEN_REVOKED");
 }
