@@ -109,10 +109,16 @@ async fn login_status(client: &reqwest::Client, base: &str, phone: &str) -> u16 
 
 #[tokio::test]
 async fn two_replicas_share_one_login_and_registration_budget_through_redis() {
+    // Like PostgreSQL, Redis is used when the environment names one (CI does), so that
+    // `cargo test` needs nothing but Rust.
+    let Ok(redis_url) = std::env::var("TEST_REDIS_URL") else {
+        eprintln!("TEST_REDIS_URL is not set: the Redis-shared limits are not exercised in this run");
+        return;
+    };
     let db = TestDatabase::fresh().await;
     let prefix = redis_prefix();
     let settings = [
-        ("REDIS_URL", "redis://127.0.0.1:6379"),
+        ("REDIS_URL", redis_url.as_str()),
         ("REDIS_KEY_PREFIX", prefix.as_str()),
         ("LOGIN_ATTEMPTS_PER_MINUTE", "3"),
         ("LOGIN_PHONE_ATTEMPTS_PER_MINUTE", "100"),
