@@ -82,6 +82,9 @@ pub async fn connect(settings: &Settings) -> anyhow::Result<DatabaseConnection> 
     Ok(Database::connect(options).await?)
 }
 
+/// How long a starting process waits for another one's migrations.
+const MIGRATION_WAIT: std::time::Duration = std::time::Duration::from_secs(600);
+
 /// The key of the advisory lock migrations run under (any number fixed for this application).
 const MIGRATION_LOCK: i64 = 0x7765_6e6d_696e_6701;
 
@@ -94,13 +97,24 @@ pub async fn migrate(db: &DatabaseConnection) -> anyhow::Result<()> {
     use sea_orm::{ConnectionTrait, DbBackend, SqliteTransactionMode, TransactionOptions, TransactionTrait};
     if db.get_database_backend() != DbBackend::Postgres {
         // SQLite: a write transaction from the start, so another process opening the same
-        // file waits for it (up to the busy timeout) instead of migrating alongside.
-        let txn = db
-            .begin_with_options(TransactionOptions {
+        // file waits for it instead of migrating alongside. Waiting for another process's
+        // migrations is expected, so past the requests' busy timeout the wait goes on (as
+        // PostgreSQL's lock_timeout does below) while the database stays busy.
+        let deadline = std::time::Instant::now() + MIGRATION_WAIT;
+        let txn = loop {
+            let options = TransactionOptions {
                 sqlite_transaction_mode: Some(SqliteTransactionMode::Immediate),
                 ..Default::default()
-            })
-            .await?;
+            };
+            match db.begin_with_options(options).await {
+                Ok(txn) => break txn,
+                Err(err) if crate::http::error::database_unavailable(&err) && std::time::Instant::now() < deadline => {
+                    tracing::info!("waiting for another process's migrations");
+                    tokio::time::sleep(std::time::Duration::from_millis(200)).await;
+                }
+                Err(err) => return Err(err.into()),
+            }
+        };
         Migrator::up(&txn, None).await?;
         txn.commit().await?;
         return Ok(());

@@ -332,7 +332,7 @@ impl From<DbErr> for AppError {
 /// Whether `err` says the database could not serve the request now (no pooled connection in
 /// time, no connection at all, a lock held past the busy timeout, the server shutting down)
 /// rather than that the request itself was wrong: such failures are worth a retry later.
-fn database_unavailable(err: &DbErr) -> bool {
+pub fn database_unavailable(err: &DbErr) -> bool {
     let runtime = match err {
         DbErr::ConnectionAcquire(_) | DbErr::Conn(_) => return true,
         DbErr::Exec(runtime) | DbErr::Query(runtime) => runtime,

@@ -20,7 +20,7 @@ fn start(db: &TestDatabase, extra: &[(&str, &str)]) -> ServerProcess {
     let child = std::process::Command::new(env!("CARGO_BIN_EXE_wenming"))
         .envs(env)
         .stdout(std::process::Stdio::null())
-        .stderr(std::process::Stdio::null())
+        .stderr(std::fs::File::create(log_of(port)).expect("a log file"))
         .spawn()
         .expect("server binary starts");
     ServerProcess {
@@ -29,11 +29,18 @@ fn start(db: &TestDatabase, extra: &[(&str, &str)]) -> ServerProcess {
     }
 }
 
+/// Where the replica on `port` writes its log, so that a failed start says why.
+fn log_of(port: u16) -> std::path::PathBuf {
+    std::env::temp_dir().join(format!("wenming-replica-{port}.log"))
+}
+
 /// Waits until `process` answers `/readyz` 200; panics if it exits or takes over 60 s.
 async fn ready(client: &reqwest::Client, process: &mut ServerProcess) {
     for _ in 0..600 {
         if let Ok(Some(status)) = process.child.try_wait() {
-            panic!("{} exited before it was ready: {status}", process.address);
+            let port: u16 = process.address.rsplit(':').next().unwrap().parse().unwrap();
+            let log = std::fs::read_to_string(log_of(port)).unwrap_or_default();
+            panic!("{} exited before it was ready: {status}\n{log}", process.address);
         }
         if let Ok(reply) = client.get(format!("{}/readyz", process.address)).send().await
             && reply.status() == 200
