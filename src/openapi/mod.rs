@@ -208,6 +208,7 @@ fn problem_response(description: &str, example: serde_json::Value) -> RefOr<Resp
     )
 }
 
+/// The problem document the server answers with `code`, as an example.
 fn problem_example(status: u16, code: &str, detail: &str) -> serde_json::Value {
     let title = actix_web::http::StatusCode::from_u16(status)
         .ok()

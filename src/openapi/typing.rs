@@ -242,18 +242,9 @@ fn codes_named(description: &str, known: &BTreeMap<&str, &str>) -> Vec<String> {
     codes
 }
 
+/// A problem document of `code`, as the server would answer it.
 fn problem(status: u16, code: &str, detail: &str) -> Value {
-    let title = actix_web::http::StatusCode::from_u16(status)
-        .ok()
-        .and_then(|s| s.canonical_reason())
-        .unwrap_or("Error");
-    let mut body = json!({
-        "type": format!("https://wenming.dev/problems/{}", code.to_lowercase().replace('_', "-")),
-        "title": title,
-        "status": status,
-        "detail": detail,
-        "code": code,
-    });
+    let mut body = super::problem_example(status, code, detail);
     if code == "VALIDATION_FAILED" {
         body["errors"] = json!([{"field": "phone", "message": "The field `phone` is not valid."}]);
     }
