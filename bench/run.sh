@@ -24,6 +24,7 @@
 #   BUILD [1]  build the release binaries first (0: use target/release as it is)
 #   WENMING_BIN, LOADGEN_BIN  other builds to measure (BUILD=0)
 #   OUT [a new temporary folder]  raw outputs: loadgen JSON, pgbench output, server logs, table
+#   PROFILE [0]  1: `perf record` the server during every run (perf-*.txt in OUT: where its CPU goes)
 set -euo pipefail
 cd "$(dirname "$0")/.."
 ROOT=$(pwd)
@@ -102,6 +103,19 @@ start_server() {
   READY_MS=$(( ($(date +%s%N) - t0) / 1000000 ))
 }
 kib() { awk -v k="$2" '$1 == k":" {print $2}' "/proc/$1/status"; }
+# CPU time in clock ticks: the whole machine's busy time, one process's (its threads included).
+HZ=$(getconf CLK_TCK)
+busy_ticks() { awk '/^cpu / {print $2 + $3 + $4 + $7 + $8}' /proc/stat; }
+proc_ticks() { awk '{print $14 + $15}' "/proc/$1/stat" 2> /dev/null || echo 0; }
+# cpu_split <requests> <busy ticks> <server ticks> <client ticks>: "server/postgres/client" in
+# CPU microseconds per request; PostgreSQL is the rest of the machine's busy time (its backends
+# come and go with their connections, so they are not counted one by one).
+cpu_split() {
+  awk -v n="$1" -v busy="$2" -v srv="$3" -v cli="$4" -v hz="$HZ" 'BEGIN {
+    if (n <= 0) { print "-"; exit }
+    us = 1e6 / hz / n; pg = busy - srv - cli; if (pg < 0) pg = 0
+    printf "%d/%d/%d", srv * us, pg * us, cli * us }'
+}
 mib() { awk -v k="$1" 'BEGIN {printf "%.1f", k / 1024}'; }
 
 # --- pgbench references ------------------------------------------------------------------------
@@ -129,15 +143,28 @@ UPDATE orders SET status = 'open', volunteer_id = NULL, accepted_at = NULL WHERE
 VACUUM (ANALYZE) activities; VACUUM (ANALYZE) orders; VACUUM (ANALYZE) signups; VACUUM (ANALYZE) order_events;
 CHECKPOINT;
 SQL
+  local busy0 cli=0 client t
+  busy0=$(busy_ticks)
   # shellcheck disable=SC2086
   timeout $((DURATION + 60)) pgbench -n -c "$CLIENTS" -j 2 -T "$DURATION" -M prepared $vars \
-    -f "$PGBENCH_DIR/$script" "$PGBENCH_DB" > "$OUT/pgbench-$name.out" 2>&1 || true
+    -f "$PGBENCH_DIR/$script" "$PGBENCH_DB" > "$OUT/pgbench-$name.out" 2>&1 &
+  client=$!
+  while kill -0 "$client" 2> /dev/null; do
+    t=$(proc_ticks "$client"); [ "$t" -gt 0 ] && cli=$t
+    sleep 0.2
+  done
+  wait "$client" || true
+  local txns
+  txns=$(sed -n 's/^number of transactions actually processed: \([0-9]*\).*/\1/p' "$OUT/pgbench-$name.out")
+  echo "pgbench $name: CPU us/txn -/postgres/pgbench $(cpu_split "${txns:-0}" $(( $(busy_ticks) - busy0 )) 0 "$cli")" >> "$CPU_NOTES"
   sed -n "s/^tps = \([0-9]*\.\?[0-9]\?\)[0-9]* (without initial connection time)/\1/p" "$OUT/pgbench-$name.out"
 }
 
 # --- one pass of the scenarios -----------------------------------------------------------------
 TABLE=$OUT/table.tsv
-printf 'database\tscenario\tclients\tapi_rps\treference\tref_tps\tratio\tp50_ms\tp99_ms\tp99/p50\tinvariant\tpeak_rss_mib\n' > "$TABLE"
+printf 'database\tscenario\tclients\tapi_rps\treference\tref_tps\tratio\tp50_ms\tp99_ms\tp99/p50\tinvariant\tpeak_rss_mib\tcpu_us/req(server/db/client)\n' > "$TABLE"
+CPU_NOTES=$OUT/cpu-notes.txt
+: > "$CPU_NOTES"
 
 # loadgen_run <db> <scenario> <clients> [label]: one scenario; appends the API columns to ROW.
 loadgen_run() {
@@ -145,9 +172,30 @@ loadgen_run() {
   json=$OUT/loadgen-$db-$label.json
   # Reset the peak (VmHWM) to the current size, so the peak read afterwards is this run's.
   echo 5 > "/proc/$SERVER/clear_refs" 2> /dev/null || true
+  local busy0 srv0 cli
+  busy0=$(busy_ticks); srv0=$(proc_ticks "$SERVER")
   "$LOADGEN" --base "http://127.0.0.1:$PORT" --users-file "$OUT/seed-$db.json" --tokens-file "$OUT/tokens-$db.json" \
     --scenario "$scenario" --concurrency "$clients" --duration "${DURATION}s" --users "$USERS" \
-    --rush-users "$RUSH_USERS" --grab-volunteers "$GRAB_VOLUNTEERS" --json > "$json" 2> "$OUT/loadgen-$db-$label.err" || true
+    --rush-users "$RUSH_USERS" --grab-volunteers "$GRAB_VOLUNTEERS" --json > "$json" 2> "$OUT/loadgen-$db-$label.err" &
+  local client=$! perf=
+  if [ "${PROFILE:-0}" = 1 ] && command -v perf > /dev/null; then
+    # Where the server's CPU goes: sampled by the kernel's clock (works in VMs without PMU).
+    perf record -q -e cpu-clock -F 499 -g -p "$SERVER" -o "$OUT/perf-$db-$label.data" > /dev/null 2>&1 &
+    perf=$!
+  fi
+  # loadgen's own CPU, read just before it exits (its logins happen before the timed run and
+  # are counted too: a slight overstatement of the client's share).
+  cli=0
+  while kill -0 "$client" 2> /dev/null; do
+    local t; t=$(proc_ticks "$client"); [ "$t" -gt 0 ] && cli=$t
+    sleep 0.2
+  done
+  wait "$client" || true
+  if [ -n "$perf" ]; then
+    kill -INT "$perf" 2> /dev/null; wait "$perf" 2> /dev/null || true
+    perf report -i "$OUT/perf-$db-$label.data" --no-children --percent-limit 0.5 --stdio --sort dso,sym \
+      > "$OUT/perf-$db-$label.txt" 2> /dev/null || true
+  fi
   if ! jq -e .requests "$json" > /dev/null 2>&1; then
     echo "loadgen $scenario failed: $(cat "$OUT/loadgen-$db-$label.err")" >&2
     API_RPS=0; P50=-; P99=-; SPREAD=-; INVARIANT=error
@@ -158,14 +206,16 @@ loadgen_run() {
     SPREAD=$(jq -r 'if .latency_us.p50 > 0 then (.latency_us.p99 / .latency_us.p50 * 10 | round / 10) else "-" end' "$json")
     INVARIANT=$(jq -r 'if .invariant_ok then "ok" else "FAILED" end' "$json")
   fi
+  CPU=$(cpu_split "$(jq -r '.requests // 0' "$json" 2> /dev/null || echo 0)" \
+    $(( $(busy_ticks) - busy0 )) $(( $(proc_ticks "$SERVER") - srv0 )) "$cli")
   PEAK=$(mib "$(kib "$SERVER" VmHWM)")
-  log "$db $label c=$clients: $API_RPS req/s, p50 $P50 ms, p99 $P99 ms, invariant $INVARIANT, peak RSS $PEAK MiB"
+  log "$db $label c=$clients: $API_RPS req/s, p50 $P50 ms, p99 $P99 ms, invariant $INVARIANT, peak RSS $PEAK MiB, CPU us/req server/db/client $CPU"
 }
 row() { # db scenario clients reference ref_tps
   local ratio=-
   if [ -n "${5:-}" ] && [ "$5" != - ]; then ratio=$(awk -v a="$API_RPS" -v b="$5" 'BEGIN {printf "%.2f", (b > 0 ? a / b : 0)}'); fi
-  printf '%s\t%s\t%s\t%s\t%s\t%s\t%s\t%s\t%s\t%s\t%s\t%s\n' "$1" "$2" "$3" "$API_RPS" "$4" "${5:--}" "$ratio" \
-    "$P50" "$P99" "$SPREAD" "$INVARIANT" "$PEAK" >> "$TABLE"
+  printf '%s\t%s\t%s\t%s\t%s\t%s\t%s\t%s\t%s\t%s\t%s\t%s\t%s\n' "$1" "$2" "$3" "$API_RPS" "$4" "${5:--}" "$ratio" \
+    "$P50" "$P99" "$SPREAD" "$INVARIANT" "$PEAK" "$CPU" >> "$TABLE"
 }
 
 SEED_ARGS=(--scale --stations "$STATIONS" --residents "$RESIDENTS" --volunteers "$VOLUNTEERS"
@@ -237,6 +287,8 @@ fi
   echo "sizes: ${SEED_ARGS[*]}; users $USERS, rush $RUSH_USERS, grab $GRAB_VOLUNTEERS; ${DURATION} s per timed run"
   echo
   column -t -s $'\t' "$TABLE"
+  echo
+  cat "$CPU_NOTES"
   echo
   cat "$NOTES"
   echo "whole run: $(( $(date +%s) - STARTED )) s; raw outputs in $OUT"

@@ -39,6 +39,10 @@ pub enum LogFormat {
 #[derive(Clone, Debug)]
 pub struct Settings {
     pub database_url: String,
+    /// `DATABASE_LISTEN_URL`: where the notification listener holds its `LISTEN` connection
+    /// (PostgreSQL only). Defaults to `DATABASE_URL`; set it to PostgreSQL itself when
+    /// `DATABASE_URL` goes through a pooler in transaction mode, which cannot carry `LISTEN`.
+    pub database_listen_url: String,
     pub data_dir: PathBuf,
     pub bind_addr: SocketAddr,
     pub jwt_secret: Vec<u8>,
@@ -469,6 +473,18 @@ impl Settings {
             ));
         }
 
+        let database_listen_url = match get("DATABASE_LISTEN_URL") {
+            None => database_url.clone(),
+            Some(_) if is_sqlite => {
+                return Err(bad(
+                    "DATABASE_LISTEN_URL",
+                    "applies to PostgreSQL only (SQLite has no LISTEN)",
+                ));
+            }
+            Some(url) if url.starts_with("postgres://") || url.starts_with("postgresql://") => url.to_owned(),
+            Some(_) => return Err(bad("DATABASE_LISTEN_URL", "must start with postgres://")),
+        };
+
         let jwt_secret = match get("JWT_SECRET") {
             Some(secret) if secret.len() >= 32 => secret.as_bytes().to_vec(),
             Some(_) => return Err(bad("JWT_SECRET", "must be at least 32 bytes long")),
@@ -563,6 +579,7 @@ impl Settings {
 
         Ok(Settings {
             database_url,
+            database_listen_url,
             db_statement_cache_capacity,
             redis_url,
             redis_key_prefix: get("REDIS_KEY_PREFIX").unwrap_or("wenming").to_owned(),
@@ -1001,6 +1018,21 @@ mod tests {
         assert_eq!(settings.db_statement_cache_capacity, 0);
         let err = Settings::from_map(&vars(&[("REDIS_URL", "http://x")])).unwrap_err();
         assert_eq!(err.name, "REDIS_URL");
+    }
+
+    #[test]
+    fn the_listener_follows_the_database_unless_told_otherwise() {
+        let pg = ("DATABASE_URL", "postgres://pooler:6432/w");
+        let secret = ("JWT_SECRET", "test-secret-test-secret-test-secret-0123");
+        let settings = Settings::from_map(&vars(&[pg, secret])).unwrap();
+        assert_eq!(settings.database_listen_url, "postgres://pooler:6432/w");
+        let direct = ("DATABASE_LISTEN_URL", "postgres://db:5432/w");
+        let settings = Settings::from_map(&vars(&[pg, secret, direct])).unwrap();
+        assert_eq!(settings.database_listen_url, "postgres://db:5432/w");
+        let err = Settings::from_map(&vars(&[direct])).unwrap_err();
+        assert_eq!(err.name, "DATABASE_LISTEN_URL", "SQLite has nothing to listen to");
+        let err = Settings::from_map(&vars(&[pg, secret, ("DATABASE_LISTEN_URL", "mysql://x")])).unwrap_err();
+        assert_eq!(err.name, "DATABASE_LISTEN_URL");
     }
 
     #[test]

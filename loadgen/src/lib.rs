@@ -151,8 +151,13 @@ pub struct Report {
     pub requests_per_second: f64,
     /// Microseconds.
     pub latency_us: Latency,
-    /// Response status → count; `error` counts transport failures.
+    /// Response status → count (the final answer of each request); `error` counts transport
+    /// failures.
     pub statuses: BTreeMap<String, u64>,
+    /// Requests sent a second time after the connection failed or the proxy answered 502/504:
+    /// only reads and requests with an `Idempotency-Key`, which a client may safely resend.
+    #[serde(default)]
+    pub resent: u64,
     pub invariant_ok: bool,
     pub invariant: String,
     /// The first violations seen (at most 20).
@@ -178,6 +183,13 @@ impl fmt::Display for Report {
         )?;
         let statuses: Vec<String> = self.statuses.iter().map(|(s, n)| format!("{s}: {n}")).collect();
         writeln!(f, "  statuses: {}", statuses.join(", "))?;
+        if self.resent > 0 {
+            writeln!(
+                f,
+                "  resent after a connection error or a proxy's 502/504: {}",
+                self.resent
+            )?;
+        }
         writeln!(
             f,
             "  invariant: {} — {}",
@@ -283,6 +295,7 @@ impl Api {
 struct Recorder {
     histogram: Histogram<u64>,
     statuses: BTreeMap<String, u64>,
+    resent: u64,
     violations: Vec<String>,
     violation_count: u64,
 }
@@ -293,6 +306,7 @@ impl Recorder {
             // 1 µs to 10 minutes, three significant digits.
             histogram: Histogram::new_with_bounds(1, 600_000_000, 3).expect("constant, valid bounds"),
             statuses: BTreeMap::new(),
+            resent: 0,
             violations: Vec::new(),
             violation_count: 0,
         }
@@ -321,6 +335,7 @@ impl Recorder {
         for (k, v) in other.statuses {
             *self.statuses.entry(k).or_default() += v;
         }
+        self.resent += other.resent;
         self.violation_count += other.violation_count;
         for v in other.violations {
             if self.violations.len() < 20 {
@@ -375,8 +390,18 @@ impl Ctx {
         body: Option<&Value>,
         key: Option<&str>,
     ) -> Outcome {
-        let (outcome, latency, _) = self.api.send(method, path, Some(token), body, key).await;
-        rec.record(&outcome, latency);
+        let started = Instant::now();
+        let (mut outcome, _, _) = self.api.send(method.clone(), path, Some(token), body, key).await;
+        // What a careful client does when a replica goes away under it: a read, or a write
+        // carrying its Idempotency-Key, is sent once more (the server answers a repeated key
+        // with the first answer, so nothing is done twice).
+        let resendable = method == Method::GET || key.is_some();
+        if resendable && matches!(outcome.status, 0 | 502 | 504) {
+            rec.resent += 1;
+            tokio::time::sleep(Duration::from_millis(100)).await;
+            outcome = self.api.send(method, path, Some(token), body, key).await.0;
+        }
+        rec.record(&outcome, started.elapsed());
         outcome
     }
 }
@@ -621,6 +646,7 @@ pub async fn run(options: &Options, users: UsersFile) -> anyhow::Result<Report> 
             max: rec.histogram.max(),
         },
         statuses: rec.statuses,
+        resent: rec.resent,
         invariant_ok,
         invariant,
         violations: rec.violations,

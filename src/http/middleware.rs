@@ -1,6 +1,7 @@
 //! The request context: a request id per request (taken from `X-Request-Id` or made), a tracing
 //! span carrying it, one log line per finished request, and the id echoed back. The id is also
 //! kept in the request's extensions ([`RequestId`]) so that audit entries can name it.
+//! While the process drains (SIGTERM), every answer closes its connection.
 
 use std::time::Instant;
 
@@ -8,8 +9,12 @@ use actix_web::{
     Error, HttpMessage,
     body::MessageBody,
     dev::{ServiceRequest, ServiceResponse},
-    http::header::{HeaderName, HeaderValue},
+    http::{
+        ConnectionType,
+        header::{HeaderName, HeaderValue},
+    },
     middleware::Next,
+    web,
 };
 use tracing::Instrument;
 
@@ -40,7 +45,19 @@ pub async fn request_context(
     );
     req.extensions_mut().insert(RequestId(request_id.clone()));
     let started = Instant::now();
+    let draining = req
+        .app_data::<web::Data<crate::state::AppState>>()
+        .is_some_and(|state| state.stopping.load(std::sync::atomic::Ordering::SeqCst));
     let mut response = next.call(req).instrument(span.clone()).await?;
+    if draining {
+        // A proxy's kept-alive connection closed by the server as a request arrives on it
+        // is a failed request the proxy may not resend (a POST); closed here, after an
+        // answer, it is just one connection fewer, and the next request opens a new one.
+        response
+            .response_mut()
+            .head_mut()
+            .set_connection_type(ConnectionType::Close);
+    }
     span.in_scope(|| {
         tracing::info!(
             status = response.status().as_u16(),

@@ -180,7 +180,7 @@ async fn listen(state: &AppState) {
     loop {
         // Its own connection, outside the pool: a listener holds it for good, and must not
         // take one of the connections requests wait for (or the only one).
-        let error = match PgListener::connect(&state.settings.database_url).await {
+        let error = match PgListener::connect(&state.settings.database_listen_url).await {
             Ok(mut listener) => match listener.listen(service::CHANNEL).await {
                 Ok(()) => {
                     backoff = Duration::from_secs(1);

@@ -168,7 +168,7 @@ async fn two_replicas_share_one_login_and_registration_budget_through_redis() {
 
 #[tokio::test]
 async fn a_redis_that_does_not_answer_falls_back_to_the_process_limits_without_errors() {
-    let app = spawn_app_with(&[
+    let app = spawn_one_process_with(&[
         // Nothing listens on port 1.
         ("REDIS_URL", "redis://127.0.0.1:1"),
         ("LOGIN_ATTEMPTS_PER_MINUTE", "3"),
@@ -202,6 +202,11 @@ async fn on_sigterm_readyz_turns_503_while_requests_are_still_served_then_the_pr
     assert_eq!(readyz.status(), 503, "not ready once asked to stop");
     let served = client.get(format!("{}/healthz", process.address)).send().await.unwrap();
     assert_eq!(served.status(), 200, "still serving while draining");
+    assert_eq!(
+        served.headers().get("connection").and_then(|v| v.to_str().ok()),
+        Some("close"),
+        "a draining process closes each connection after its answer, so no proxy reuses one the listener is about to drop"
+    );
     let mut exited = None;
     for _ in 0..100 {
         if let Some(status) = process.child.try_wait().unwrap() {

@@ -113,7 +113,7 @@ async fn metrics_with_a_token_setting_need_that_bearer_token() {
 
 #[tokio::test]
 async fn metrics_without_a_token_setting_answer_only_direct_loopback_callers() {
-    let app = spawn_app().await;
+    let app = spawn_one_process_with(&[]).await;
     let direct = metrics(&app, &[]).await;
     assert_eq!(direct.status, 200);
     assert!(

@@ -7,6 +7,7 @@ use std::{
     sync::atomic::{AtomicU64, Ordering},
 };
 
+use crate::through_nginx;
 use reqwest::{Method, StatusCode};
 use sea_orm::{ConnectionTrait, Database};
 use serde_json::{Value, json};
@@ -99,6 +100,11 @@ impl TestDatabase {
         self.url.is_some()
     }
 
+    /// A database this harness made on `TEST_DATABASE_URL` (not one a test brought itself).
+    fn is_made_here(&self) -> bool {
+        self._pg.is_some()
+    }
+
     /// The settings a test server runs with, plus `extra`.
     pub fn env(&self, extra: &[(&str, &str)]) -> HashMap<String, String> {
         let mut vars: HashMap<String, String> = [
@@ -136,6 +142,10 @@ pub struct TestApp {
     pub state: actix_web::web::Data<wenming::state::AppState>,
     pub db: TestDatabase,
     admin: tokio::sync::OnceCell<String>,
+    /// How many server processes serve `address` (more than one behind nginx).
+    pub processes: usize,
+    /// nginx in front of the replicas, when the test runs through it.
+    _proxy: Option<crate::through_nginx::Nginx>,
 }
 
 /// A response: status, headers and the body parsed as JSON (`Value::Null` when empty or not JSON).
@@ -187,42 +197,58 @@ pub async fn spawn_app() -> TestApp {
 }
 
 pub async fn spawn_app_with(extra: &[(&str, &str)]) -> TestApp {
-    if extra.is_empty()
-        && let Some(external) = external_deployment()
-    {
-        return external.await;
-    }
     spawn_app_on(TestDatabase::fresh().await, extra).await
 }
 
-/// `TEST_BASE_URL` (say nginx in front of `deploy/cluster`) with `TEST_BASE_DATABASE_URL`, its
-/// database: a test that needs no special settings talks to that deployment instead of a server
-/// of its own. An in-process instance on the same database still gives the test its state (the
-/// database, job sweeps); its clock is not the deployment's, so tests that move the clock fail
-/// there. The deployment must run with the test settings (`JWT_SECRET`, the admin, high limits:
-/// see docs/operations.md).
-fn external_deployment() -> Option<impl Future<Output = TestApp>> {
-    let base = std::env::var("TEST_BASE_URL").ok().filter(|u| !u.is_empty())?;
-    let url = std::env::var("TEST_BASE_DATABASE_URL")
-        .expect("TEST_BASE_URL needs TEST_BASE_DATABASE_URL, the deployment's database");
-    Some(async move {
-        let mut app = spawn_app_on(TestDatabase::at(url), &[]).await;
-        app.address = base.trim_end_matches('/').to_owned();
-        app
-    })
+/// One server process, reached directly, even when the suite runs through nginx: for tests of
+/// what a single process does on its own (its own fallback limits, what it tells a caller
+/// that connects to it without a proxy).
+pub async fn spawn_one_process_with(extra: &[(&str, &str)]) -> TestApp {
+    spawn(TestDatabase::fresh().await, extra, false).await
 }
 
-/// A server on `db` with the test settings plus `extra`.
+/// A server on `db` with the test settings plus `extra`; with `TEST_CLUSTER_REPLICAS` on
+/// PostgreSQL, that many replicas behind nginx (`through_nginx`).
 pub async fn spawn_app_on(db: TestDatabase, extra: &[(&str, &str)]) -> TestApp {
+    spawn(db, extra, true).await
+}
+
+async fn spawn(db: TestDatabase, extra: &[(&str, &str)], through_nginx_allowed: bool) -> TestApp {
     init_logging();
-    let settings = Settings::from_map(&db.env(extra)).expect("test settings are valid");
     let clock = Clock::system();
-    let application = Application::build(settings, clock.clone())
-        .await
-        .expect("server builds");
-    let address = format!("http://127.0.0.1:{}", application.port());
-    let state = application.state();
-    tokio::spawn(application.run_until_stopped());
+    let mut vars = db.env(extra);
+    // Through nginx: on a PostgreSQL database this harness made (a test's own PostgreSQL
+    // cluster, restarted under the server, is not behind the suite's PgBouncer).
+    let cluster = through_nginx::replicas().filter(|_| through_nginx_allowed && db.is_made_here());
+    let replicas = match (&db.url, cluster) {
+        (Some(url), Some(n)) => {
+            // A test's own choice of database or limits comes last and wins.
+            for (name, value) in through_nginx::replica_settings(url) {
+                if !extra.iter().any(|(k, _)| *k == name) {
+                    vars.insert(name, value);
+                }
+            }
+            n
+        }
+        _ => 1,
+    };
+    let mut ports = Vec::new();
+    let mut first_state = None;
+    for _ in 0..replicas {
+        let settings = Settings::from_map(&vars).expect("test settings are valid");
+        let application = Application::build(settings, clock.clone())
+            .await
+            .expect("server builds");
+        ports.push(application.port());
+        first_state.get_or_insert_with(|| application.state());
+        tokio::spawn(application.run_until_stopped());
+    }
+    let (address, proxy) = if replicas > 1 {
+        let nginx = through_nginx::Nginx::start(&ports).await;
+        (nginx.address.clone(), Some(nginx))
+    } else {
+        (format!("http://127.0.0.1:{}", ports[0]), None)
+    };
     TestApp {
         address,
         client: reqwest::Client::builder()
@@ -230,9 +256,11 @@ pub async fn spawn_app_on(db: TestDatabase, extra: &[(&str, &str)]) -> TestApp {
             .build()
             .unwrap(),
         clock,
-        state,
+        state: first_state.expect("one replica at least"),
         db,
         admin: tokio::sync::OnceCell::new(),
+        processes: replicas,
+        _proxy: proxy,
     }
 }
 

@@ -1,9 +1,11 @@
 //! Black-box tests over HTTP against the real server on a random port and a fresh database
-//! (SQLite, or PostgreSQL when `TEST_DATABASE_URL` is set).
+//! (SQLite, or PostgreSQL when `TEST_DATABASE_URL` is set), or several replicas of it behind
+//! nginx (`TEST_CLUSTER_REPLICAS`, see `through_nginx`).
 #![allow(clippy::unwrap_used, clippy::expect_used)]
 
 mod fake_wechat;
 mod helpers;
+mod through_nginx;
 
 mod activities;
 mod announcements;

@@ -11,7 +11,7 @@ async fn healthz_and_readyz_answer_ok() {
 
 #[tokio::test]
 async fn readyz_is_503_when_the_database_is_down() {
-    let app = spawn_app().await;
+    let app = spawn_one_process_with(&[]).await;
     app.state.db.clone().close().await.unwrap();
     app.get("/readyz", None)
         .await
@@ -22,7 +22,7 @@ async fn readyz_is_503_when_the_database_is_down() {
 
 #[tokio::test]
 async fn metrics_count_requests_by_route_and_report_the_pool() {
-    let app = spawn_app().await;
+    let app = spawn_one_process_with(&[]).await;
     app.get("/stations", None).await.assert_status(200);
     app.get("/stations/99999", None).await;
     let reply = app.client.get(app.url("/metrics")).send().await.unwrap();

@@ -68,7 +68,8 @@ async fn a_sqlite_write_lock_held_elsewhere_answers_503_within_the_busy_timeout(
 
 #[tokio::test]
 async fn a_postgres_lock_held_elsewhere_answers_503_within_the_lock_timeout() {
-    let app = spawn_app_with(&[("PG_LOCK_TIMEOUT_MS", "300")]).await;
+    // The server's own lock_timeout (behind PgBouncer the pooler sets it: deploy/).
+    let app = spawn_one_process_with(&[("PG_LOCK_TIMEOUT_MS", "300")]).await;
     let Some(url) = app.db.url.clone() else {
         return; // a PostgreSQL lock; SQLite is covered by the busy-timeout test
     };
@@ -107,7 +108,7 @@ async fn a_postgres_lock_held_elsewhere_answers_503_within_the_lock_timeout() {
 #[tokio::test]
 async fn a_full_pool_answers_503_within_the_acquire_timeout_and_recovers() {
     // One pool for everything (SQLite without readers, as PostgreSQL's one pool).
-    let app = spawn_app_with(&[
+    let app = spawn_one_process_with(&[
         ("DB_MAX_CONNECTIONS", "1"),
         ("DB_ACQUIRE_TIMEOUT_SECS", "1"),
         ("SQLITE_READERS", "0"),
@@ -179,7 +180,7 @@ async fn on_sqlite_reads_do_not_queue_behind_the_writer() {
 
 #[tokio::test]
 async fn a_closed_database_pool_answers_503_not_500() {
-    let app = spawn_app().await;
+    let app = spawn_one_process_with(&[]).await;
     let admin = app.admin_token().await;
     app.state.db.clone().close().await.unwrap();
     if let Some(reader) = &app.state.reader {
