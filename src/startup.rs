@@ -362,9 +362,9 @@ fn cors(origins: &[String]) -> Cors {
 }
 
 fn server(listener: TcpListener, state: web::Data<AppState>, prometheus: PrometheusMetrics) -> anyhow::Result<Server> {
-    let doc = crate::openapi::document();
-    let doc_json = crate::openapi::document_json();
-    let route_table = web::Data::new(RouteTable::from_openapi(&doc));
+    let route_table = web::Data::new(RouteTable::from_openapi(&crate::openapi::document()));
+    // Serialized once and shared by every worker (as a JSON tree it took megabytes a worker).
+    let doc_json = web::Bytes::from(serde_json::to_vec(&crate::openapi::document_json())?);
     let settings = state.settings.clone();
     let (workers, shutdown_timeout) = (settings.workers, settings.shutdown_timeout.as_secs());
     let server = HttpServer::new(move || {
@@ -391,9 +391,11 @@ fn server(listener: TcpListener, state: web::Data<AppState>, prometheus: Prometh
             .configure(crate::openapi::root_routes)
             .into_app()
             // Before Swagger UI's own files: its page, laid out for a phone's width too.
+            .route("/openapi.json", web::get().to(crate::openapi::serve_document))
+            .app_data(web::Data::new(crate::openapi::Document(doc_json.clone())))
             .route("/docs/", web::get().to(crate::openapi::docs_page))
             .route("/docs/index.html", web::get().to(crate::openapi::docs_page))
-            .service(SwaggerUi::new("/docs/{_:.*}").external_url_unchecked("/openapi.json", doc_json.clone()))
+            .service(SwaggerUi::new("/docs/{_:.*}").config(utoipa_swagger_ui::Config::from("/openapi.json")))
             .route(
                 "/docs",
                 web::get().to(|| async {

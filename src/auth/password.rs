@@ -109,12 +109,16 @@ impl PasswordHashing {
 
     /// The PHC string (`$argon2id$v=19$m=…`) of `password` with a fresh salt.
     pub async fn hash(&self, password: String) -> AppResult<String> {
+        self.hash_keeping(password, true).await
+    }
+
+    async fn hash_keeping(&self, password: String, keep_memory: bool) -> AppResult<String> {
         let argon2 = self.argon2()?;
         let slot = self.slot().await?;
         tokio::task::spawn_blocking(move || {
             // The slot moves into the blocking task: it is held until the hash is done, even
             // when the request that asked for it has gone.
-            slot.hash(&argon2, password.as_bytes())
+            slot.hash(&argon2, password.as_bytes(), keep_memory)
                 .map_err(|e| AppError::internal(anyhow::anyhow!("hashing failed: {e}")))
         })
         .await
@@ -130,9 +134,10 @@ impl PasswordHashing {
     }
 
     /// A hash of a random password, used so that a login for an unknown phone costs as much as
-    /// one for a known phone.
+    /// one for a known phone. Made once at start-up: its working memory is given back rather
+    /// than kept, so an idle server holds none (the first login keeps it from then on).
     pub async fn dummy_hash(&self) -> AppResult<String> {
-        self.hash(uuid::Uuid::new_v4().to_string()).await
+        self.hash_keeping(uuid::Uuid::new_v4().to_string(), false).await
     }
 }
 
@@ -144,15 +149,18 @@ struct Slot {
 }
 
 impl Slot {
-    /// Runs `work` with at least `blocks` blocks of working memory.
-    fn with_memory<T>(&self, blocks: usize, work: impl FnOnce(&mut [Block]) -> T) -> T {
+    /// Runs `work` with at least `blocks` blocks of working memory, kept for the next hash
+    /// when `keep`.
+    fn with_memory<T>(&self, blocks: usize, keep: bool, work: impl FnOnce(&mut [Block]) -> T) -> T {
         let pool = || self.memory.lock().unwrap_or_else(|poisoned| poisoned.into_inner());
         let mut memory = pool().pop().unwrap_or_default();
         if memory.len() < blocks {
             memory.resize(blocks, Block::default());
         }
         let result = work(&mut memory);
-        pool().push(memory);
+        if keep {
+            pool().push(memory);
+        }
         result
     }
 
@@ -170,11 +178,11 @@ impl Slot {
         })
     }
 
-    fn hash(&self, argon2: &Argon2<'_>, password: &[u8]) -> password_hash::Result<String> {
+    fn hash(&self, argon2: &Argon2<'_>, password: &[u8], keep_memory: bool) -> password_hash::Result<String> {
         let salt = SaltString::generate(&mut OsRng);
         let params = argon2.params();
         let len = params.output_len().unwrap_or(Params::DEFAULT_OUTPUT_LEN);
-        let output = self.with_memory(params.block_count(), |memory| {
+        let output = self.with_memory(params.block_count(), keep_memory, |memory| {
             Self::output(argon2, password, salt.as_salt(), len, memory)
         })?;
         let hash = PasswordHash {
@@ -197,7 +205,7 @@ impl Slot {
         let params = Params::try_from(&parsed)?;
         let blocks = params.block_count();
         let argon2 = Argon2::new(algorithm, version, params);
-        let computed = self.with_memory(blocks, |memory| {
+        let computed = self.with_memory(blocks, true, |memory| {
             Self::output(&argon2, password, salt, expected.len(), memory)
         })?;
         // `Output` compares in constant time.

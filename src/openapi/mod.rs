@@ -108,6 +108,16 @@ pub fn document_json() -> serde_json::Value {
     doc
 }
 
+/// The served document, serialized once at start-up.
+pub struct Document(pub actix_web::web::Bytes);
+
+/// `GET /openapi.json`.
+pub async fn serve_document(doc: actix_web::web::Data<Document>) -> actix_web::HttpResponse {
+    actix_web::HttpResponse::Ok()
+        .content_type("application/json")
+        .body(doc.0.clone())
+}
+
 /// The `/docs/` page: Swagger UI's files with a page of our own that fits a phone's width.
 pub async fn docs_page() -> actix_web::HttpResponse {
     actix_web::HttpResponse::Ok()
