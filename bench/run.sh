@@ -24,6 +24,7 @@
 #   BUILD [1]  build the release binaries first (0: use target/release as it is)
 #   WENMING_BIN, LOADGEN_BIN  other builds to measure (BUILD=0)
 #   OUT [a new temporary folder]  raw outputs: loadgen JSON, pgbench output, server logs, table
+#   SCENARIOS [healthz browse signup rush grab submit mixed]  which scenarios to run
 #   PROFILE [0]  1: `perf record` the server during every run (perf-*.txt in OUT: where its CPU goes)
 set -euo pipefail
 cd "$(dirname "$0")/.."
@@ -52,7 +53,7 @@ else
   : "${ORDERS:=500000}" "${OPEN_ACTIVITIES:=10000}" "${OPEN_ORDERS:=500}" "${RUSH_CAPACITY:=1000}"
   : "${RUSH_USERS:=5000}" "${GRAB_VOLUNTEERS:=2000}" "${USERS:=5000}"
 fi
-SCENARIOS="healthz browse signup rush grab submit mixed"
+SCENARIOS=${SCENARIOS:-healthz browse signup rush grab submit mixed}
 
 for tool in psql pgbench pg_isready curl jq; do
   command -v "$tool" > /dev/null || { echo "bench/run.sh needs $tool" >&2; exit 1; }
