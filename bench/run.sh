@@ -147,7 +147,8 @@ SQL
   local busy0 cli=0 client t
   busy0=$(busy_ticks)
   # shellcheck disable=SC2086
-  timeout $((DURATION + 60)) pgbench -n -c "$CLIENTS" -j 2 -T "$DURATION" -M prepared $vars \
+  # pgbench itself (-T bounds it), not under `timeout`: its own CPU is read from its pid.
+  pgbench -n -c "$CLIENTS" -j 2 -T "$DURATION" -M prepared $vars \
     -f "$PGBENCH_DIR/$script" "$PGBENCH_DB" > "$OUT/pgbench-$name.out" 2>&1 &
   client=$!
   while kill -0 "$client" 2> /dev/null; do

@@ -22,6 +22,7 @@ mod m20261130_000016_revoked_access_tokens;
 mod m20261130_000017_uploads;
 mod m20261130_000018_wechat_outbox;
 mod m20261130_000019_activity_listing_indexes;
+mod m20261130_000020_activity_listing_filters;
 
 /// Every migration of the schema, in the order they apply.
 pub struct Migrator;
@@ -49,6 +50,7 @@ impl MigratorTrait for Migrator {
             Box::new(m20261130_000017_uploads::Migration),
             Box::new(m20261130_000018_wechat_outbox::Migration),
             Box::new(m20261130_000019_activity_listing_indexes::Migration),
+            Box::new(m20261130_000020_activity_listing_filters::Migration),
         ]
     }
 }
