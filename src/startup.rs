@@ -186,6 +186,10 @@ async fn bootstrap_admin(state: &AppState) -> anyhow::Result<()> {
     };
     let phone = settings.bootstrap_admin_phone.clone();
     if users::service::find_by_phone(&state.db, &phone).await?.is_some() {
+        // Another replica starting at the same moment made the admin since we looked.
+        if users::service::admin_exists(&state.db).await? {
+            return Ok(());
+        }
         // Whoever registered this phone is not known to be the operator: never promote them.
         tracing::error!(
             phone = %crate::orders::service::mask_phone(&phone),
