@@ -207,6 +207,8 @@ loadgen_run() {
     P99=$(jq -r '.latency_us.p99 / 1000 | . * 100 | round / 100' "$json")
     SPREAD=$(jq -r 'if .latency_us.p50 > 0 then (.latency_us.p99 / .latency_us.p50 * 10 | round / 10) else "-" end' "$json")
     INVARIANT=$(jq -r 'if .invariant_ok then "ok" else "FAILED" end' "$json")
+    # A request loadgen had to send twice (a 503 BUSY, say) is a failure for a benchmark.
+    [ "$(jq -r '.resent // 0' "$json")" = 0 ] || INVARIANT="resent $(jq -r .resent "$json")"
   fi
   CPU=$(cpu_split "$(jq -r '.requests // 0' "$json" 2> /dev/null || echo 0)" \
     $(( $(busy_ticks) - busy0 )) $(( $(proc_ticks "$SERVER") - srv0 )) "$cli")
@@ -295,4 +297,4 @@ fi
   cat "$NOTES"
   echo "whole run: $(( $(date +%s) - STARTED )) s; raw outputs in $OUT"
 } | tee "$OUT/report.txt"
-if grep -q -P '\t(FAILED|error)\t' "$TABLE"; then exit 1; fi
+if grep -q -P '\t(FAILED|error|resent [0-9]+)\t' "$TABLE"; then exit 1; fi

@@ -154,8 +154,9 @@ pub struct Report {
     /// Response status → count (the final answer of each request); `error` counts transport
     /// failures.
     pub statuses: BTreeMap<String, u64>,
-    /// Requests sent a second time after the connection failed or the proxy answered 502/504:
-    /// only reads and requests with an `Idempotency-Key`, which a client may safely resend.
+    /// Requests sent a second time after the connection failed, a proxy answered 502/504 or
+    /// the server 503 (after its `Retry-After`): only reads and requests with an
+    /// `Idempotency-Key`, which a client may safely resend.
     #[serde(default)]
     pub resent: u64,
     pub invariant_ok: bool,
@@ -186,7 +187,7 @@ impl fmt::Display for Report {
         if self.resent > 0 {
             writeln!(
                 f,
-                "  resent after a connection error or a proxy's 502/504: {}",
+                "  resent after a connection error, a proxy's 502/504 or a 503: {}",
                 self.resent
             )?;
         }
@@ -391,14 +392,19 @@ impl Ctx {
         key: Option<&str>,
     ) -> Outcome {
         let started = Instant::now();
-        let (mut outcome, _, _) = self.api.send(method.clone(), path, Some(token), body, key).await;
-        // What a careful client does when a replica goes away under it: a read, or a write
-        // carrying its Idempotency-Key, is sent once more (the server answers a repeated key
-        // with the first answer, so nothing is done twice).
+        let (mut outcome, _, retry_after) = self.api.send(method.clone(), path, Some(token), body, key).await;
+        // What a careful client does when a replica or the database goes away under it: a
+        // read, or a write carrying its Idempotency-Key, is sent once more (the server answers
+        // a repeated key with the first answer, so nothing is done twice), after the
+        // `Retry-After` of a 503 (at most 5 s) or a short pause.
         let resendable = method == Method::GET || key.is_some();
-        if resendable && matches!(outcome.status, 0 | 502 | 504) {
+        if resendable && matches!(outcome.status, 0 | 502 | 503 | 504) {
             rec.resent += 1;
-            tokio::time::sleep(Duration::from_millis(100)).await;
+            let pause = match (outcome.status, retry_after) {
+                (503, Some(secs)) => Duration::from_secs(secs.clamp(1, 5)),
+                _ => Duration::from_millis(100),
+            };
+            tokio::time::sleep(pause).await;
             outcome = self.api.send(method, path, Some(token), body, key).await.0;
         }
         rec.record(&outcome, started.elapsed());
