@@ -366,9 +366,10 @@ fn cors(origins: &[String]) -> Cors {
 }
 
 fn server(listener: TcpListener, state: web::Data<AppState>, prometheus: PrometheusMetrics) -> anyhow::Result<Server> {
-    let route_table = web::Data::new(RouteTable::from_openapi(&crate::openapi::document()));
+    let doc = crate::openapi::document();
+    let route_table = web::Data::new(RouteTable::from_openapi(&doc));
     // Serialized once and shared by every worker (as a JSON tree it took megabytes a worker).
-    let doc_json = web::Bytes::from(serde_json::to_vec(&crate::openapi::document_json())?);
+    let doc_json = web::Bytes::from(serde_json::to_vec(&crate::openapi::json_of(doc))?);
     let settings = state.settings.clone();
     let (workers, shutdown_timeout) = (settings.workers, settings.shutdown_timeout.as_secs());
     let server = HttpServer::new(move || {
@@ -394,9 +395,9 @@ fn server(listener: TcpListener, state: web::Data<AppState>, prometheus: Prometh
             .service(utoipa_actix_web::scope("/api/v1").configure(crate::openapi::api_routes))
             .configure(crate::openapi::root_routes)
             .into_app()
-            // Before Swagger UI's own files: its page, laid out for a phone's width too.
             .route("/openapi.json", web::get().to(crate::openapi::serve_document))
             .app_data(web::Data::new(crate::openapi::Document(doc_json.clone())))
+            // Before Swagger UI's own files: its page, laid out for a phone's width too.
             .route("/docs/", web::get().to(crate::openapi::docs_page))
             .route("/docs/index.html", web::get().to(crate::openapi::docs_page))
             .service(SwaggerUi::new("/docs/{_:.*}").config(utoipa_swagger_ui::Config::from("/openapi.json")))

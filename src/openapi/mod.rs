@@ -103,7 +103,12 @@ pub fn document() -> openapi::OpenApi {
 /// The document as served at `/openapi.json` and committed in `openapi/openapi.json`:
 /// [`document`] with the passes of [`typing`] applied.
 pub fn document_json() -> serde_json::Value {
-    let mut doc = serde_json::to_value(document()).expect("the document serializes");
+    json_of(document())
+}
+
+/// [`document`]'s result as served: with the passes of [`typing`] applied.
+pub fn json_of(doc: openapi::OpenApi) -> serde_json::Value {
+    let mut doc = serde_json::to_value(doc).expect("the document serializes");
     typing::apply(&mut doc);
     doc
 }
