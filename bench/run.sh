@@ -108,6 +108,16 @@ kib() { awk -v k="$2" '$1 == k":" {print $2}' "/proc/$1/status"; }
 HZ=$(getconf CLK_TCK)
 busy_ticks() { awk '/^cpu / {print $2 + $3 + $4 + $7 + $8}' /proc/stat; }
 proc_ticks() { awk '{print $14 + $15}' "/proc/$1/stat" 2> /dev/null || echo 0; }
+# ticks_until_exit <pid>: the process's CPU ticks as last read before it exited (once it is
+# gone its /proc entry is too). The caller still `wait`s for it.
+ticks_until_exit() {
+  local last=0 t
+  while kill -0 "$1" 2> /dev/null; do
+    t=$(proc_ticks "$1"); [ "$t" -gt 0 ] && last=$t
+    sleep 0.2
+  done
+  echo "$last"
+}
 # cpu_split <requests> <busy ticks> <server ticks> <client ticks>: "server/postgres/client" in
 # CPU microseconds per request; PostgreSQL is the rest of the machine's busy time (its backends
 # come and go with their connections, so they are not counted one by one).
@@ -144,17 +154,14 @@ UPDATE orders SET status = 'open', volunteer_id = NULL, accepted_at = NULL WHERE
 VACUUM (ANALYZE) activities; VACUUM (ANALYZE) orders; VACUUM (ANALYZE) signups; VACUUM (ANALYZE) order_events;
 CHECKPOINT;
 SQL
-  local busy0 cli=0 client t
+  local busy0 cli client
   busy0=$(busy_ticks)
-  # shellcheck disable=SC2086
   # pgbench itself (-T bounds it), not under `timeout`: its own CPU is read from its pid.
+  # shellcheck disable=SC2086
   pgbench -n -c "$CLIENTS" -j 2 -T "$DURATION" -M prepared $vars \
     -f "$PGBENCH_DIR/$script" "$PGBENCH_DB" > "$OUT/pgbench-$name.out" 2>&1 &
   client=$!
-  while kill -0 "$client" 2> /dev/null; do
-    t=$(proc_ticks "$client"); [ "$t" -gt 0 ] && cli=$t
-    sleep 0.2
-  done
+  cli=$(ticks_until_exit "$client")
   wait "$client" || true
   local txns
   txns=$(sed -n 's/^number of transactions actually processed: \([0-9]*\).*/\1/p' "$OUT/pgbench-$name.out")
@@ -187,11 +194,7 @@ loadgen_run() {
   fi
   # loadgen's own CPU, read just before it exits (its logins happen before the timed run and
   # are counted too: a slight overstatement of the client's share).
-  cli=0
-  while kill -0 "$client" 2> /dev/null; do
-    local t; t=$(proc_ticks "$client"); [ "$t" -gt 0 ] && cli=$t
-    sleep 0.2
-  done
+  cli=$(ticks_until_exit "$client")
   wait "$client" || true
   if [ -n "$perf" ]; then
     kill -INT "$perf" 2> /dev/null; wait "$perf" 2> /dev/null || true
